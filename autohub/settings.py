@@ -1,0 +1,42 @@
+"""One settings object for the whole hub, read from ``AUTOHUB_*`` environment variables (or ``.env``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Known only so that it can be refused outside the demo; never a real key.
+DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTOHUB_", env_file=".env", extra="ignore")
+
+    env: Literal["demo", "test", "dev", "prod"] = "demo"
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: an SQLite file in data_dir
+    pii_hash_key: SecretStr = SecretStr(DEMO_PII_HASH_KEY)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    @model_validator(mode="after")
+    def _no_demo_secret_in_production(self) -> Settings:
+        if self.env in {"dev", "prod"} and self.pii_hash_key.get_secret_value() == DEMO_PII_HASH_KEY:
+            raise ValueError(
+                "AUTOHUB_PII_HASH_KEY is the demo key; set a random key of at least 32 bytes outside the demo "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'autohub.db').as_posix()}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,124 @@
+"""Parties (people and organisations), their identifiers and contact points."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from canonical_model.entities.common import (
+    CanonicalModel,
+    MobileE164,
+    RegionCode,
+    Sensitivity,
+    Validity,
+    pii,
+)
+from canonical_model.names import normalise_name
+
+
+class PartyKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class Gender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+
+class IdentifierType(StrEnum):
+    RESIDENT_ID = "resident_id"  # GB 11643 18-character form (15-digit input is upgraded)
+    USCC = "uscc"  # GB 32100 unified social credit code
+    PASSPORT = "passport"
+    HMT_PERMIT = "hmt_permit"  # Mainland travel permit for HK/Macau/Taiwan residents
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit"  # residence permit, 81/82/83 prefix, GB 11643 algorithm
+
+
+class PersonName(CanonicalModel):
+    """A name as received plus the keys matching needs; the keys are derived, never typed in."""
+
+    raw: str = pii()  # type: ignore[assignment]
+    simplified: str = ""
+    surname: str = ""
+    given: str = ""
+    pinyin: str = ""
+
+    @classmethod
+    def from_raw(cls, raw: str, order: str = "auto") -> PersonName:
+        n = normalise_name(raw, order)  # type: ignore[arg-type]
+        return cls(raw=raw, simplified=n.simplified, surname=n.surname, given=n.given, pinyin=n.pinyin)
+
+
+class Identifier(CanonicalModel):
+    """An identity document number.
+
+    Resident IDs and USCCs are sensitive (PIPL Art. 28): the clear value travels only from the mapping to the
+    store, which keeps a keyed hash for matching and a masked form for display.
+    """
+
+    type: IdentifierType
+    value: str = pii(Sensitivity.SENSITIVE)  # type: ignore[assignment]
+    masked: str = ""
+    upgraded_from_15: bool = False
+    verified: bool = False
+    issuing_country: str = "CN"
+
+
+class ContactKind(StrEnum):
+    MOBILE = "mobile"
+    EMAIL = "email"
+    ADDRESS = "address"
+    WECHAT = "wechat"
+
+
+class PostalAddress(CanonicalModel):
+    region_code: RegionCode | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    street: str = pii()  # type: ignore[assignment]
+    postcode: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+
+class ContactPoint(Validity):
+    kind: ContactKind
+    mobile: MobileE164 | None = pii(default=None)  # type: ignore[assignment]
+    email: str | None = pii(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # type: ignore[assignment]
+    address: PostalAddress | None = None
+    wechat_id: str | None = pii(default=None)  # type: ignore[assignment]
+    is_placeholder: bool = False  # a dealer's "13800000000": never evidence for matching
+    verified: bool = False
+
+    @model_validator(mode="after")
+    def _value_matches_kind(self) -> ContactPoint:
+        present = {
+            ContactKind.MOBILE: self.mobile, ContactKind.EMAIL: self.email,
+            ContactKind.ADDRESS: self.address, ContactKind.WECHAT: self.wechat_id,
+        }  # fmt: skip
+        if present[self.kind] is None:
+            raise ValueError(f"a {self.kind.value} contact point needs its {self.kind.value} value")
+        return self
+
+
+class Party(CanonicalModel):
+    """A person or an organisation as one source system knows it."""
+
+    kind: PartyKind
+    name: PersonName | None = None
+    organisation_name: str | None = None
+    gender: Gender = Gender.UNKNOWN
+    birth_date: date | None = pii(default=None)  # type: ignore[assignment]
+    region_code: RegionCode | None = None
+    identifiers: list[Identifier] = Field(default_factory=list)
+    contact_points: list[ContactPoint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _named(self) -> Party:
+        if self.kind is PartyKind.PERSON and self.name is None:
+            raise ValueError("a person needs a name")
+        if self.kind is PartyKind.ORGANISATION and not self.organisation_name:
+            raise ValueError("an organisation needs organisation_name")
+        return self

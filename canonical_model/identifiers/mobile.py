@@ -1,0 +1,107 @@
+"""Mainland China mobile numbers, stored in E.164 (``+8613812345678``).
+
+The gate is the numbering plan's shape (``^1[3-9]\\d{9}$`` after removing separators and the +86 / 0086 / 86
+country prefix). Which 3-digit prefixes are in service changes as ranges open, so ``phonenumbers``'s
+metadata is used for formatting and as reference data (a warning), never to reject a number.
+
+Dealers type placeholder numbers (13800000000, 13888888888, 13812345678) when a customer will not give one;
+those pass the shape but are flagged ``placeholder`` so matching never treats them as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+from canonical_model.identifiers.errors import InvalidMobile
+from canonical_model.identifiers.masking import mask_mobile
+
+_SEPARATORS = re.compile(r"[\s\-().·]")
+_NATIONAL = re.compile(r"^1[3-9]\d{9}$")
+_COUNTRY_PREFIXES = ("+86", "0086", "86")
+
+
+@dataclass(frozen=True)
+class Mobile:
+    e164: str
+    placeholder: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def national(self) -> str:
+        return self.e164[3:]
+
+    @property
+    def masked(self) -> str:
+        return mask_mobile(self.e164)
+
+
+def compact(value: str) -> str:
+    """Remove separators and the country prefix; full-width digits (from Chinese IMEs) become ASCII."""
+    number = _SEPARATORS.sub("", value.translate(_FULL_WIDTH))
+    for prefix in _COUNTRY_PREFIXES:
+        # "86" alone is only a prefix when what follows is a whole 11-digit mobile number.
+        if number.startswith(prefix) and (prefix != "86" or len(number) == 13):
+            return number[len(prefix) :]
+    return number
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+
+
+def is_placeholder(national: str) -> bool:
+    """Numbers a person types to get past a required field, not a way to reach anyone."""
+    tail = national[3:]
+    return (
+        len(set(tail)) == 1
+        or tail in {"12345678", "87654321"}
+        or national in {"13800138000", "13912345678", "13800000000"}
+    )
+
+
+def parse(value: str) -> Mobile:
+    national = compact(value)
+    shown = mask_mobile(national)
+    if not national.isdigit():
+        raise InvalidMobile(
+            "format", "contains characters other than digits and separators", shown_value=shown
+        )
+    if len(national) != 11:
+        raise InvalidMobile(
+            "length",
+            f"has {len(national)} digits after removing the country code; a mainland mobile has 11",
+            shown_value=shown,
+        )
+    if not _NATIONAL.match(national):
+        raise InvalidMobile(
+            "prefix",
+            "a mainland mobile number starts with 13-19; this looks like a landline or a typo",
+            shown_value=shown,
+        )
+    parsed = phonenumbers.parse(national, "CN")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    warnings: list[str] = []
+    if not phonenumbers.is_valid_number(parsed):
+        warnings.append("prefix not in the numbering plan reference data (may be a newly opened range)")
+    return Mobile(e164, is_placeholder(national), tuple(warnings))
+
+
+def validate(value: str) -> str:
+    """Return the E.164 form or raise :class:`InvalidMobile`."""
+    return parse(value).e164
+
+
+def is_valid(value: str) -> bool:
+    try:
+        parse(value)
+    except InvalidMobile:
+        return False
+    return True
+
+
+def format(value: str) -> str:
+    """Human format ``138 1234 5678``."""
+    national = compact(value)
+    return f"{national[:3]} {national[3:7]} {national[7:]}"

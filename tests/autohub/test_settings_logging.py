@@ -1,0 +1,32 @@
+"""Settings refuse a demo secret outside the demo; logs never carry a clear ID number or phone."""
+
+import pytest
+from pydantic import ValidationError
+
+from autohub.logging import mask_text
+from autohub.settings import Settings
+
+
+def test_demo_key_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOHUB_ENV", "prod")
+    monkeypatch.delenv("AUTOHUB_PII_HASH_KEY", raising=False)
+    with pytest.raises(ValidationError, match="AUTOHUB_PII_HASH_KEY"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("AUTOHUB_PII_HASH_KEY", "x" * 48)
+    assert Settings(_env_file=None).env == "prod"
+
+
+def test_default_store_is_an_sqlite_file_in_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("AUTOHUB_DATA_DIR", "/tmp/hub")
+    assert Settings(_env_file=None).effective_database_url == "sqlite:////tmp/hub/autohub.db"
+
+
+def test_log_masking_of_ids_and_mobiles() -> None:
+    line = "customer 11010519491231002X phone +8613812345678 alt 13971234765 order 2026010112"
+    masked = mask_text(line)
+    assert "11010519491231002X" not in masked
+    assert "110105********002X" in masked
+    assert "+86138****5678" in masked
+    assert "139****4765" in masked
+    assert "2026010112" in masked  # ordinary numbers are left alone

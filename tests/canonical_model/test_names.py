@@ -1,0 +1,51 @@
+"""Chinese name normalisation facts from DOMAIN.md."""
+
+import pytest
+
+from canonical_model.names import normalise_name, split_han, to_simplified
+
+
+@pytest.mark.parametrize(("raw", "pinyin"), [
+    ("张伟", "zhang wei"), ("張偉", "zhang wei"), ("Wei Zhang", "zhang wei"), ("ZHANG Wei", "zhang wei"),
+    ("Zhang, Wei", "zhang wei"), ("Na Li", "li na"), ("Li Na", "li na"), ("Xiaoming Wang", "wang xiaoming"),
+])  # fmt: skip
+def test_same_person_written_differently_gets_one_key(raw: str, pinyin: str) -> None:
+    assert normalise_name(raw).pinyin == pinyin
+
+
+@pytest.mark.parametrize(("raw", "surname_pinyin"), [
+    ("单田芳", "shan"), ("曾志伟", "zeng"), ("仇英", "qiu"), ("解缙", "xie"), ("区建", "ou"), ("朴树", "piao"),
+    ("查良镛", "zha"),
+])  # fmt: skip
+def test_surnames_with_special_readings(raw: str, surname_pinyin: str) -> None:
+    assert normalise_name(raw).pinyin.split()[0] == surname_pinyin
+
+
+@pytest.mark.parametrize(
+    ("raw", "surname", "given"),
+    [("欧阳娜娜", "欧阳", "娜娜"), ("司马光", "司马", "光"), ("诸葛亮", "诸葛", "亮"), ("马光", "马", "光")],
+)
+def test_compound_surnames(raw: str, surname: str, given: str) -> None:
+    assert split_han(raw) == (surname, given)
+
+
+def test_traditional_hong_kong_and_taiwan_forms_become_simplified() -> None:
+    assert to_simplified("歐陽鋒") == "欧阳锋"
+    assert normalise_name("陳 大 文").simplified == "陈大文"
+
+
+def test_cantonese_and_wade_giles_surnames_map_to_pinyin() -> None:
+    chan = normalise_name("Chan Tai Man")
+    assert chan.pinyin == "chen taiman"
+    assert normalise_name("Tai Man Chan").pinyin == "chen taiman"
+    assert set(normalise_name("Wong Ka Fai").surname_pinyin_variants) == {"wang", "huang"}
+
+
+def test_source_declared_order_overrides_the_guess() -> None:
+    assert normalise_name("Zhang Wei", order="given_first").pinyin == "wei zhang"
+
+
+def test_empty_and_mixed() -> None:
+    assert normalise_name("  ").script == "empty"
+    mixed = normalise_name("张 Wei")
+    assert (mixed.script, mixed.surname) == ("mixed", "张")
