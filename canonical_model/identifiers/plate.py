@@ -12,9 +12,8 @@ from typing import Literal
 from canonical_model.identifiers.errors import InvalidPlate
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_TRADITIONAL_PROVINCES = str.maketrans({"遼": "辽", "黒": "黑", "魯": "鲁", "蘇": "苏", "贛": "赣", "鄂": "鄂",
-                                        "貴": "贵", "粵": "粤", "陝": "陕", "閩": "闽", "寧": "宁", "瓊": "琼",
-                                        "滬": "沪", "渝": "渝", "雲": "云", "晉": "晋"})  # fmt: skip
+# Traditional forms of province abbreviations, as typed on Hong Kong/Taiwan keyboards.
+_TRADITIONAL_PROVINCES = str.maketrans("遼魯蘇贛貴粵陝閩寧瓊滬雲晉", "辽鲁苏赣贵粤陕闽宁琼沪云晋")
 _SEPARATORS = re.compile(r"[\s·•.\-_]")
 _SERIAL = "[A-HJ-NP-Z0-9]"
 _ENERGY = "[DABCEFGHJK]"
