@@ -12,8 +12,9 @@ from typing import Literal
 from canonical_model.identifiers.errors import InvalidPlate
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-# Traditional forms of province abbreviations, as typed on Hong Kong/Taiwan keyboards.
-_TRADITIONAL_PROVINCES = str.maketrans("遼魯蘇贛貴粵陝閩寧瓊滬雲晉", "辽鲁苏赣贵粤陕闽宁琼沪云晋")
+# Traditional (and Japanese-variant 黒) forms of province abbreviations, as typed on Hong Kong/Taiwan or
+# Japanese keyboards. A table rather than OpenCC: t2s leaves 黒 as it is.
+_TRADITIONAL_PROVINCES = str.maketrans("遼黒魯蘇贛貴粵陝閩寧瓊滬雲晉", "辽黑鲁苏赣贵粤陕闽宁琼沪云晋")
 _SEPARATORS = re.compile(r"[\s·•.\-_]")
 _SERIAL = "[A-HJ-NP-Z0-9]"
 _ENERGY = "[DABCEFGHJK]"

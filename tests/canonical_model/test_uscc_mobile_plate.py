@@ -117,6 +117,14 @@ def test_plates(value: str, normal: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "normal"),
+    [("遼A12345", "辽A12345"), ("黒A12345", "黑A12345"), ("滬A12345", "沪A12345"), ("晉A12345", "晋A12345")],
+)
+def test_traditional_province_abbreviations_are_normalised(value: str, normal: str) -> None:
+    assert plate.validate(value) == normal
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [("AB12345", "province"), ("京AI2345", "format"), ("京A1234", "format"), ("京A12345678", "format")],
 )
