@@ -116,5 +116,40 @@ def demo() -> None:
     )
 
 
+db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="target revision")] = "head",
+) -> None:
+    """Migrate the store at AUTOHUB_DATABASE_URL (default: an SQLite file in AUTOHUB_DATA_DIR) to a revision."""
+    from store.migrate import current_revision, upgrade
+
+    url = get_settings().effective_database_url
+    upgrade(url, revision)
+    console.print(f"store {_shown_url(url)} at revision [bold]{current_revision(url)}[/bold]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the store's revision and the newest one this version of AutoHub knows."""
+    from store.migrate import current_revision, head_revision
+
+    url = get_settings().effective_database_url
+    current, head = current_revision(url), head_revision()
+    console.print(f"store {_shown_url(url)}: revision {current or 'none (empty)'}; head {head}")
+    if current != head:
+        err_console.print("the store is behind: run `autohub db upgrade`")
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

@@ -30,3 +30,71 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             f"{item.nodeid} needs {', '.join(needed)} and was skipped; in CI a missing service is a failure "
             "(.ci/services.sh starts them)"
         )
+
+
+# --- the store on both backends -------------------------------------------------------------------------
+
+PG_ADMIN_URL = os.environ.get("AUTOHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_store_url() -> Generator[str, None, None]:
+    """A fresh PostgreSQL database for this test session, migrated to head, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    from store.migrate import upgrade
+
+    name = f"autohub_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from store.engine import create_store_engine
+    from store.tables import Base
+
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """A migrated, empty hub store: an SQLite file, then the same test on PostgreSQL."""
+    if request.param == "sqlite":
+        from store.migrate import upgrade
+
+        url = f"sqlite:///{tmp_path}/hub.db"
+        upgrade(url)
+        return url
+    url = str(request.getfixturevalue("postgres_store_url"))
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def store_session(store_url: str) -> Generator[object, None, None]:
+    from sqlalchemy.orm import Session
+
+    from store.engine import create_store_engine
+
+    engine = create_store_engine(store_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()

@@ -48,3 +48,21 @@ def test_schema_prints_json_schema() -> None:
     assert "Vehicle" in doc["$defs"]
     one = json.loads(runner.invoke(app, ["schema", "--entity", "vehicle"]).stdout)
     assert one["title"] == "Vehicle"
+
+
+def test_db_upgrade_then_current(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from autohub.settings import get_settings
+
+    monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        behind = runner.invoke(app, ["db", "current"])
+        assert behind.exit_code == 1
+        assert "autohub db upgrade" in behind.output
+        upgraded = runner.invoke(app, ["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert (tmp_path / "autohub.db").exists()
+        assert runner.invoke(app, ["db", "current"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()

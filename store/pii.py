@@ -1,0 +1,42 @@
+"""What the store keeps of identity numbers: a keyed hash to match on and a masked form to show.
+
+PIPL Art. 28/51: resident IDs and USCCs are sensitive. The clear value stays in the source record (the
+source's own copy, needed for re-mapping and the 10-year recall duty); canonical and golden records carry
+only ``value_hash`` (HMAC-SHA256 with the hub's secret key) and ``masked``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from canonical_model.identifiers.masking import keyed_hash, mask_middle, mask_resident_id, mask_uscc
+
+_MASKS = {"resident_id": mask_resident_id, "hmt_residence_permit": mask_resident_id, "uscc": mask_uscc}
+
+
+@dataclass(frozen=True)
+class HashedIdentifier:
+    id_type: str
+    value_hash: str
+    masked: str
+
+
+def mask_identifier(id_type: str, value: str) -> str:
+    mask = _MASKS.get(id_type)
+    return mask(value) if mask else mask_middle(value, 2, 2)
+
+
+def protect_identifiers(body: dict[str, Any], key: bytes) -> list[HashedIdentifier]:
+    """Replace each clear identifier value in ``body`` (in place) by its hash and mask; return the index rows."""
+    hashed: list[HashedIdentifier] = []
+    for identifier in body.get("identifiers") or []:
+        value = identifier.pop("value", None)
+        if value is None:
+            continue
+        id_type = str(identifier["type"])
+        entry = HashedIdentifier(id_type, keyed_hash(str(value), key), mask_identifier(id_type, str(value)))
+        identifier["value_hash"] = entry.value_hash
+        identifier["masked"] = entry.masked
+        hashed.append(entry)
+    return hashed

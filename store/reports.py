@@ -1,0 +1,98 @@
+"""Read-side summaries of the ingest path: reconciliation, quarantine by reason, canonical counts.
+
+The reconciliation is the store's promise in one query: every raw record is either mapped or quarantined,
+none is lost in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.tables import CanonicalRecordRow, QuarantineRow, SourceRecordRow
+
+
+@dataclass(frozen=True)
+class SourceReconciliation:
+    source: str
+    raw: int
+    mapped: int
+    quarantined: int
+    in_flight: int  # outcome not set: a crashed batch (should be 0 after a finished sync)
+    quarantine_entries_without_raw: int  # input that never became a source record (e.g. not JSON)
+
+    @property
+    def balanced(self) -> bool:
+        return self.raw == self.mapped + self.quarantined and self.in_flight == 0
+
+
+def reconcile(session: Session) -> list[SourceReconciliation]:
+    outcomes: dict[str, dict[str | None, int]] = {}
+    for source, outcome, count in session.execute(
+        select(SourceRecordRow.source, SourceRecordRow.outcome, func.count()).group_by(
+            SourceRecordRow.source, SourceRecordRow.outcome
+        )
+    ):
+        outcomes.setdefault(source, {})[outcome] = count
+    orphans = dict(
+        session.execute(
+            select(QuarantineRow.source, func.count())
+            .where(QuarantineRow.source_record_id.is_(None))
+            .group_by(QuarantineRow.source)
+        ).all()
+    )
+    result = []
+    for source in sorted(set(outcomes) | set(orphans)):
+        by_outcome = outcomes.get(source, {})
+        result.append(
+            SourceReconciliation(
+                source=source,
+                raw=sum(by_outcome.values()),
+                mapped=by_outcome.get("mapped", 0),
+                quarantined=by_outcome.get("quarantined", 0),
+                in_flight=by_outcome.get(None, 0),
+                quarantine_entries_without_raw=orphans.get(source, 0),
+            )
+        )
+    return result
+
+
+def quarantine_by_reason(session: Session, source: str | None = None) -> list[tuple[str, str, int]]:
+    """(source, reason, count), most frequent first; unresolved entries only."""
+    stmt = (
+        select(QuarantineRow.source, QuarantineRow.reason, func.count().label("n"))
+        .where(QuarantineRow.resolved_at.is_(None))
+        .group_by(QuarantineRow.source, QuarantineRow.reason)
+        .order_by(func.count().desc(), QuarantineRow.source, QuarantineRow.reason)
+    )
+    if source:
+        stmt = stmt.where(QuarantineRow.source == source)
+    return [(row.source, row.reason, row.n) for row in session.execute(stmt)]
+
+
+def canonical_counts(session: Session) -> dict[tuple[str, str], int]:
+    """(source, entity_type) → number of canonical records."""
+    stmt = select(CanonicalRecordRow.source, CanonicalRecordRow.entity_type, func.count()).group_by(
+        CanonicalRecordRow.source, CanonicalRecordRow.entity_type
+    )
+    return {(source, entity_type): count for source, entity_type, count in session.execute(stmt)}
+
+
+def list_quarantine(
+    session: Session,
+    *,
+    source: str | None = None,
+    reason: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> Sequence[QuarantineRow]:
+    """Quarantine entries in id order, cursor-paginated by ``after_id`` (the last id a caller saw)."""
+    stmt = select(QuarantineRow).where(QuarantineRow.id > after_id).order_by(QuarantineRow.id).limit(limit)
+    if source:
+        stmt = stmt.where(QuarantineRow.source == source)
+    if reason:
+        stmt = stmt.where(QuarantineRow.reason == reason)
+    return session.scalars(stmt).all()

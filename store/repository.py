@@ -1,0 +1,216 @@
+"""Writes of the ingest path: raw records, canonical records, quarantine, runs and watermarks.
+
+Functions take an open ``Session`` and never commit: the caller owns the transaction, so a batch of raw
+records, what they were mapped to and their quarantine entries land together or not at all — and the
+watermark is saved only after that commit (the dlt/Singer rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from canonical_model.entities.source import SourceRecord
+from store.dialect import insert_for
+from store.pii import protect_identifiers
+from store.tables import (
+    CanonicalIdentifierRow,
+    CanonicalRecordRow,
+    QuarantineRow,
+    SourceRecordRow,
+    SyncRun,
+    SyncStateRow,
+)
+
+# Rows per statement: well under SQLite's 32 766 bound parameters and PostgreSQL's 65 535.
+CHUNK = 500
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class CanonicalEntity:
+    """One canonical entity a mapping produced from a source record, ready to be stored."""
+
+    entity_type: str
+    entity_key: str
+    body: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    source: str
+    stream: str
+    source_id: str | None
+    stage: str
+    reason: str
+    message: str
+    field: str | None = None
+    source_record_id: int | None = None
+    raw_text: str | None = None
+
+
+# --- runs -----------------------------------------------------------------------------------------------
+
+
+def start_run(session: Session, source: str) -> SyncRun:
+    run = SyncRun(source=source, started_at=_now(), status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run: SyncRun, *, error: str | None = None) -> None:
+    run.finished_at = _now()
+    run.status = "failed" if error else "succeeded"
+    run.error_message = error
+    session.merge(run)
+
+
+# --- raw records ----------------------------------------------------------------------------------------
+
+
+def insert_source_records(
+    session: Session, records: Sequence[SourceRecord], run_id: int | None
+) -> list[int | None]:
+    """Store each record unless this exact version is already there.
+
+    Returns, per input record, the new row id, or None when the same source/stream/id/payload hash was
+    stored before (a re-run or a redelivery): re-running a sync never duplicates raw data.
+    """
+    ids: dict[tuple[str, str, str, str], int] = {}
+    rows = [
+        {
+            "source": r.source, "stream": r.stream, "source_id": r.source_id, "payload_hash": r.payload_hash,
+            "payload": r.payload, "received_at": r.received_at, "sync_run_id": run_id,
+        }
+        for r in records
+    ]  # fmt: skip
+    table = SourceRecordRow.__table__
+    for chunk in _chunks(rows):
+        stmt = (
+            insert_for(session, table)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=["source", "stream", "source_id", "payload_hash"])
+            .returning(table.c.id, table.c.source, table.c.stream, table.c.source_id, table.c.payload_hash)
+        )
+        for row in session.execute(stmt):
+            ids[(row.source, row.stream, row.source_id, row.payload_hash)] = row.id
+    result: list[int | None] = []
+    for r in records:
+        # A record repeated inside one batch is new only the first time.
+        result.append(ids.pop((r.source, r.stream, r.source_id, r.payload_hash), None))
+    return result
+
+
+def set_outcome(session: Session, source_record_ids: Sequence[int], outcome: str) -> None:
+    for chunk in _chunks(list(source_record_ids)):
+        session.execute(update(SourceRecordRow).where(SourceRecordRow.id.in_(chunk)).values(outcome=outcome))
+
+
+# --- canonical records ----------------------------------------------------------------------------------
+
+
+def save_canonical(
+    session: Session,
+    source: str,
+    items: Sequence[tuple[int, CanonicalEntity]],
+    *,
+    mapping_version: str,
+    pii_key: bytes,
+) -> int:
+    """Upsert canonical entities (newest source record wins) and re-index their identifier hashes.
+
+    ``items`` pairs each entity with the id of the source record it came from. Returns the number of
+    distinct entities written.
+    """
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    hashes: dict[tuple[str, str], list[Any]] = {}
+    now = _now()
+    for source_record_id, entity in items:
+        body = dict(entity.body)
+        key = (entity.entity_type, entity.entity_key)
+        hashes[key] = protect_identifiers(body, pii_key)
+        latest[key] = {
+            "source": source, "entity_type": entity.entity_type, "entity_key": entity.entity_key,
+            "source_record_id": source_record_id, "body": body, "warnings": list(entity.warnings),
+            "mapping_version": mapping_version, "updated_at": now,
+        }  # fmt: skip
+    table = CanonicalRecordRow.__table__
+    canonical_ids: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(list(latest.values())):
+        stmt = insert_for(session, table).values(list(chunk))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "entity_type", "entity_key"],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("source_record_id", "body", "warnings", "mapping_version", "updated_at")
+            },
+        ).returning(table.c.id, table.c.entity_type, table.c.entity_key)
+        for row in session.execute(stmt):
+            canonical_ids[(row.entity_type, row.entity_key)] = row.id
+    _reindex_identifiers(session, canonical_ids, hashes)
+    return len(latest)
+
+
+def _reindex_identifiers(
+    session: Session, canonical_ids: dict[tuple[str, str], int], hashes: dict[tuple[str, str], list[Any]]
+) -> None:
+    ids = list(canonical_ids.values())
+    for chunk in _chunks(ids):
+        session.execute(
+            delete(CanonicalIdentifierRow).where(CanonicalIdentifierRow.canonical_record_id.in_(chunk))
+        )
+    rows = [
+        {"canonical_record_id": canonical_ids[key], "id_type": h.id_type, "value_hash": h.value_hash,
+         "masked": h.masked}
+        for key, entries in hashes.items()
+        for h in entries
+    ]  # fmt: skip
+    for chunk in _chunks(rows):
+        session.execute(insert_for(session, CanonicalIdentifierRow.__table__).values(list(chunk)))
+
+
+# --- quarantine -----------------------------------------------------------------------------------------
+
+
+def add_quarantine(session: Session, entries: Sequence[QuarantineEntry], run_id: int | None) -> None:
+    now = _now()
+    rows = [{**entry.__dict__, "sync_run_id": run_id, "created_at": now} for entry in entries]
+    for chunk in _chunks(rows):
+        session.execute(insert_for(session, QuarantineRow.__table__).values(list(chunk)))
+
+
+# --- watermarks -----------------------------------------------------------------------------------------
+
+
+def get_watermark(session: Session, source: str, stream: str) -> dict[str, Any] | None:
+    row = session.get(SyncStateRow, (source, stream))
+    return dict(row.watermark) if row else None
+
+
+def save_watermark(
+    session: Session, source: str, stream: str, watermark: dict[str, Any], run_id: int | None = None
+) -> None:
+    stmt = insert_for(session, SyncStateRow.__table__).values(
+        source=source, stream=stream, watermark=watermark, updated_at=_now(), sync_run_id=run_id
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "stream"],
+        set_={"watermark": stmt.excluded.watermark, "updated_at": stmt.excluded.updated_at,
+              "sync_run_id": stmt.excluded.sync_run_id},
+    )  # fmt: skip
+    session.execute(stmt)

@@ -1,0 +1,244 @@
+"""The hub's tables (SQLAlchemy 2 declarative). Every change here needs an Alembic migration.
+
+Three layers, as in a medallion warehouse: ``source_record`` holds what arrived, unchanged and hashed;
+``canonical_record`` holds what each source says in the canonical model (one row per source entity, newest
+version); the golden layer (``golden_record``, ``xref``, ``attribute_lineage``, ``merge_history``) holds what the
+hub concludes. ``quarantine`` holds every record that could not go on, with the reason, so nothing is lost
+between raw and canonical; ``change_log`` is the ordered feed and the transactional outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import BigId, JsonDocument, UtcDateTime
+
+# Deterministic constraint names, so migrations can drop or alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JsonDocument,
+        list[Any]: JsonDocument,
+    }
+
+
+class SyncRun(Base):
+    """One run of one source's sync: what came in and where it went (the reconciliation lives here)."""
+
+    __tablename__ = "sync_run"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    records_in: Mapped[int] = mapped_column(default=0)
+    records_unchanged: Mapped[int] = mapped_column(default=0)
+    records_mapped: Mapped[int] = mapped_column(default=0)
+    records_quarantined: Mapped[int] = mapped_column(default=0)
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceRecordRow(Base):
+    """A record exactly as the source sent it. Append-only: a change in the source is a new row.
+
+    ``outcome`` is the one mutable column (mapped | quarantined, NULL while in flight); it is what makes
+    "raw = canonical + quarantine" checkable with one query.
+    """
+
+    __tablename__ = "source_record"
+    __table_args__ = (
+        UniqueConstraint("source", "stream", "source_id", "payload_hash", name="uq_source_record_version"),
+        Index("ix_source_record_key", "source", "stream", "source_id"),
+        Index("ix_source_record_outcome", "source", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40))
+    stream: Mapped[str] = mapped_column(String(60))
+    source_id: Mapped[str] = mapped_column(String(200))
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class CanonicalRecordRow(Base):
+    """What one source currently says about one entity, in the canonical model (newest version wins).
+
+    Clear identity numbers never reach this table: the body keeps a keyed hash and a masked form, and
+    ``canonical_identifier`` indexes the hashes for deterministic matching and search.
+    """
+
+    __tablename__ = "canonical_record"
+    __table_args__ = (
+        UniqueConstraint("source", "entity_type", "entity_key", name="uq_canonical_record_entity"),
+        Index("ix_canonical_record_type", "entity_type", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_key: Mapped[str] = mapped_column(String(300))
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
+    body: Mapped[dict[str, Any]]
+    warnings: Mapped[list[Any]]
+    mapping_version: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
+
+
+class CanonicalIdentifierRow(Base):
+    """Keyed hashes of the identity numbers in canonical records (PIPL Art. 51: de-identified for matching)."""
+
+    __tablename__ = "canonical_identifier"
+    __table_args__ = (Index("ix_canonical_identifier_hash", "id_type", "value_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    canonical_record_id: Mapped[int] = mapped_column(
+        ForeignKey("canonical_record.id", ondelete="CASCADE"), index=True
+    )
+    id_type: Mapped[str] = mapped_column(String(40))
+    value_hash: Mapped[str] = mapped_column(String(64))
+    masked: Mapped[str] = mapped_column(String(64))
+
+
+class QuarantineRow(Base):
+    """A record that could not go on, with a machine-readable reason and a message a person can act on."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (
+        Index("ix_quarantine_reason", "source", "reason"),
+        Index("ix_quarantine_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40))
+    stream: Mapped[str] = mapped_column(String(60))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))  # receive | mapping | validation
+    reason: Mapped[str] = mapped_column(String(80))
+    field: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    raw_text: Mapped[str | None] = mapped_column(Text)  # only when the input was not even a JSON object
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(200))
+
+
+class SyncStateRow(Base):
+    """The watermark of one source stream, saved only after the records it covers are committed."""
+
+    __tablename__ = "sync_state"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(60), primary_key=True)
+    watermark: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
+
+
+class GoldenRecordRow(Base):
+    """The hub's one version of a person, organisation or vehicle.
+
+    ``golden_id`` is ours and stable across matching runs; a merged record stays with ``status='merged'`` and
+    ``merged_into`` so that old ids keep answering (with a redirect) instead of disappearing.
+    """
+
+    __tablename__ = "golden_record"
+    __table_args__ = (Index("ix_golden_record_type_status", "entity_type", "status"),)
+
+    golden_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(40))  # party | vehicle
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | merged | erased | restricted
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("golden_record.golden_id"))
+    body: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class XrefRow(Base):
+    """Cross-reference: which golden record a source entity belongs to, and how that was decided."""
+
+    __tablename__ = "xref"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entity_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    golden_id: Mapped[str] = mapped_column(ForeignKey("golden_record.golden_id"), index=True)
+    canonical_record_id: Mapped[int | None] = mapped_column(ForeignKey("canonical_record.id"))
+    method: Mapped[str] = mapped_column(String(20))  # deterministic | probabilistic | manual | singleton
+    match_weight: Mapped[float | None]
+    linked_at: Mapped[datetime]
+
+
+class AttributeLineageRow(Base):
+    """Where each golden attribute came from and which survivorship rule chose it."""
+
+    __tablename__ = "attribute_lineage"
+    __table_args__ = (UniqueConstraint("golden_id", "attribute", name="uq_attribute_lineage_attribute"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    golden_id: Mapped[str] = mapped_column(ForeignKey("golden_record.golden_id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(120))
+    value: Mapped[dict[str, Any]]  # {"value": ...}: JSON columns cannot hold a bare scalar on every backend
+    canonical_record_id: Mapped[int | None] = mapped_column(ForeignKey("canonical_record.id"))
+    source: Mapped[str] = mapped_column(String(40))
+    entity_key: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime]
+
+
+class MergeHistoryRow(Base):
+    """Every change of membership: automatic merges and splits, steward merges and unmerges."""
+
+    __tablename__ = "merge_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(20))  # merge | split | manual_merge | manual_unmerge
+    entity_type: Mapped[str] = mapped_column(String(40))
+    golden_ids_before: Mapped[list[Any]]
+    golden_ids_after: Mapped[list[Any]]
+    members_before: Mapped[dict[str, Any]]  # golden_id -> [source/entity_key, ...]
+    members_after: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(120))  # "matching run 12" or a steward's key name
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ChangeLogRow(Base):
+    """The ordered change feed of golden records, which is also the transactional outbox.
+
+    ``seq`` orders the feed (a consumer keeps the last seq as its cursor); a change is written in the same
+    transaction as the golden record, and ``published_at`` is set only after the broker confirmed it.
+    """
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_unpublished", "published_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    golden_id: Mapped[str] = mapped_column(String(40), index=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    change_type: Mapped[str] = mapped_column(String(20))  # created | updated | merged | unmerged | erased
+    payload: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    publish_attempts: Mapped[int] = mapped_column(default=0)
