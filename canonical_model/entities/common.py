@@ -27,6 +27,12 @@ class SourceSystem(StrEnum):
     PORTAL = "portal"
 
 
+# Sources beyond the first five are added by a mapping file alone, so a source is named, not enumerated.
+SourceName = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="Source system name, e.g. erp, dms, fleet")
+]
+
+
 class Sensitivity(StrEnum):
     """PIPL tags carried in the JSON Schema (``x-sensitivity``) so downstream teams see what needs care."""
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from canonical_model.entities.common import CanonicalModel, SourceSystem, Vin
+from canonical_model.entities.common import CanonicalModel, SourceName, Vin
 
 
 class ServiceEventType(StrEnum):
@@ -32,6 +32,8 @@ class ServiceEvent(CanonicalModel):
     vin: Vin | None = None
     dealer_code: str | None = None
     purchase_timeframe: PurchaseTimeframe | None = None
+    category: str | None = None  # the source's own type, e.g. a portal request "保养预约" or a lead's channel
+    model_interest: str | None = None  # leads: the model the prospect asked about
     mileage_km: int | None = Field(default=None, ge=0, le=3_000_000)
     work_description: str | None = None
     # Recall regulation Art. 10: repairs caused by safety faults are reported; the flag keeps them findable.
@@ -78,7 +80,7 @@ class Consent(CanonicalModel):
     legal_basis: LegalBasis = LegalBasis.CONSENT
     granted_at: datetime | None = None
     withdrawn_at: datetime | None = None
-    source: SourceSystem
+    source: SourceName
 
     @property
     def active(self) -> bool:

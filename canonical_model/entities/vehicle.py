@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from canonical_model.entities.common import CanonicalModel, PlateNumber, SourceSystem, Validity, Vin
+from canonical_model.entities.common import CanonicalModel, PlateNumber, SourceName, Validity, Vin
 
 
 class VehicleDefinition(CanonicalModel):
@@ -52,4 +52,4 @@ class VehicleRelationship(Validity):
     party_source_id: str
     vin: Vin
     role: VehicleRole
-    source: SourceSystem
+    source: SourceName

@@ -1,0 +1,80 @@
+"""Finds and loads mapping files: the five shipped ones plus any in AUTOHUB_MAPPINGS_DIR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from autohub.errors import ConfigError
+from mappings.engine import Mapper
+from mappings.spec import MappingSpec
+
+PACKAGE_DIR = Path(__file__).parent
+SHIPPED_DIR = PACKAGE_DIR / "sources"
+SHARED_CODES = PACKAGE_DIR / "codes.yaml"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc}", record=str(path), fix="check the file's YAML"
+        ) from exc
+
+
+def shared_codes() -> dict[str, dict[str, Any]]:
+    data = _read_yaml(SHARED_CODES) or {}
+    return {str(name): {str(k): v for k, v in table.items()} for name, table in data.items()}
+
+
+def load_mapping(path: Path, codes: dict[str, dict[str, Any]] | None = None) -> Mapper:
+    """Load and check one mapping file; a mistake is a ConfigError naming the file and the place in it."""
+    data = _read_yaml(path)
+    try:
+        spec = MappingSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{first['msg']}", record=str(path), field=where, fix="see mappings/README.md"
+        ) from exc
+    # Code-table keys are compared as text: YAML reads `1: male` with an integer key.
+    spec.codes = {name: {str(k): v for k, v in table.items()} for name, table in spec.codes.items()}
+    return Mapper(spec, shared_codes() if codes is None else codes)
+
+
+class MappingRegistry:
+    """All mappings by source name. Extra folders come after the shipped one and may replace a source."""
+
+    def __init__(self, mappers: dict[str, Mapper]):
+        self._mappers = mappers
+
+    @classmethod
+    def load(cls, *extra_dirs: Path) -> MappingRegistry:
+        codes = shared_codes()
+        mappers: dict[str, Mapper] = {}
+        for folder in (SHIPPED_DIR, *extra_dirs):
+            for path in sorted(Path(folder).glob("*.yaml")):
+                mapper = load_mapping(path, codes)
+                mappers[mapper.source] = mapper
+        return cls(mappers)
+
+    def __getitem__(self, source: str) -> Mapper:
+        try:
+            return self._mappers[source]
+        except KeyError:
+            raise ConfigError(
+                f"no mapping for source {source!r}", field="source",
+                fix=f"add mappings/sources/{source}.yaml or a file in AUTOHUB_MAPPINGS_DIR",
+            ) from None  # fmt: skip
+
+    def __contains__(self, source: object) -> bool:
+        return source in self._mappers
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self._mappers)

@@ -1,0 +1,53 @@
+"""The shape of a mapping file, checked when it is loaded so that a typo fails the start, not the sync.
+
+A template value is one of: a scalar (a constant); ``{const: …}``; a field spec ``{from: PATH, transform,
+codes, default, on_error, when}``; an object spec ``{fields: {...}, transform, when}``; a plain mapping
+(a nested object); or a list of templates (``None`` results are left out). See mappings/README.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FIELD_SPEC_KEYS = {"from", "transform", "codes", "default", "on_error", "when"}
+OBJECT_SPEC_KEYS = {"fields", "transform", "when", "on_error"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EmitSpec(_Strict):
+    """One canonical entity produced from a record (or from each item of a list in it, with ``foreach``)."""
+
+    entity: str
+    key: list[str] = Field(
+        description="parts of the entity key: a path into the built entity, @PATH for a field of the source "
+        "record, or $source_id / $stream / $item"
+    )
+    when: str | None = None
+    foreach: str | None = None
+    fields: dict[str, Any]
+
+
+class StreamSpec(_Strict):
+    source_id: str = Field(description="path of the field that identifies a record in its source")
+    description: str | None = None
+    required: list[str] = Field(default_factory=list)
+    emit: list[EmitSpec]
+
+
+class MappingSpec(_Strict):
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    version: int = Field(ge=1)
+    description: str | None = None
+    # The source's own code tables; a name that is also in the shared codes.yaml replaces it for this source.
+    codes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    streams: dict[str, StreamSpec]
+    # Free space for YAML anchors (&party) that several streams reuse; the engine does not read it.
+    templates: dict[str, Any] = Field(default_factory=dict)
+
+
+OnError = Literal["quarantine", "drop"]

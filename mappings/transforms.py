@@ -1,0 +1,201 @@
+"""Named value transforms a mapping can apply (``transform: mobile``, ``transform: {date: "%Y%m%d"}``).
+
+Each takes the source value and an optional argument from the YAML and returns a JSON-ready value, or raises
+``TransformFailed`` with a machine-readable reason. Identifier rules come from ``canonical_model`` so a value
+is judged the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from canonical_model.entities.party import PersonName
+from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
+from canonical_model.identifiers.masking import mask_middle
+from canonical_model.names import to_simplified
+
+_KIND_SLUG = {
+    "VIN": "vin", "resident ID": "resident_id", "unified social credit code": "uscc",
+    "mobile number": "mobile", "licence plate": "plate",
+}  # fmt: skip
+
+
+class TransformFailed(ValueError):
+    """A value could not be transformed. ``reason`` goes to quarantine (e.g. ``invalid_vin.check_digit``)."""
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+
+def _identifier_failure(exc: InvalidIdentifier) -> TransformFailed:
+    return TransformFailed(f"invalid_{_KIND_SLUG.get(exc.kind, 'identifier')}.{exc.reason}", exc.message)
+
+
+def _text(value: Any) -> str:
+    return str(value).strip()
+
+
+def t_strip(value: Any, _arg: Any = None) -> str:
+    return " ".join(_text(value).split())
+
+
+def t_upper(value: Any, _arg: Any = None) -> str:
+    return _text(value).upper()
+
+
+def t_lower(value: Any, _arg: Any = None) -> str:
+    return _text(value).lower()
+
+
+def t_simplified(value: Any, _arg: Any = None) -> str:
+    return to_simplified(_text(value))
+
+
+def t_int(value: Any, _arg: Any = None) -> int:
+    try:
+        return int(Decimal(_text(value)))
+    except (InvalidOperation, ValueError) as exc:
+        raise TransformFailed("bad_number", f"{_text(value)!r} is not a whole number") from exc
+
+
+def t_decimal(value: Any, _arg: Any = None) -> str:
+    """Decimals travel as strings so that JSON never rounds money."""
+    try:
+        return str(Decimal(_text(value).replace(",", "")))
+    except InvalidOperation as exc:
+        raise TransformFailed("bad_number", f"{_text(value)!r} is not a decimal number") from exc
+
+
+_TRUE = {"true", "1", "y", "yes", "是", "t"}
+_FALSE = {"false", "0", "n", "no", "否", "f"}
+
+
+def t_bool(value: Any, _arg: Any = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise TransformFailed("bad_boolean", f"{_text(value)!r} is not a yes/no value")
+
+
+def t_date(value: Any, arg: Any = None) -> str:
+    """A date in the source's format (``arg``, strptime syntax; ISO by default) → ISO ``YYYY-MM-DD``."""
+    text = _text(value)
+    try:
+        parsed = datetime.strptime(text, arg).date() if arg else date.fromisoformat(text[:10])
+    except ValueError as exc:
+        raise TransformFailed(
+            "bad_date", f"{text!r} is not a date in the form {arg or 'YYYY-MM-DD'}"
+        ) from exc
+    return parsed.isoformat()
+
+
+def t_datetime(value: Any, arg: Any = None) -> str:
+    """A timestamp → ISO 8601 with offset.
+
+    ``arg`` may give ``format`` (strptime) and ``timezone``: the zone a source's naive local times are in
+    (finance databases store Beijing time without an offset). A naive value without a declared zone is
+    refused rather than guessed.
+    """
+    options = arg or {}
+    text = _text(value)
+    try:
+        fmt = options.get("format")
+        parsed = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise TransformFailed("bad_datetime", f"{text!r} is not a timestamp") from exc
+    if parsed.tzinfo is None:
+        zone = options.get("timezone")
+        if not zone:
+            raise TransformFailed(
+                "naive_datetime", f"{text!r} has no UTC offset and the mapping declares no timezone"
+            )
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    return parsed.isoformat()
+
+
+def t_vin(value: Any, _arg: Any = None) -> str:
+    try:
+        return vin.validate(_text(value))
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+
+
+def t_plate(value: Any, _arg: Any = None) -> str:
+    try:
+        return plate.validate(_text(value))
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+
+
+def t_mobile(value: Any, _arg: Any = None) -> str:
+    try:
+        return mobile.validate(_text(value))
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+
+
+def t_mobile_contact(value: Any, _arg: Any = None) -> dict[str, Any]:
+    """A mobile contact point, flagged when it is a known placeholder (13800000000 and the like)."""
+    try:
+        parsed = mobile.parse(_text(value))
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+    return {"kind": "mobile", "mobile": parsed.e164, "is_placeholder": parsed.placeholder}
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def t_email(value: Any, _arg: Any = None) -> str:
+    text = _text(value).lower()
+    if not _EMAIL.match(text):
+        raise TransformFailed("invalid_email.format", f"{shown(text)!r} is not an email address")
+    return text
+
+
+def t_person_name(value: Any, arg: Any = None) -> dict[str, Any]:
+    """A name as received plus its simplified form, surname/given split and pinyin key."""
+    return PersonName.from_raw(_text(value), arg or "auto").model_dump()
+
+
+def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
+    """An identifier object ``{type, value}`` checked by the rule of its type; 15-digit IDs are upgraded."""
+    if not isinstance(value, dict) or not value.get("type") or value.get("value") in (None, ""):
+        raise TransformFailed("bad_identifier", "an identifier needs a type and a value")
+    id_type, raw = str(value["type"]), _text(value["value"])
+    result = {**value, "type": id_type}
+    try:
+        if id_type in {"resident_id", "hmt_residence_permit"}:
+            parsed = resident_id.parse(raw)
+            result.update(value=parsed.value, upgraded_from_15=parsed.upgraded_from_15)
+        elif id_type == "uscc":
+            result["value"] = uscc.validate(raw)
+        else:
+            result["value"] = raw.upper().replace(" ", "")
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+    return result
+
+
+TRANSFORMS: dict[str, Callable[[Any, Any], Any]] = {
+    "strip": t_strip, "upper": t_upper, "lower": t_lower, "simplified": t_simplified,
+    "int": t_int, "decimal": t_decimal, "bool": t_bool, "date": t_date, "datetime": t_datetime,
+    "vin": t_vin, "plate": t_plate, "mobile": t_mobile, "mobile_contact": t_mobile_contact, "email": t_email,
+    "person_name": t_person_name, "identifier": t_identifier,
+}  # fmt: skip
+
+
+def shown(value: Any) -> str:
+    """A value safe to put in a quarantine message or a log: long strings keep only their ends."""
+    text = _text(value)
+    return mask_middle(text, 3, 2) if len(text) >= 8 else text
