@@ -248,7 +248,7 @@ class Mapper:
         return value
 
     def _fail(self, spec: dict[str, Any], ctx: _Context, path: str, reason: str, message: str) -> None:
-        source_field = str(spec.get("from", path)).replace("$item", ctx.item_path)
+        source_field = str(spec.get("from") or _fields_read(spec) or path).replace("$item", ctx.item_path)
         if spec.get("on_error") == "drop":
             ctx.warnings.append(f"{source_field}: {reason} (dropped)")
             return None
@@ -306,6 +306,16 @@ def _transform_steps(spec: Any) -> list[tuple[str, Any]]:
         else:
             pairs.append((str(step), None))
     return pairs
+
+
+def _fields_read(spec: dict[str, Any]) -> str | None:
+    """The source field an object spec is about: its ``value`` field, else every field it reads."""
+    fields = spec.get("fields") or {}
+    value = fields.get("value")
+    if isinstance(value, dict) and "from" in value:
+        return str(value["from"])
+    paths = [str(v["from"]) for v in fields.values() if isinstance(v, dict) and "from" in v]
+    return ",".join(paths) or None
 
 
 def _dig(body: dict[str, Any], path: str) -> Any:
