@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from autohub.settings import get_settings
 from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
@@ -83,37 +82,35 @@ def schema(
 
 
 @app.command()
-def demo() -> None:
-    """Run the main job on the embedded default (SQLite/DuckDB, no servers)."""
-    settings = get_settings()
-    from canonical_model.names import normalise_name
+def demo(
+    people: Annotated[
+        int | None, typer.Option(help="people to generate (default AUTOHUB_DEMO_PEOPLE)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default AUTOHUB_DEMO_SEED)")] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="start from an empty SQLite store (server databases are kept)")
+    ] = True,
+) -> None:
+    """Generate sample data for the five sources, load it through the mappings and summarise the store."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from autohub.demo import run_demo
+    from autohub.demo_report import print_demo_report
+
+    settings = get_settings()
+    people = people or settings.demo_people
+    seed = settings.demo_seed if seed is None else seed
     console.rule("[bold]AutoHub demo")
-    table = Table("kind", "as received", "result")
-    samples = [
-        (IdKind.VIN, "lfv2a21k7g3000001"), (IdKind.VIN, "LFV2A21K0G3000001"), (IdKind.VIN, "LFV2A21K7G3OOO001"),
-        (IdKind.RIC, "110105491231002"), (IdKind.RIC, "110105194912310021"), (IdKind.USCC, "91350100M000100Y43"),
-        (IdKind.MOBILE, "+86 139-7123-4765"), (IdKind.PLATE, "粤B·12345D"),
-    ]  # fmt: skip
-    for kind, raw in samples:
-        try:
-            normalised, _, warnings = _parse(kind, raw)
-            shown = resident_id.parse(normalised).masked if kind is IdKind.RIC else normalised
-            result = f"[green]{shown}[/green]" + "".join(f" [yellow]({w})[/yellow]" for w in warnings)
-        except InvalidIdentifier as exc:
-            result = f"[red]{exc.reason}[/red]: {exc.message}"
-        table.add_row(kind.value, resident_id.compact(raw)[:6] + "…" if kind is IdKind.RIC else raw, result)
-    console.print(table)
-    names = Table("name as received", "simplified", "surname-first pinyin key")
-    for raw in ("張偉", "张伟", "Wei Zhang", "單田芳", "欧阳娜娜", "Chan Tai Man"):
-        n = normalise_name(raw)
-        names.add_row(raw, n.simplified or "—", n.pinyin)
-    console.print(names)
-    console.print(
-        f"store: {settings.effective_database_url}\n"
-        "[yellow]Not built yet:[/yellow] the hub store, the five source mappings and the loading of demo data "
-        "(issue #2, next slice); golden matching comes with issue #4."
-    )
+    console.print(f"store {_shown_url(settings.effective_database_url)} · {people:,} people · seed {seed}")
+    columns = (TextColumn("loading records"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("load", total=None)
+        result = run_demo(
+            settings, people=people, seed=seed, fresh=fresh, on_progress=lambda n: progress.advance(task, n)
+        )
+    print_demo_report(console, result)
+    if result.clean_but_quarantined or not all(r.balanced for r in result.reconciliation):
+        raise typer.Exit(1)
 
 
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Known only so that it can be refused outside the demo; never a real key.
@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: an SQLite file in data_dir
     pii_hash_key: SecretStr = SecretStr(DEMO_PII_HASH_KEY)
+    mappings_dir: Path | None = None  # extra mapping files (a sixth source) beside the shipped ones
+    batch_size: int = Field(default=1000, ge=1, le=100_000)  # records per store transaction
+    demo_people: int = Field(default=1000, ge=10)
+    demo_seed: int = 42
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -31,6 +35,14 @@ class Settings(BaseSettings):
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @property
+    def pii_key(self) -> bytes:
+        return self.pii_hash_key.get_secret_value().encode("utf-8")
+
+    @property
+    def mapping_dirs(self) -> tuple[Path, ...]:
+        return (self.mappings_dir,) if self.mappings_dir else ()
 
     @property
     def effective_database_url(self) -> str:

@@ -96,3 +96,11 @@ def list_quarantine(
     if reason:
         stmt = stmt.where(QuarantineRow.reason == reason)
     return session.scalars(stmt).all()
+
+
+def quarantined_keys(session: Session) -> list[tuple[str, str, str]]:
+    """(source, stream, source_id) of every unresolved quarantine entry that has a source id."""
+    stmt = select(QuarantineRow.source, QuarantineRow.stream, QuarantineRow.source_id).where(
+        QuarantineRow.resolved_at.is_(None), QuarantineRow.source_id.is_not(None)
+    )
+    return [(row.source, row.stream, str(row.source_id)) for row in session.execute(stmt)]

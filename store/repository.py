@@ -101,13 +101,13 @@ def insert_source_records(
     ]  # fmt: skip
     table = SourceRecordRow.__table__
     for chunk in _chunks(rows):
+        # executemany form: compiled once and cached; SQLAlchemy batches it as "insertmanyvalues" with RETURNING.
         stmt = (
             insert_for(session, table)
-            .values(list(chunk))
             .on_conflict_do_nothing(index_elements=["source", "stream", "source_id", "payload_hash"])
             .returning(table.c.id, table.c.source, table.c.stream, table.c.source_id, table.c.payload_hash)
         )
-        for row in session.execute(stmt):
+        for row in session.execute(stmt, list(chunk)):
             ids[(row.source, row.stream, row.source_id, row.payload_hash)] = row.id
     result: list[int | None] = []
     for r in records:
@@ -152,7 +152,7 @@ def save_canonical(
     table = CanonicalRecordRow.__table__
     canonical_ids: dict[tuple[str, str], int] = {}
     for chunk in _chunks(list(latest.values())):
-        stmt = insert_for(session, table).values(list(chunk))
+        stmt = insert_for(session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["source", "entity_type", "entity_key"],
             set_={
@@ -160,7 +160,7 @@ def save_canonical(
                 for name in ("source_record_id", "body", "warnings", "mapping_version", "updated_at")
             },
         ).returning(table.c.id, table.c.entity_type, table.c.entity_key)
-        for row in session.execute(stmt):
+        for row in session.execute(stmt, list(chunk)):
             canonical_ids[(row.entity_type, row.entity_key)] = row.id
     _reindex_identifiers(session, canonical_ids, hashes)
     return len(latest)
@@ -181,7 +181,7 @@ def _reindex_identifiers(
         for h in entries
     ]  # fmt: skip
     for chunk in _chunks(rows):
-        session.execute(insert_for(session, CanonicalIdentifierRow.__table__).values(list(chunk)))
+        session.execute(insert_for(session, CanonicalIdentifierRow.__table__), list(chunk))
 
 
 # --- quarantine -----------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def add_quarantine(session: Session, entries: Sequence[QuarantineEntry], run_id:
     now = _now()
     rows = [{**entry.__dict__, "sync_run_id": run_id, "created_at": now} for entry in entries]
     for chunk in _chunks(rows):
-        session.execute(insert_for(session, QuarantineRow.__table__).values(list(chunk)))
+        session.execute(insert_for(session, QuarantineRow.__table__), list(chunk))
 
 
 # --- watermarks -----------------------------------------------------------------------------------------

@@ -80,8 +80,10 @@ def parse(value: str) -> Mobile:
             "a mainland mobile number starts with 13-19; this looks like a landline or a typo",
             shown_value=shown,
         )
-    parsed = phonenumbers.parse(national, "CN")
-    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # Parsed with the country code: parsed as a national number, phonenumbers strips a leading 179xx as a
+    # carrier-selection (IP dialling) prefix and turns 17947004688 into +4688. E.164 is ours to build.
+    parsed = phonenumbers.parse("+86" + national)
+    e164 = "+86" + national
     warnings: list[str] = []
     if not phonenumbers.is_valid_number(parsed):
         warnings.append("prefix not in the numbering plan reference data (may be a newly opened range)")

@@ -145,3 +145,10 @@ def test_keyed_hash_depends_on_key_and_refuses_empty_key() -> None:
     assert a != keyed_hash("11010519491231002X", b"k2")
     with pytest.raises(ValueError, match="AUTOHUB_PII_HASH_KEY"):
         keyed_hash("x", b"")
+
+
+@pytest.mark.parametrize("national", ["17947004688", "17951123456", "17909876543"])
+def test_mobiles_starting_like_an_ip_dialling_prefix_keep_all_digits(national: str) -> None:
+    """Regression: phonenumbers read 179xx as a carrier prefix and returned +4688 for 17947004688."""
+    assert mobile.validate(national) == "+86" + national
+    assert mobile.validate("+86 " + national) == "+86" + national

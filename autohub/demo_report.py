@@ -1,0 +1,61 @@
+"""Rich tables for the demo's summary: what came in, where it went, and why records were quarantined."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from autohub.demo import DemoResult
+
+ENTITY_COLUMNS = {
+    "party": "party", "vehicle": "vehicle", "vehicle_relationship": "role", "credit_profile": "credit",
+    "insurance_policy": "policy", "service_event": "event", "consent": "consent",
+}  # fmt: skip
+
+
+def print_demo_report(console: Console, result: DemoResult) -> None:
+    loads = Table("source", "in", "unchanged", "mapped", "quarantined", "warnings", "balanced",
+                  title="Records by source (balanced: raw = mapped + quarantined)")  # fmt: skip
+    balanced = {r.source: r for r in result.reconciliation}
+    for source, report in sorted(result.loads.items()):
+        ok = balanced[source].balanced if source in balanced else False
+        loads.add_row(
+            source, f"{report.records_in:,}", f"{report.unchanged:,}", f"{report.mapped:,}",
+            f"{report.quarantined:,}", f"{report.warnings:,}", "[green]yes[/green]" if ok else "[red]NO[/red]",
+        )  # fmt: skip
+    console.print(loads)
+
+    canonical = Table("source", *ENTITY_COLUMNS.values(), title="Canonical records in the store")
+    for source in sorted({s for s, _ in result.canonical}):
+        canonical.add_row(
+            source, *(f"{result.canonical.get((source, e), 0):,}" or "" for e in ENTITY_COLUMNS)
+        )
+    console.print(canonical)
+
+    reasons = Table("source", "reason", "records", title="Quarantine by reason")
+    for source, reason, count in result.quarantine_reasons[:20]:
+        reasons.add_row(source, reason, f"{count:,}")
+    console.print(reasons)
+
+    expected, actual = len(result.expected_quarantine), len(result.actual_quarantine)
+    console.print(
+        f"Ground truth: {expected:,} records carry a defect that must be quarantined; {actual:,} were quarantined; "
+        f"clean records quarantined: {len(result.clean_but_quarantined):,}; "
+        f"defective records let through: {len(result.defective_but_mapped):,}."
+    )
+    absorbed = {d: n for d, n in result.defects_seen.items() if d not in _quarantining(result)}
+    if absorbed:
+        console.print(
+            "Noise absorbed by the mappings: " + ", ".join(f"{d} {n:,}" for d, n in sorted(absorbed.items()))
+        )
+    console.print(
+        "[yellow]Golden-record matching is not built yet[/yellow] (issue #4): the store holds each source's "
+        "canonical records side by side; linking them into one customer and one car comes next.\n"
+        "Look inside: [bold]sqlite3 var/autohub.db 'select source, reason, field, message from quarantine limit 5'[/bold]"
+    )
+
+
+def _quarantining(result: DemoResult) -> set[str]:
+    from sample_data import DEFECTS_THAT_QUARANTINE
+
+    return set(DEFECTS_THAT_QUARANTINE)
