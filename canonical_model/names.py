@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import opencc
@@ -157,6 +157,9 @@ def _normalise_latin(raw: str, order: NameOrder) -> NormalisedName:
     return NormalisedName(raw, "latin", "", surname, given, pinyin, variants)
 
 
+# Names repeat heavily (a few thousand full names cover most people), and OpenCC + pypinyin dominate the
+# cost of mapping a record: a bounded cache makes the repeats free. The result is frozen, so sharing is safe.
+@lru_cache(maxsize=200_000)
 def normalise_name(raw: str, order: NameOrder = "auto") -> NormalisedName:
     """Normalise a person's name as received from any source.
 

@@ -48,7 +48,7 @@ class PersonName(CanonicalModel):
 
     @classmethod
     def from_raw(cls, raw: str, order: str = "auto") -> PersonName:
-        n = normalise_name(raw, order)  # type: ignore[arg-type]
+        n = normalise_name(raw, order)
         return cls(raw=raw, simplified=n.simplified, surname=n.surname, given=n.given, pinyin=n.pinyin)
 
 

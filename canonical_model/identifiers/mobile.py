@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 
@@ -80,14 +81,22 @@ def parse(value: str) -> Mobile:
             "a mainland mobile number starts with 13-19; this looks like a landline or a typo",
             shown_value=shown,
         )
-    # Parsed with the country code: parsed as a national number, phonenumbers strips a leading 179xx as a
-    # carrier-selection (IP dialling) prefix and turns 17947004688 into +4688. E.164 is ours to build.
-    parsed = phonenumbers.parse("+86" + national)
-    e164 = "+86" + national
-    warnings: list[str] = []
-    if not phonenumbers.is_valid_number(parsed):
-        warnings.append("prefix not in the numbering plan reference data (may be a newly opened range)")
-    return Mobile(e164, is_placeholder(national), tuple(warnings))
+    warnings = () if _in_numbering_plan(national[:7]) else (_OUTSIDE_PLAN,)
+    # E.164 is ours to build: parsed as a national number, phonenumbers strips a leading 179xx as a
+    # carrier-selection (IP dialling) prefix and turns 17947004688 into +4688.
+    return Mobile("+86" + national, is_placeholder(national), warnings)
+
+
+_OUTSIDE_PLAN = "prefix not in the numbering plan reference data (may be a newly opened range)"
+
+
+@lru_cache(maxsize=20_000)
+def _in_numbering_plan(prefix7: str) -> bool:
+    """Whether a mobile's 7-digit block (the unit the MIIT allocates) is in phonenumbers' metadata.
+
+    Asked once per block and cached: the full parse was a third of the cost of mapping a record.
+    """
+    return bool(phonenumbers.is_valid_number(phonenumbers.parse(f"+86{prefix7}0000")))
 
 
 def validate(value: str) -> str:
