@@ -9,12 +9,16 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.finance_sql import FinanceSqlConfig
+
 # Known only so that it can be refused outside the demo; never a real key.
 DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUTOHUB_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="AUTOHUB_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     env: Literal["demo", "test", "dev", "prod"] = "demo"
     data_dir: Path = Path("var")
@@ -24,6 +28,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=100_000)  # records per store transaction
     demo_people: int = Field(default=1000, ge=10)
     demo_seed: int = 42
+    # One block per connector: AUTOHUB_FINANCE__URL, AUTOHUB_FINANCE__PAGE_SIZE, …
+    finance: FinanceSqlConfig = Field(default_factory=FinanceSqlConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

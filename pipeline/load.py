@@ -83,22 +83,28 @@ class Loader:
                 for record in batch:
                     by_source.setdefault(record.source, []).append(record)
                 for source, records_of_source in by_source.items():
-                    report = reports.get(source) or self._start(source, reports)
-                    self._load_batch(report, records_of_source)
+                    if source not in reports:
+                        reports[source] = self.begin(source)
+                    self._load_batch(reports[source], records_of_source)
                 if on_progress:
                     on_progress(len(batch))
         except Exception as exc:
-            self._finish(reports, error=f"{type(exc).__name__}: {exc}")
+            self.finish(reports.values(), error=f"{type(exc).__name__}: {exc}")
             raise
-        self._finish(reports, error=None)
+        self.finish(reports.values(), error=None)
         return reports
 
-    def _start(self, source: str, reports: dict[str, LoadReport]) -> LoadReport:
+    def begin(self, source: str) -> LoadReport:
+        """Start a sync run for one source (for a connector that loads page by page with ``load_page``)."""
         self.registry[source]  # an unknown source fails before anything is written
         with self.sessions.begin() as session:
             run = repository.start_run(session, source)
-            reports[source] = LoadReport(source=source, run_id=run.id)
-        return reports[source]
+            return LoadReport(source=source, run_id=run.id)
+
+    def load_page(self, report: LoadReport, records: list[SourceRecord]) -> None:
+        """Load one page of a source's records, committed in batches of ``batch_size``."""
+        for batch in _batches(records, self.batch_size):
+            self._load_batch(report, batch)
 
     def _load_batch(self, report: LoadReport, records: list[SourceRecord]) -> None:
         mapper = self.registry[report.source]
@@ -141,9 +147,25 @@ class Loader:
                 session, [q.source_record_id for q in quarantine if q.source_record_id], "quarantined"
             )
 
-    def _finish(self, reports: dict[str, LoadReport], *, error: str | None) -> None:
+    def quarantine_unreadable(self, report: LoadReport, stream: str, entries: list[tuple[str, str]]) -> None:
+        """Input that never became a source record (not JSON, not an object) is kept as text with its reason."""
+        if not entries:
+            return
+        rows = [
+            QuarantineEntry(source=report.source, stream=stream, source_id=None, stage="receive", reason=reason,
+                            message=f"[{report.source}/{stream}] unreadable input: {reason}", raw_text=text)
+            for reason, text in entries
+        ]  # fmt: skip
         with self.sessions.begin() as session:
-            for report in reports.values():
+            repository.add_quarantine(session, rows, report.run_id)
+        report.records_in += len(rows)
+        report.quarantined += len(rows)
+        report.reasons.update(reason for reason, _ in entries)
+
+    def finish(self, reports: Iterable[LoadReport], *, error: str | None) -> None:
+        """Close the runs with their counts: succeeded, or failed with the error a scheduler should show."""
+        with self.sessions.begin() as session:
+            for report in reports:
                 run = session.get(SyncRun, report.run_id)
                 if run is None:
                     continue

@@ -1,0 +1,37 @@
+"""The contract every connector follows (the dlt / Singer SDK shape).
+
+A connector reads one stream from a saved state and yields ``Page``s: the records read plus the state that
+is true once they are stored. The runner stores the records, commits, and only then saves the state, so a
+crash between the two re-reads a page (harmless: raw records are deduplicated) and never skips one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from canonical_model.entities.source import SourceRecord
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[SourceRecord]
+    state: dict[str, Any]  # the watermark after these records, JSON-serialisable
+    # Input that could not even become a source record (not JSON, no object): quarantined by the runner.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (reason, raw text)
+
+
+class Connector(ABC):
+    """Reads a source system. Subclasses set ``source`` and ``streams`` and implement ``read``."""
+
+    source: str
+    streams: tuple[str, ...]
+
+    @abstractmethod
+    def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
+        """Yield pages of records changed since ``state`` (None: from the beginning)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook; most connectors hold nothing
+        """Release connections; called by the runner when the sync ends."""
