@@ -115,6 +115,7 @@ def demo(
 
 class SyncSource(StrEnum):
     FINANCE = "finance"
+    INSURANCE = "insurance"
 
 
 @app.command()
@@ -125,7 +126,9 @@ def sync(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from autohub.errors import HubError
+    from connectors.base import Connector
     from connectors.finance_sql import FinanceSqlConnector
+    from connectors.insurance_rest import InsuranceRestConnector
     from connectors.runner import run_sync
     from mappings import MappingRegistry
     from pipeline import Loader
@@ -145,7 +148,11 @@ def sync(
     columns = (SpinnerColumn(), TextColumn(f"syncing {source.value}"), TextColumn("{task.completed:,} records"),
                TimeElapsedColumn())  # fmt: skip
     try:
-        connector = FinanceSqlConnector(settings.finance)
+        connector: Connector = (
+            FinanceSqlConnector(settings.finance)
+            if source is SyncSource.FINANCE
+            else InsuranceRestConnector(settings.insurance)
+        )
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("sync", total=None)
             report = run_sync(connector, loader, on_progress=lambda n: progress.advance(task, n))

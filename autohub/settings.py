@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.finance_sql import FinanceSqlConfig
+from connectors.insurance_rest import InsuranceRestConfig
 
 # Known only so that it can be refused outside the demo; never a real key.
 DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     demo_seed: int = 42
     # One block per connector: AUTOHUB_FINANCE__URL, AUTOHUB_FINANCE__PAGE_SIZE, …
     finance: FinanceSqlConfig = Field(default_factory=FinanceSqlConfig)
+    insurance: InsuranceRestConfig = Field(default_factory=InsuranceRestConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

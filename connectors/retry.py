@@ -31,11 +31,26 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
+class _RetryAfterOrBackoff:
+    """Wait what the server asked for (HTTP 429/503 ``Retry-After``), else exponential backoff with jitter."""
+
+    def __init__(self, initial_wait_s: float, max_wait_s: float):
+        self.backoff = wait_random_exponential(multiplier=initial_wait_s, max=max_wait_s)
+        self.max_wait_s = max_wait_s
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        asked = getattr(error, "retry_after_s", None)
+        if asked is not None:
+            return float(min(max(asked, 0.0), self.max_wait_s))
+        return float(self.backoff(state))
+
+
 def retrying(attempts: int, max_wait_s: float, initial_wait_s: float = 0.5) -> Retrying:
     return Retrying(
         retry=retry_if_exception_type(RetriableError),
         stop=stop_after_attempt(attempts),
-        wait=wait_random_exponential(multiplier=initial_wait_s, max=max_wait_s),
+        wait=_RetryAfterOrBackoff(initial_wait_s, max_wait_s),
         before_sleep=_log_retry,
         reraise=True,
     )
