@@ -106,46 +106,74 @@ class Loader:
         for batch in _batches(records, self.batch_size):
             self._load_batch(report, batch)
 
-    def _load_batch(self, report: LoadReport, records: list[SourceRecord]) -> None:
-        mapper = self.registry[report.source]
+    def load_messages(
+        self, report: LoadReport, messages: list[tuple[str, SourceRecord]]
+    ) -> dict[str, DataError | str]:
+        """Load records that arrived as messages ``(message id, record)``, exactly once per message id.
+
+        The ids are claimed in the transaction that stores the records. Returns per message id either
+        ``"duplicate"`` (taken in before: acknowledge, store nothing), ``"stored"``, or the ``DataError``
+        that quarantined it — what a webhook answers and what a consumer dead-letters.
+        """
         with self.sessions.begin() as session:
-            row_ids = repository.insert_source_records(session, records, report.run_id)
-            canonical: list[tuple[int, CanonicalEntity]] = []
-            quarantine: list[QuarantineEntry] = []
-            mapped_ids: list[int] = []
-            for record, row_id in zip(records, row_ids, strict=True):
-                report.records_in += 1
-                if row_id is None:
-                    report.unchanged += 1
-                    continue
-                try:
-                    result = mapper.map(record)
-                except DataError as exc:
-                    quarantine.append(_quarantine_entry(record, row_id, exc))
-                    report.quarantined += 1
-                    report.reasons[exc.reason] += 1
-                    continue
-                mapped_ids.append(row_id)
-                report.mapped += 1
-                report.warnings += len(result.warnings)
-                for entity in result.entities:
-                    report.entities[entity.entity_type] += 1
-                    canonical.append(
-                        (
-                            row_id,
-                            CanonicalEntity(
-                                entity.entity_type, entity.entity_key, entity.body, result.warnings
-                            ),
-                        )
-                    )
-            repository.save_canonical(
-                session, report.source, canonical, mapping_version=mapper.version, pii_key=self.pii_key
+            new_ids = repository.claim_messages(
+                session, report.source, [m for m, _ in messages], report.run_id
             )
-            repository.add_quarantine(session, quarantine, report.run_id)
-            repository.set_outcome(session, mapped_ids, "mapped")
-            repository.set_outcome(
-                session, [q.source_record_id for q in quarantine if q.source_record_id], "quarantined"
-            )
+            fresh = [(m, record) for m, record in messages if m in new_ids]
+            duplicates = len(messages) - len(fresh)
+            report.records_in += duplicates
+            report.unchanged += duplicates
+            errors = self._store_batch(session, report, [record for _, record in fresh])
+        outcome: dict[str, DataError | str] = {m: "duplicate" for m, _ in messages}
+        for (message_id, _), error in zip(fresh, errors, strict=True):
+            outcome[message_id] = error or "stored"
+        return outcome
+
+    def _load_batch(self, report: LoadReport, records: list[SourceRecord]) -> None:
+        with self.sessions.begin() as session:
+            self._store_batch(session, report, records)
+
+    def _store_batch(
+        self, session: Session, report: LoadReport, records: list[SourceRecord]
+    ) -> list[DataError | None]:
+        """Store, map and quarantine one batch in ``session``; returns each record's quarantine error."""
+        mapper = self.registry[report.source]
+        errors: list[DataError | None] = [None] * len(records)
+        if not records:
+            return errors
+        row_ids = repository.insert_source_records(session, records, report.run_id)
+        canonical: list[tuple[int, CanonicalEntity]] = []
+        quarantine: list[QuarantineEntry] = []
+        mapped_ids: list[int] = []
+        for position, (record, row_id) in enumerate(zip(records, row_ids, strict=True)):
+            report.records_in += 1
+            if row_id is None:
+                report.unchanged += 1
+                continue
+            try:
+                result = mapper.map(record)
+            except DataError as exc:
+                errors[position] = exc
+                quarantine.append(_quarantine_entry(record, row_id, exc))
+                report.quarantined += 1
+                report.reasons[exc.reason] += 1
+                continue
+            mapped_ids.append(row_id)
+            report.mapped += 1
+            report.warnings += len(result.warnings)
+            for entity in result.entities:
+                report.entities[entity.entity_type] += 1
+                body = CanonicalEntity(entity.entity_type, entity.entity_key, entity.body, result.warnings)
+                canonical.append((row_id, body))
+        repository.save_canonical(
+            session, report.source, canonical, mapping_version=mapper.version, pii_key=self.pii_key
+        )
+        repository.add_quarantine(session, quarantine, report.run_id)
+        repository.set_outcome(session, mapped_ids, "mapped")
+        repository.set_outcome(
+            session, [q.source_record_id for q in quarantine if q.source_record_id], "quarantined"
+        )
+        return errors
 
     def quarantine_unreadable(self, report: LoadReport, stream: str, entries: list[tuple[str, str]]) -> None:
         """Input that never became a source record (not JSON, not an object) is kept as text with its reason."""

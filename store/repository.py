@@ -21,6 +21,7 @@ from store.pii import protect_identifiers
 from store.tables import (
     CanonicalIdentifierRow,
     CanonicalRecordRow,
+    InboxMessageRow,
     QuarantineRow,
     SourceRecordRow,
     SyncRun,
@@ -192,6 +193,28 @@ def add_quarantine(session: Session, entries: Sequence[QuarantineEntry], run_id:
     rows = [{**entry.__dict__, "sync_run_id": run_id, "created_at": now} for entry in entries]
     for chunk in _chunks(rows):
         session.execute(insert_for(session, QuarantineRow.__table__), list(chunk))
+
+
+# --- inbox (exactly-once for message input) --------------------------------------------------------------
+
+
+def claim_messages(session: Session, source: str, message_ids: Sequence[str], run_id: int | None) -> set[str]:
+    """Claim message ids in the caller's transaction; returns the ids that were new (the rest are repeats)."""
+    table = InboxMessageRow.__table__
+    now = _now()
+    claimed: set[str] = set()
+    rows = [
+        {"source": source, "message_id": m, "received_at": now, "sync_run_id": run_id}
+        for m in dict.fromkeys(message_ids)
+    ]
+    for chunk in _chunks(rows):
+        stmt = (
+            insert_for(session, table)
+            .on_conflict_do_nothing(index_elements=["source", "message_id"])
+            .returning(table.c.message_id)
+        )
+        claimed.update(row.message_id for row in session.execute(stmt, list(chunk)))
+    return claimed
 
 
 # --- watermarks -----------------------------------------------------------------------------------------

@@ -242,3 +242,18 @@ class ChangeLogRow(Base):
     occurred_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
     publish_attempts: Mapped[int] = mapped_column(default=0)
+
+
+class InboxMessageRow(Base):
+    """Message ids already taken in (DMS message_id, webhook delivery id): exactly-once on at-least-once input.
+
+    The id is claimed in the same transaction that stores the message's records, so a redelivery after a
+    crash either finds the claim (and is acknowledged as a duplicate) or finds nothing stored at all.
+    """
+
+    __tablename__ = "inbox_message"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))

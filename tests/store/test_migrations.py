@@ -12,7 +12,7 @@ from store.tables import Base
 
 EXPECTED_TABLES = {
     "sync_run", "source_record", "canonical_record", "canonical_identifier", "quarantine", "sync_state",
-    "golden_record", "xref", "attribute_lineage", "merge_history", "change_log",
+    "golden_record", "xref", "attribute_lineage", "merge_history", "change_log", "inbox_message",
 }  # fmt: skip
 
 

@@ -1,0 +1,107 @@
+"""Portal webhooks: verify, refuse replays, store durably, then answer — the receiving half of the connector.
+
+The portal signs ``"{timestamp}.{body}"`` with HMAC-SHA256 and a shared secret (the Stripe/GitHub scheme)
+and sends ``X-AutoHub-Timestamp``, ``X-AutoHub-Delivery`` and ``X-AutoHub-Signature: sha256=<hex>``.
+Old timestamps (default > 5 min) and reused delivery ids are refused, so a captured request cannot be
+replayed; a 2xx is answered only after the event's records are committed. The hub API's
+``POST /v1/webhooks/portal`` route (issue #5) is a thin wrapper around ``receive``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from autohub.errors import DataError
+from canonical_model.entities.source import SourceRecord
+from pipeline import Loader, LoadReport
+
+SIGNATURE_HEADER = "X-AutoHub-Signature"
+TIMESTAMP_HEADER = "X-AutoHub-Timestamp"
+DELIVERY_HEADER = "X-AutoHub-Delivery"
+# Portal event type → the stream its mapping reads (mappings/sources/portal.yaml).
+EVENT_STREAMS = {"registration": "registrations", "service_request": "service_requests"}
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """What to answer: an HTTP status and, for errors, RFC 9457 problem-details fields."""
+
+    status: int
+    title: str
+    detail: str = ""
+    reason: str | None = None
+    field: str | None = None
+
+
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    """The signature header value the portal sends (and tests and `autohub` demo senders use)."""
+    digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return lowered.get(name.lower())
+
+
+def verify(
+    secret: bytes, headers: Mapping[str, str], body: bytes, *, tolerance_s: int, now: float
+) -> WebhookResult | None:
+    """None when the request is authentic and fresh; otherwise the 401 to answer."""
+    signature, timestamp = _header(headers, SIGNATURE_HEADER), _header(headers, TIMESTAMP_HEADER)
+    if not signature or not timestamp or not timestamp.isdigit():
+        return WebhookResult(401, "Missing signature", f"send {SIGNATURE_HEADER} and {TIMESTAMP_HEADER}")
+    if not hmac.compare_digest(signature, sign(secret, int(timestamp), body)):
+        return WebhookResult(401, "Bad signature", "the signature does not match the body and timestamp")
+    if abs(now - int(timestamp)) > tolerance_s:
+        return WebhookResult(
+            401, "Stale request", f"timestamp is more than {tolerance_s} s from the hub's clock"
+        )
+    return None
+
+
+def receive(
+    loader: Loader,
+    report: LoadReport,
+    secret: bytes,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    tolerance_s: int = 300,
+    now: float | None = None,
+) -> WebhookResult:
+    refused = verify(secret, headers, body, tolerance_s=tolerance_s, now=time.time() if now is None else now)
+    if refused:
+        return refused
+    delivery = _header(headers, DELIVERY_HEADER)
+    if not delivery:
+        return WebhookResult(
+            422, "Missing delivery id", f"send {DELIVERY_HEADER}", reason="missing_delivery_id"
+        )
+    try:
+        event = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        event = None
+    stream = EVENT_STREAMS.get(event.get("event_type", "")) if isinstance(event, dict) else None
+    if not isinstance(event, dict) or stream is None or not isinstance(event.get("data"), dict):
+        reason = "not_json" if event is None else "unknown_event"
+        loader.quarantine_unreadable(report, "webhook", [(reason, body.decode("utf-8", "replace")[:10_000])])
+        return WebhookResult(422, "Unreadable event", "expected {event_type: registration|service_request, data: {...}}",
+                             reason=reason)  # fmt: skip
+    mapper = loader.registry[report.source]
+    payload = event["data"]
+    source_id = mapper.source_id_of(stream, payload) or f"delivery:{delivery}"
+    record = SourceRecord(source=report.source, stream=stream, source_id=source_id, payload=payload)
+    outcome = loader.load_messages(report, [(delivery, record)])[delivery]
+    if outcome == "duplicate":
+        return WebhookResult(409, "Delivery already received", f"delivery {delivery} was taken in before")
+    if isinstance(outcome, DataError):
+        return WebhookResult(
+            422, "Event quarantined", str(outcome), reason=outcome.reason, field=outcome.field
+        )
+    return WebhookResult(202, "Stored")
