@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, is_dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -168,6 +169,64 @@ def sync(
     )
 
 
+dms_app = typer.Typer(help="Dealer DMS events over RabbitMQ.", no_args_is_help=True)
+app.add_typer(dms_app, name="dms")
+
+
+def _store_loader() -> Any:
+    """A Loader on the configured store, refusing a store that is not at the newest schema."""
+    from mappings import MappingRegistry
+    from pipeline import Loader
+    from store.engine import create_store_engine, session_factory
+    from store.migrate import current_revision, head_revision
+
+    settings = get_settings()
+    url = settings.effective_database_url
+    if current_revision(url) != head_revision():
+        err_console.print(
+            f"the store {_shown_url(url)} is not at the newest schema: run `autohub db upgrade`"
+        )
+        raise typer.Exit(2)
+    engine = create_store_engine(url)
+    return Loader(session_factory(engine), MappingRegistry.load(*settings.mapping_dirs),
+                  pii_key=settings.pii_key, batch_size=settings.batch_size)  # fmt: skip
+
+
+@dms_app.command("consume")
+def dms_consume(
+    idle_exit: Annotated[
+        float | None, typer.Option(help="stop after this many idle seconds (default: run)")
+    ] = None,
+) -> None:
+    """Consume DMS events into the store until SIGTERM (acks after commit, exactly once per message_id)."""
+    from connectors.dms_amqp import DmsConsumer
+
+    loader = _store_loader()
+    consumer = DmsConsumer(get_settings().dms, loader)
+    consumer.install_signal_handlers()
+    console.print(f"consuming {get_settings().dms.queue} (SIGTERM to stop)")
+    stats = consumer.run(idle_exit_s=idle_exit)
+    console.print(
+        f"dms: {stats.consumed:,} consumed · {stats.stored:,} stored · {stats.duplicates:,} duplicates · "
+        f"{stats.dead_lettered:,} dead-lettered · {stats.reconnects} reconnects"
+    )
+
+
+@dms_app.command("publish")
+def dms_publish(
+    file: Annotated[
+        Path, typer.Argument(help="JSON lines, one DMS event per line", exists=True, dir_okay=False)
+    ],
+) -> None:
+    """Publish DMS events from a file with publisher confirms (for the demo and dealers' testing)."""
+    from connectors.dms_amqp import publish_events
+
+    lines = file.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line) for line in lines if line.strip()]
+    sent = publish_events(get_settings().dms, events)
+    console.print(f"published {sent:,} events to {get_settings().dms.exchange} (confirmed)")
+
+
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -205,3 +264,7 @@ def db_current() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.dms_amqp import DmsAmqpConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
     # One block per connector: AUTOHUB_FINANCE__URL, AUTOHUB_FINANCE__PAGE_SIZE, …
     finance: FinanceSqlConfig = Field(default_factory=FinanceSqlConfig)
     insurance: InsuranceRestConfig = Field(default_factory=InsuranceRestConfig)
+    dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

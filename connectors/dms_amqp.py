@@ -1,0 +1,245 @@
+"""Dealer DMS events over RabbitMQ (pika): topology, a publisher with confirms, and the hub's consumer.
+
+Data safety is the broker's three promises used together: persistent messages with publisher confirms,
+a durable quorum queue, and manual acks sent only after the database commit. The queue has a deliberate
+``x-delivery-limit`` and a dead-letter exchange (over the limit without a DLX, RabbitMQ drops the message).
+Redeliveries after a crash are harmless: each ``message_id`` is claimed in an inbox table in the same
+transaction that stores the event, and a repeat is acknowledged without storing anything.
+
+The consumer reads with ``channel.consume(inactivity_timeout=…)`` on the connection's own thread and works
+in batches: a batch commit takes milliseconds, so heartbeats are never starved and no cross-thread ack
+(``add_callback_threadsafe``) is needed. Poison messages (not JSON, unknown event type, failing the
+mapping) are quarantined and copied to the dead-letter queue with an ``x-autohub-reason`` header, then
+acknowledged — they never block the queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pika
+import structlog
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.exceptions import AMQPChannelError, AMQPConnectionError
+from pydantic import BaseModel, Field, SecretStr
+
+from autohub.errors import DataError, SourceUnavailable
+from canonical_model.entities.source import SourceRecord
+from pipeline import Loader
+
+log = structlog.get_logger(__name__)
+EVENT_TYPES = ("lead", "delivery", "repair_order")
+
+
+class DmsAmqpConfig(BaseModel):
+    """``AUTOHUB_DMS__URL`` etc. The URL carries the broker password: a secret, never logged."""
+
+    url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/%2F")
+    exchange: str = "autohub.dms"
+    queue: str = "autohub.dms.events"
+    dead_letter_exchange: str = "autohub.dms.dlx"
+    dead_letter_queue: str = "autohub.dms.dead"
+    delivery_limit: int = Field(default=5, ge=1, description="redeliveries before RabbitMQ dead-letters")
+    prefetch: int = Field(default=1000, ge=1)
+    batch_size: int = Field(default=500, ge=1)
+    batch_wait_s: float = Field(default=0.2, gt=0, description="commit a partial batch after this idle time")
+    heartbeat_s: int = 30
+    reconnect_attempts: int = 10
+    reconnect_max_wait_s: float = 30.0
+
+
+def connect(config: DmsAmqpConfig) -> pika.BlockingConnection:
+    params = pika.URLParameters(config.url.get_secret_value())
+    params.heartbeat = config.heartbeat_s
+    params.blocked_connection_timeout = 60
+    try:
+        return pika.BlockingConnection(params)
+    except AMQPConnectionError as exc:
+        raise SourceUnavailable(f"RabbitMQ unreachable: {type(exc).__name__}",
+                                fix="check the broker; the consumer reconnects with backoff") from exc  # fmt: skip
+
+
+def declare_topology(channel: BlockingChannel, config: DmsAmqpConfig) -> None:
+    """Idempotent: exchange, quorum queue with delivery limit and DLX, dead-letter queue, bindings."""
+    channel.exchange_declare(config.exchange, exchange_type="topic", durable=True)
+    channel.exchange_declare(config.dead_letter_exchange, exchange_type="fanout", durable=True)
+    channel.queue_declare(config.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(config.dead_letter_queue, config.dead_letter_exchange)
+    channel.queue_declare(config.queue, durable=True, arguments={
+        "x-queue-type": "quorum",
+        "x-delivery-limit": config.delivery_limit,
+        "x-dead-letter-exchange": config.dead_letter_exchange,
+    })  # fmt: skip
+    channel.queue_bind(config.queue, config.exchange, routing_key="dms.*.*")
+
+
+def routing_key(event: dict[str, Any]) -> str:
+    return f"dms.{event.get('dealer_code', 'unknown')}.{event.get('event_type', 'unknown')}"
+
+
+def publish_events(config: DmsAmqpConfig, events: Iterable[dict[str, Any]]) -> int:
+    """Publish events persistently with publisher confirms; returns how many the broker confirmed."""
+    connection = connect(config)
+    try:
+        channel = connection.channel()
+        declare_topology(channel, config)
+        channel.confirm_delivery()
+        sent = 0
+        for event in events:
+            body = json.dumps(event, ensure_ascii=False).encode("utf-8")
+            message_id = str(event.get("message_id") or hashlib.sha256(body).hexdigest())
+            channel.basic_publish(
+                config.exchange, routing_key(event), body,
+                pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent, message_id=message_id,
+                                     content_type="application/json", type=str(event.get("event_type", ""))),
+                mandatory=True,
+            )  # fmt: skip
+            sent += 1
+        return sent
+    finally:
+        connection.close()
+
+
+@dataclass
+class ConsumerStats:
+    consumed: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    reconnects: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    tag: int
+    properties: pika.BasicProperties
+    body: bytes
+
+
+class DmsConsumer:
+    """The long-running consumer behind ``autohub dms consume``."""
+
+    def __init__(self, config: DmsAmqpConfig, loader: Loader):
+        self.config = config
+        self.loader = loader
+        self.stats = ConsumerStats()
+        self._stopping = False
+
+    def stop(self, *_: Any) -> None:
+        """Finish the current batch, acknowledge it and leave (SIGTERM/SIGINT)."""
+        self._stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self, *, idle_exit_s: float | None = None, max_messages: int | None = None) -> ConsumerStats:
+        """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss."""
+        report = self.loader.begin("dms")
+        failures, error = 0, None
+        try:
+            while not self._stopping:
+                try:
+                    self._consume(report, idle_exit_s, max_messages)
+                    break
+                except (AMQPConnectionError, AMQPChannelError, SourceUnavailable) as exc:
+                    failures += 1
+                    if failures > self.config.reconnect_attempts:
+                        raise SourceUnavailable(f"RabbitMQ lost {failures} times in a row: {exc!r}") from exc
+                    wait = min(self.config.reconnect_max_wait_s, 0.2 * 2**failures)
+                    log.warning("broker connection lost; reconnecting", error=repr(exc), wait_s=wait)
+                    self.stats.reconnects += 1
+                    time.sleep(wait)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.loader.finish([report], error=error)
+        return self.stats
+
+    def _consume(self, report: Any, idle_exit_s: float | None, max_messages: int | None) -> None:
+        connection = connect(self.config)
+        try:
+            channel = connection.channel()
+            declare_topology(channel, self.config)
+            channel.basic_qos(prefetch_count=self.config.prefetch)
+            channel.confirm_delivery()  # dead-letter copies are confirmed before the original is acked
+            batch: list[_Delivery] = []
+            idle_since = time.monotonic()
+            for method, properties, body in channel.consume(self.config.queue,
+                                                            inactivity_timeout=self.config.batch_wait_s):  # fmt: skip
+                if method is not None:
+                    batch.append(_Delivery(method.delivery_tag, properties, body))
+                    self.stats.consumed += 1
+                    idle_since = time.monotonic()
+                full = len(batch) >= self.config.batch_size
+                done = max_messages is not None and self.stats.consumed >= max_messages
+                idle = method is None
+                if batch and (full or done or idle or self._stopping):
+                    self._flush(channel, report, batch)
+                    batch = []
+                idle_over = idle and idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s
+                if done or self._stopping or idle_over:
+                    break
+            channel.cancel()
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    def _flush(self, channel: BlockingChannel, report: Any, batch: list[_Delivery]) -> None:
+        mapper = self.loader.registry["dms"]
+        messages: list[tuple[str, SourceRecord]] = []
+        bodies: dict[str, _Delivery] = {}
+        poison: list[tuple[_Delivery, str, str]] = []  # delivery, reason, message
+        for delivery in batch:
+            message_id = delivery.properties.message_id or hashlib.sha256(delivery.body).hexdigest()
+            try:
+                event = json.loads(delivery.body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                poison.append((delivery, "not_json", "message body is not JSON"))
+                continue
+            stream = event.get("event_type") if isinstance(event, dict) else None
+            if stream not in EVENT_TYPES:
+                poison.append(
+                    (delivery, "unknown_event_type", f"event_type {stream!r} is not one of {EVENT_TYPES}")
+                )
+                continue
+            source_id = mapper.source_id_of(stream, event) or message_id
+            messages.append(
+                (message_id, SourceRecord(source="dms", stream=stream, source_id=source_id, payload=event))
+            )
+            bodies[message_id] = delivery
+        outcomes = self.loader.load_messages(report, messages) if messages else {}
+        if poison:
+            self.loader.quarantine_unreadable(
+                report,
+                "events",
+                [(reason, d.body.decode("utf-8", "replace")[:10_000]) for d, reason, _ in poison],
+            )
+        for message_id, outcome in outcomes.items():
+            if outcome == "stored":
+                self.stats.stored += 1
+            elif outcome == "duplicate":
+                self.stats.duplicates += 1
+            elif isinstance(outcome, DataError):
+                poison.append((bodies[message_id], outcome.reason, str(outcome)))
+        for delivery, reason, message in poison:
+            self._dead_letter(channel, delivery, reason, message)
+        channel.basic_ack(batch[-1].tag, multiple=True)  # only now: everything above is committed
+
+    def _dead_letter(self, channel: BlockingChannel, delivery: _Delivery, reason: str, message: str) -> None:
+        headers = dict(delivery.properties.headers or {})
+        headers.update({"x-autohub-reason": reason, "x-autohub-message": message[:500]})
+        properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent, headers=headers,
+                                          message_id=delivery.properties.message_id,
+                                          content_type=delivery.properties.content_type)  # fmt: skip
+        channel.basic_publish(self.config.dead_letter_exchange, "", delivery.body, properties)
+        self.stats.dead_lettered += 1
+        self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1

@@ -1,0 +1,163 @@
+"""The DMS consumer against the real RabbitMQ on this machine: exactly once through crashes and drops."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pika
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, publish_events
+from mappings import MappingRegistry
+from pipeline import Loader
+from sample_data import DEFECTS_THAT_QUARANTINE, generate
+from store.engine import create_store_engine, session_factory
+from store.migrate import upgrade
+from store.tables import InboxMessageRow, QuarantineRow, SourceRecordRow
+from tests.connectors.tcp_proxy import CuttableProxy
+
+pytestmark = pytest.mark.rabbitmq
+BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+def _events(people: int, seed: int = 11) -> tuple[list[dict[str, Any]], int]:
+    """DMS events from the sample data, and how many of them carry a defect that must be dead-lettered."""
+    events, bad = [], 0
+    for record in generate(people, seed):
+        if record.source == "dms":
+            events.append(record.payload)
+            bad += bool(DEFECTS_THAT_QUARANTINE.intersection(record.defects))
+    return events, bad
+
+
+@pytest.fixture
+def config() -> Iterator[DmsAmqpConfig]:
+    suffix = uuid.uuid4().hex[:8]
+    cfg = DmsAmqpConfig(url=BROKER, exchange=f"test.dms.{suffix}", queue=f"test.dms.events.{suffix}",  # type: ignore[arg-type]
+                        dead_letter_exchange=f"test.dms.dlx.{suffix}", dead_letter_queue=f"test.dms.dead.{suffix}",
+                        batch_size=50, batch_wait_s=0.1)  # fmt: skip
+    try:
+        connect(cfg).close()
+    except Exception as exc:
+        pytest.skip(f"RabbitMQ not reachable: {exc}")
+    yield cfg
+    connection = connect(cfg)
+    channel = connection.channel()
+    for queue in (cfg.queue, cfg.dead_letter_queue):
+        channel.queue_delete(queue)
+    for exchange in (cfg.exchange, cfg.dead_letter_exchange):
+        channel.exchange_delete(exchange)
+    connection.close()
+
+
+@pytest.fixture
+def store_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/hub.db"
+    upgrade(url)
+    return url
+
+
+def _loader(url: str) -> Loader:
+    return Loader(session_factory(create_store_engine(url)), MappingRegistry.load(), pii_key=b"k")
+
+
+def _count(url: str, *criteria: Any, table: Any = InboxMessageRow) -> int:
+    engine = create_store_engine(url)
+    with Session(engine) as session:
+        value = session.scalar(select(func.count()).select_from(table).where(*criteria))
+    engine.dispose()
+    return int(value or 0)
+
+
+def _queue_depth(cfg: DmsAmqpConfig, queue: str) -> int:
+    connection = connect(cfg)
+    depth = connection.channel().queue_declare(queue, passive=True).method.message_count
+    connection.close()
+    return int(depth)
+
+
+def _publish_raw(cfg: DmsAmqpConfig, body: bytes, message_id: str) -> None:
+    connection = connect(cfg)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.basic_publish(cfg.exchange, "dms.D31001.lead", body,
+                          pika.BasicProperties(delivery_mode=2, message_id=message_id))  # fmt: skip
+    connection.close()
+
+
+def test_published_equals_stored_plus_dead_lettered(config: DmsAmqpConfig, store_file: str) -> None:
+    events, bad = _events(150)
+    assert publish_events(config, events) == len(events)
+    assert publish_events(config, events[:5]) == 5  # redelivered by an over-eager dealer system
+    _publish_raw(config, b"<xml>not json</xml>", "garbage-1")
+    _publish_raw(config, json.dumps({"event_type": "test_drive", "message_id": "x"}).encode(), "garbage-2")
+    stats = DmsConsumer(config, _loader(store_file)).run(idle_exit_s=1.0)
+    assert stats.consumed == len(events) + 5 + 2
+    assert stats.duplicates == 5
+    assert stats.stored == len(events) - bad
+    assert stats.dead_lettered == bad + 2
+    assert stats.reasons.get("not_json") == 1
+    assert stats.reasons.get("unknown_event_type") == 1
+    assert _queue_depth(config, config.queue) == 0
+    assert _queue_depth(config, config.dead_letter_queue) == stats.dead_lettered
+    assert _count(store_file, table=QuarantineRow) == stats.dead_lettered
+    assert _count(store_file, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
+
+
+def test_a_consumer_killed_midway_and_restarted_stores_each_event_once(
+    config: DmsAmqpConfig, store_file: str, tmp_path: Path
+) -> None:
+    events, _bad = _events(400, seed=12)
+    publish_events(config, events)
+    env = {**os.environ, "AUTOHUB_DATABASE_URL": store_file, "AUTOHUB_DMS__URL": BROKER,
+           "AUTOHUB_DMS__EXCHANGE": config.exchange, "AUTOHUB_DMS__QUEUE": config.queue,
+           "AUTOHUB_DMS__DEAD_LETTER_EXCHANGE": config.dead_letter_exchange,
+           "AUTOHUB_DMS__DEAD_LETTER_QUEUE": config.dead_letter_queue, "AUTOHUB_DMS__BATCH_SIZE": "20"}  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-m", "autohub.cli", "dms", "consume", "--idle-exit", "30"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while _count(store_file) < 100 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    taken_before_kill = _count(store_file)
+    assert 100 <= taken_before_kill < len(events)
+    stats = DmsConsumer(config, _loader(store_file)).run(idle_exit_s=1.5)
+    assert _count(store_file) == len(events)  # every message id taken in exactly once
+    assert _count(store_file, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
+    assert stats.stored + stats.duplicates + stats.dead_lettered == stats.consumed
+    assert _queue_depth(config, config.queue) == 0
+
+
+def test_a_dropped_broker_connection_is_survived(config: DmsAmqpConfig, store_file: str) -> None:
+    events, _ = _events(300, seed=13)
+    publish_events(config, events)
+    proxy = CuttableProxy(("127.0.0.1", 5672))
+    through_proxy = config.model_copy(update={"url": SecretStr(f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F"),
+                                              "batch_size": 20})  # fmt: skip
+    consumer = DmsConsumer(through_proxy, _loader(store_file))
+    runner = threading.Thread(target=consumer.run, kwargs={"idle_exit_s": 2.0})
+    runner.start()
+    deadline = time.monotonic() + 60
+    while _count(store_file) < 60 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proxy.cut()
+    runner.join(120)
+    proxy.close()
+    assert not runner.is_alive()
+    assert consumer.stats.reconnects >= 1
+    assert _count(store_file) == len(events)
+    assert _count(store_file, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
