@@ -169,3 +169,11 @@ def test_autohub_sync_finance_command(
         assert "root@" not in result.output  # the source URL is a secret
     finally:
         get_settings.cache_clear()
+
+
+def test_finance_passes_the_connector_conformance_checks(finance_url: str, loader: Loader) -> None:
+    from tests.connectors.conformance import check_conformance
+
+    _insert(finance_url, *[_row(f"F{n:03d}", f"2024-03-01 10:0{n}:00") for n in range(5)],
+            _row("F900", "2024-03-01 10:09:00", phone="12"))  # fmt: skip
+    check_conformance(lambda: _connector(finance_url, page_size=2), loader)

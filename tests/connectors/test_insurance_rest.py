@@ -141,3 +141,10 @@ def test_autohub_sync_insurance_command(
         assert "demo-secret" not in refused.output
     finally:
         get_settings.cache_clear()
+
+
+def test_insurance_passes_the_connector_conformance_checks(api: InsuranceApi, loader: Loader) -> None:
+    from tests.connectors.conformance import check_conformance
+
+    api.policies.append(_policy(50, vin="LFV2A21K0G3000001"))
+    check_conformance(lambda: _connector(api), loader)
