@@ -1,8 +1,9 @@
-"""The true world behind the sample data: people, companies, their cars and the dealers who sold them.
+"""The true world behind the sample data: people and companies, their cars, the dealers who sold them.
 
-Every source record is rendered from these objects, so the ground truth (which person, which VIN) is known
-for each record. Frequencies follow the facts in DOMAIN.md: a few surnames cover a large share of people,
-so common full names (张伟, 王芳) repeat across different people — the case that makes matching hard.
+Every source record is rendered from these objects, so its ground truth (which person, which VIN) is known.
+The world is drawn one *cluster* at a time — a person or company, sometimes a spouse sharing the family
+mobile, and whoever later buys one of their cars second-hand — and a cluster is forgotten once rendered.
+Only the dealers and a few counters live for the whole run, so memory does not grow with the population.
 """
 
 from __future__ import annotations
@@ -10,152 +11,346 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
+from typing import Literal
 
-from canonical_model.identifiers import resident_id, uscc, vin
 from canonical_model.names import COMMON_SURNAMES
+from sample_data import tables
+from sample_data.identity import (
+    BirthRegister,
+    MobileBook,
+    PlateBook,
+    pinyin_of,
+    resident_id_for,
+    uscc_for,
+    vin_for,
+)
+from sample_data.shuffle import Shuffle
+from sample_data.tables import Model, Region
 
-# Head of the surname distribution with their approximate shares (%); the rest share the remainder evenly.
-SURNAME_SHARES = {
-    "王": 7.3,
-    "李": 7.2,
-    "张": 6.8,
-    "刘": 5.4,
-    "陈": 4.5,
-    "杨": 3.1,
-    "黄": 2.2,
-    "赵": 2.2,
-    "吴": 2.0,
-}
-RARE_COMPOUND = ("欧阳", "司马", "诸葛", "上官")
-GIVEN_MALE = "伟 强 磊 军 勇 杰 涛 明 超 华 建国 志强 俊杰 浩然 子轩 国华 文博 宇 鹏 斌".split()
-GIVEN_FEMALE = "芳 娜 敏 静 丽 艳 娟 霞 秀英 桂英 婷 雪 慧 丹 玲 欣怡 子涵 梦琪 晓燕 红".split()
-REGIONS = {
-    "110105": "北京市朝阳区建国路", "310104": "上海市徐汇区漕溪北路", "440305": "深圳市南山区科技园路",
-    "330106": "杭州市西湖区文三路", "510107": "成都市武侯区人民南路", "420106": "武汉市武昌区中南路",
-    "320102": "南京市玄武区中山路", "350102": "福州市鼓楼区五四路", "370202": "青岛市市南区香港中路",
-    "610113": "西安市雁塔区长安南路",
-}  # fmt: skip
-PLATE_PREFIX = {"110105": "京A", "310104": "沪A", "440305": "粤B", "330106": "浙A", "510107": "川A",
-                "420106": "鄂A", "320102": "苏A", "350102": "闽A", "370202": "鲁B", "610113": "陕A"}  # fmt: skip
-COMPANY_WORDS = ("明达", "华信", "远航", "金桥", "恒通", "新世纪", "东方", "瑞丰")
-COMPANY_KINDS = ("物流有限公司", "汽车租赁有限公司", "科技有限公司", "贸易有限公司")
-MODELS = (  # WMI, make, model, trims
-    ("LFV", "一汽-大众", "迈腾", ("330TSI 豪华型", "380TSI 旗舰型")), ("LSV", "上汽大众", "帕萨特", ("330TSI 精英版",)),
-    ("LSG", "上汽通用别克", "君越", ("552T 豪华型",)), ("LHG", "广汽本田", "雅阁", ("260TURBO 精英版",)),
-    ("LGB", "东风日产", "轩逸", ("1.6L XL 智享版",)), ("LBV", "华晨宝马", "5系", ("530Li 领先型",)),
-)  # fmt: skip
-VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
-YEAR_CODES = {2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R", 2025: "S"}
-PLANTS = ("SH01", "CC02", "FS03", "TJ04")
-COLOURS = ("白", "黑", "银", "灰", "蓝", "红")
-PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+TODAY = date(2025, 6, 30)  # the sample's "now": fixed, so the same seed gives the same data on any day
+ORGANISATION_SHARE = 0.05
+# A spouse is drawn this often and kept when the ages fit (about 4 in 10): ≈5 % of people share a phone.
+COUPLE_ATTEMPT = 0.075
+SPOUSE_MAX_AGE_GAP = 12
+RESALE_SHARE = 0.06
+EMAIL_SHARE = 0.45
+ID_ISSUED_ELSEWHERE = 0.2  # the resident ID's region is the birthplace, not always where one lives now
+MAX_PEOPLE = 5_000_000
+MAX_DEALERS = 5_000  # keeps a province's dealer numbers within three digits (D31001 … D31999)
+# Dealers key their own phone for customers who will not give one: ≈2 % of DMS customer records, most of
+# them from the few sloppy dealers (8 %, at least one) — their share is scaled so the total holds at any size.
+SLOPPY_DEALER_SHARE = 0.08
+DEALER_PHONE_FROM_SLOPPY, DEALER_PHONE_CAREFUL = 0.016, 0.004
+
+Kind = Literal["person", "organisation"]
 
 
 @dataclass
 class Dealer:
     code: str
+    region: Region
     phone: str
-    lazy: bool  # types its own phone for customers who give none
+    own_phone_share: float  # of new customers keyed with the dealer's phone: a few dealers do it a lot
+    customers: int = 0
+    repair_orders: int = 0
+
+    def new_customer_id(self) -> str:
+        """DMS customer ids are dealer-local: the same person at two dealers has two ids."""
+        self.customers += 1
+        return f"{self.code}-{self.customers:06d}"
+
+    def new_repair_order_number(self) -> str:
+        self.repair_orders += 1
+        return f"RO-{self.code}-{self.repair_orders:06d}"
+
+
+@dataclass
+class Person:
+    """A person or an organisation, as the world knows them (the sources see versions of this)."""
+
+    person_id: str
+    kind: Kind
+    name: str
+    gender: str  # "male" | "female" | "" (organisations)
+    birth_date: date | None
+    region: Region
+    address: str
+    mobile: str
+    email: str | None
+    id_type: str  # "RIC" | "USCC" | "PASSPORT"
+    id_number: str
+    shares_family_phone: bool = False
+    ownerships: list[Ownership] = field(default_factory=list)
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == "organisation"
+
+    @property
+    def is_foreign(self) -> bool:
+        return self.id_type == "PASSPORT"
+
+    def owns_on(self, day: date) -> list[Ownership]:
+        return [o for o in self.ownerships if o.since <= day and (o.until is None or day < o.until)]
 
 
 @dataclass
 class Car:
     vin: str
-    wmi_make: str
-    model: str
+    model: Model
     trim: str
+    price: int
     model_year: int
-    production_date: date
+    produced: date
     plant: str
     colour: str
-    plate: str | None
+    plate: str | None  # None until registered (a car sold in the last days has none yet)
     sold_on: date
-    dealer: Dealer
-    previous_owner: Person | None = None
+    km_per_day: int
 
 
 @dataclass
-class Person:
-    person_id: str
-    is_company: bool
-    name: str
-    gender: str  # male | female | "" for companies
-    birth_date: date | None
-    region: str
-    street: str
-    mobile: str
-    email: str | None
-    id_number: str  # resident ID (persons) or USCC (companies)
-    cars: list[Car] = field(default_factory=list)
+class Ownership:
+    """Who held a car when: a new-car purchase from a dealer, or a second-hand one from a previous owner."""
+
+    car: Car
+    owner: Person
+    since: date
+    until: date | None
+    dealer: Dealer  # the selling dealer for a new car, the servicing dealer for a used one
+    new: bool
 
 
 class World:
-    """Draws people, companies, cars and dealers from one seeded RNG."""
+    """Draws people, companies, cars and dealers from one seeded ``random.Random``."""
 
-    def __init__(self, rng: random.Random, dealers: int):
+    def __init__(self, people: int, rng: random.Random) -> None:
+        if not 1 <= people <= MAX_PEOPLE:
+            raise ValueError(f"people must be between 1 and {MAX_PEOPLE:,}, got {people:,}")
         self.rng = rng
-        self._serial = 0
-        self._id_sequence = 0
-        self._surnames = list(SURNAME_SHARES) + [s for s in COMMON_SURNAMES if s not in SURNAME_SHARES]
-        head = sum(SURNAME_SHARES.values())
-        tail = (100 - head) / (len(self._surnames) - len(SURNAME_SHARES))
-        self._weights = list(SURNAME_SHARES.values()) + [tail] * (len(self._surnames) - len(SURNAME_SHARES))
-        self.dealers = [
-            Dealer(f"D{31001 + n}", self.mobile(), lazy=n % 7 == 0) for n in range(max(5, dealers))
-        ]
+        self.remaining = people
+        self._number = 0
+        self._births = BirthRegister(rng)
+        self._mobiles = MobileBook(rng)
+        self._organisations = Shuffle(10**8, rng)
+        self._passports = Shuffle(10**8, rng)
+        self._emails = Shuffle(10**7, rng)
+        self._plates = {region.code: PlateBook(region, rng) for region in tables.REGIONS}
+        self._vin_serials: dict[tuple[str, str, str], int] = {}
+        self._region_weights = list(accumulate(r.weight for r in tables.REGIONS))
+        self._surnames, self._surname_weights = _surname_table()
+        self._model_weights = list(accumulate(m.weight for m in tables.MODELS))
+        self._years = list(tables.MODEL_YEARS)
+        self._year_weights = list(accumulate(w for _, w in tables.MODEL_YEARS.values()))
+        self.dealers = self._open_dealers(min(MAX_DEALERS, max(5, people // 200)), people)
+        self._dealers_by_region = {
+            r.code: [d for d in self.dealers if d.region is r] or self.dealers for r in tables.REGIONS
+        }
 
-    def mobile(self) -> str:
-        return "1" + self.rng.choice("3456789") + "".join(self.rng.choices("0123456789", k=9))
+    # --- clusters ---------------------------------------------------------------------------------------
 
-    def chinese_name(self, gender: str) -> str:
-        surname = self.rng.choice(RARE_COMPOUND) if self.rng.random() < 0.01 else (
-            self.rng.choices(self._surnames, self._weights)[0])  # fmt: skip
-        return surname + self.rng.choice(GIVEN_MALE if gender == "male" else GIVEN_FEMALE)
+    def cluster(self) -> list[Person]:
+        """The next few people whose records belong together: a household and their cars' later owners."""
+        first = self._new_party()
+        members = [first]
+        if not first.is_organisation and self.remaining and self.rng.random() < COUPLE_ATTEMPT:
+            members.append(self._household_member(first))
+        for member in list(members):
+            self._buy_new_cars(member)
+        for member in list(members):
+            for ownership in list(member.ownerships):
+                buyer = self._maybe_resell(ownership)
+                if buyer is not None:
+                    members.append(buyer)
+        return members
 
-    def resident_id(self, region: str, birth: date, gender: str) -> str:
-        self._id_sequence += 1
-        sequence = (self._id_sequence * 2) % 1000
-        sequence += 1 if gender == "male" else 0  # GB 11643: odd sequence = male
-        first17 = f"{region}{birth:%Y%m%d}{sequence % 1000:03d}"
-        return first17 + resident_id.calc_check_char(first17)
+    def _household_member(self, partner: Person) -> Person:
+        """A spouse shares the address and the family mobile when the ages fit; otherwise a neighbour."""
+        other = self._new_person(gender="female" if partner.gender == "male" else "male")
+        if _could_marry(partner, other):
+            other.region, other.address, other.mobile = partner.region, partner.address, partner.mobile
+            other.shares_family_phone = partner.shares_family_phone = True
+        return other
 
-    def uscc(self, region: str) -> str:
-        org8 = "".join(self.rng.choices("0123456789ABCDEFGHJKLMNPQRTUWXY"[:10], k=8))
-        first17 = f"91{region}{org8}{uscc.calc_org_check(org8)}"
-        return first17 + uscc.calc_check_char(first17)
+    # --- people -----------------------------------------------------------------------------------------
 
-    def person(self, person_id: str, *, shared_mobile: str | None = None) -> Person:
+    def _next_number(self) -> int:
+        self._number += 1
+        self.remaining -= 1
+        return self._number
+
+    def _new_party(self) -> Person:
+        if self.rng.random() < ORGANISATION_SHARE:
+            return self._new_organisation()
+        return self._new_person()
+
+    def _region(self) -> Region:
+        return self.rng.choices(tables.REGIONS, cum_weights=self._region_weights)[0]
+
+    def _address(self, region: Region) -> str:
         rng = self.rng
-        region = rng.choice(list(REGIONS))
-        street = f"{REGIONS[region]}{rng.randint(1, 300)}号{rng.randint(1, 30)}栋{rng.randint(101, 2808)}室"
-        if rng.random() < 0.05:
-            name = rng.choice(COMPANY_WORDS) + rng.choice(("", "瑞", "新")) + rng.choice(COMPANY_KINDS)
-            name = REGIONS[region][:2] + name
-            return Person(person_id, True, name, "", None, region, street, shared_mobile or self.mobile(),
-                          None, self.uscc(region))  # fmt: skip
-        gender = rng.choice(("male", "female"))
-        birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 54 * 365))
-        email = f"user{rng.randrange(10**6):06d}@example.cn" if rng.random() < 0.5 else None
-        return Person(person_id, False, self.chinese_name(gender), gender, birth, region, street,
-                      shared_mobile or self.mobile(), email, self.resident_id(region, birth, gender))  # fmt: skip
+        street = rng.choice(region.streets)
+        building, floor, flat = rng.randint(1, 32), rng.randint(1, 28), rng.randint(1, 6)
+        return f"{region.place}{street}{rng.randint(1, 388)}号{building}栋{floor}0{flat}室"
 
-    def car(self, owner_region: str) -> Car:
+    def _new_person(self, gender: str | None = None) -> Person:
         rng = self.rng
-        wmi, make, model, trims = rng.choice(MODELS)
-        year = rng.choice(list(YEAR_CODES))
-        self._serial += 1
-        vds = "".join(rng.choices(VIN_CHARS, k=5))
-        body = f"{wmi}{vds}0{YEAR_CODES[year]}{rng.choice('ABCDEF')}{self._serial % 1_000_000:06d}"
-        full = body[:8] + vin.calc_check_digit(body) + body[9:]
-        produced = date(year - 1, 6, 1) + timedelta(days=rng.randrange(0, 365))
-        sold = produced + timedelta(days=rng.randrange(20, 200))
-        plate = None
-        if rng.random() < 0.9:
-            digits = "".join(rng.choices("0123456789", k=4))
-            if rng.random() < 0.2:  # GA 36-2018 small new-energy: energy letter, one serial char, four digits
-                tail = "D" + rng.choice(PLATE_CHARS) + digits
-            else:
-                tail = rng.choice(PLATE_CHARS[:24]) + digits
-            plate = PLATE_PREFIX[owner_region] + tail
-        return Car(full, make, model, rng.choice(trims), year, produced, rng.choice(PLANTS), rng.choice(COLOURS),
-                   plate, sold, rng.choice(self.dealers))  # fmt: skip
+        number = self._next_number()
+        gender = gender or rng.choice(("male", "female"))
+        region = self._region()
+        born, sequence = self._births.draw(number - 1, gender == "male")
+        person = Person(
+            person_id=f"P{number:07d}", kind="person", name="", gender=gender, birth_date=born, region=region,
+            address=self._address(region), mobile=self._mobiles.number(number), email=None, id_type="RIC",
+            id_number="",
+        )  # fmt: skip
+        if rng.random() < tables.FOREIGN_SHARE:
+            names = tables.FOREIGN_NAMES_MALE if gender == "male" else tables.FOREIGN_NAMES_FEMALE
+            person.name = rng.choice(names)
+            person.id_type, person.id_number = (
+                "PASSPORT",
+                f"{rng.choice('EGK')}{self._passports(number - 1):08d}",
+            )
+            return person
+        person.name = self._chinese_name(gender, born.year)
+        id_region = self._region() if rng.random() < ID_ISSUED_ELSEWHERE else region
+        person.id_number = resident_id_for(id_region.code, born, sequence)
+        if rng.random() < EMAIL_SHARE:
+            person.email = self._email(person.name, number)
+        return person
+
+    def _new_organisation(self) -> Person:
+        rng = self.rng
+        number = self._next_number()
+        region = self._region()
+        brand = rng.choice(tables.COMPANY_BRANDS)
+        if rng.random() < 0.4:
+            brand += rng.choice(tables.COMPANY_BRANDS)
+        name = f"{region.city}{brand}{rng.choice(tables.COMPANY_TRADES)}{rng.choice(tables.COMPANY_FORMS)}"
+        return Person(
+            person_id=f"P{number:07d}", kind="organisation", name=name, gender="", birth_date=None, region=region,
+            address=self._address(region), mobile=self._mobiles.number(number), email=None, id_type="USCC",
+            id_number=uscc_for(region.code, self._organisations(number - 1)),
+        )  # fmt: skip
+
+    def _chinese_name(self, gender: str, born_year: int) -> str:
+        rng = self.rng
+        if rng.random() < tables.COMPOUND_SHARE:
+            surname = rng.choice(tables.COMPOUND_SURNAMES)
+        else:
+            surname = rng.choices(self._surnames, cum_weights=self._surname_weights)[0]
+        modern = born_year >= tables.MODERN_FROM_YEAR
+        if gender == "male":
+            pool = tables.GIVEN_MALE_MODERN if modern else tables.GIVEN_MALE_CLASSIC
+        else:
+            pool = tables.GIVEN_FEMALE_MODERN if modern else tables.GIVEN_FEMALE_CLASSIC
+        return surname + pool[_zipf_index(rng, len(pool))]
+
+    def _email(self, name: str, number: int) -> str:
+        """Pinyin-based, unique by a shuffled number (two 张伟 never share zhangwei…@163.com)."""
+        rng = self.rng
+        code = self._emails(number - 1)
+        domain = rng.choice(tables.EMAIL_DOMAINS)
+        if domain == "qq.com":  # QQ mail addresses are the QQ account number
+            return f"{100_000_000 + code}@qq.com"
+        surname, given = pinyin_of(name)
+        separator = rng.choice(("", "", ".", "_"))
+        return f"{surname}{separator}{given}{code}@{domain}"
+
+    # --- dealers ----------------------------------------------------------------------------------------
+
+    def _open_dealers(self, count: int, people: int) -> list[Dealer]:
+        """Dealers per province in proportion to the population; dealer phones never collide with people's."""
+        counters: dict[str, int] = {}
+        dealers = []
+        total = sum(r.weight for r in tables.REGIONS)
+        slots = [r for r in tables.REGIONS for _ in range(round(count * r.weight / total))]
+        slots = (slots + list(tables.REGIONS) * count)[:count]
+        sloppy = set(self.rng.sample(range(count), max(1, round(count * SLOPPY_DEALER_SHARE))))
+        sloppy_share = min(0.6, DEALER_PHONE_FROM_SLOPPY * count / len(sloppy))
+        for index, region in enumerate(slots):
+            province = region.code[:2]
+            counters[province] = counters.get(province, 0) + 1
+            phone = self._mobiles.number(people + 1 + index)
+            share = sloppy_share if index in sloppy else DEALER_PHONE_CAREFUL
+            dealers.append(Dealer(f"D{province}{counters[province]:03d}", region, phone, share))
+        return dealers
+
+    def dealer_near(self, region: Region) -> Dealer:
+        """Most people buy and service locally; one in seven goes to a dealer elsewhere."""
+        if self.rng.random() < 0.85:
+            return self.rng.choice(self._dealers_by_region[region.code])
+        return self.rng.choice(self.dealers)
+
+    # --- cars -------------------------------------------------------------------------------------------
+
+    def _buy_new_cars(self, owner: Person) -> None:
+        weights = (0, 2, 2, 1) if owner.is_organisation else (12, 68, 20, 0)
+        for _ in range(self.rng.choices((0, 1, 2, 3), weights)[0]):
+            dealer = self.dealer_near(owner.region)
+            car = self._new_car(owner.region)
+            owner.ownerships.append(Ownership(car, owner, car.sold_on, None, dealer, new=True))
+
+    def _new_car(self, region: Region) -> Car:
+        rng = self.rng
+        model = rng.choices(tables.MODELS, cum_weights=self._model_weights)[0]
+        year = rng.choices(self._years, cum_weights=self._year_weights)[0]
+        trim, engine, price = rng.choice(model.trims)
+        plant, plant_letter = rng.choice(tables.PLANTS[model.wmi])
+        year_code = tables.MODEL_YEARS[year][0]
+        produced = min(date(year - 1, 7, 1) + timedelta(days=rng.randrange(330)), TODAY - timedelta(days=45))
+        sold = produced + timedelta(days=rng.randrange(15, 150))
+        sold = min(sold, TODAY - timedelta(days=rng.randrange(1, 30)))
+        vin = vin_for(
+            model, engine, year_code, plant_letter, self._vin_serial(model.wmi, year_code, plant_letter)
+        )
+        plate = self._plates[region.code].issue(model.electric) if (TODAY - sold).days > 10 else None
+        discount = rng.choice((0, 0, 3000, 5000, 8000, 12000, 20000))
+        return Car(
+            vin=vin, model=model, trim=trim, price=price - discount, model_year=year, produced=produced,
+            plant=plant, colour=rng.choice(tables.COLOURS), plate=plate, sold_on=sold, km_per_day=rng.randint(20, 70),
+        )  # fmt: skip
+
+    def _vin_serial(self, wmi: str, year_code: str, plant_letter: str) -> int:
+        """Serials run up per WMI, model year and plant, like a production line; never reused."""
+        key = (wmi, year_code, plant_letter)
+        serial = self._vin_serials.get(key) or self.rng.randrange(10_000, 60_000)
+        serial += self.rng.randint(1, 3)
+        self._vin_serials[key] = serial
+        return serial
+
+    def _maybe_resell(self, ownership: Ownership) -> Person | None:
+        """A car sold on after one to four years; the buyer is another person, serviced near their home."""
+        rng = self.rng
+        if not self.remaining or ownership.owner.is_organisation or rng.random() >= RESALE_SHARE:
+            return None
+        day = ownership.since + timedelta(days=rng.randrange(300, 1500))
+        if day > TODAY - timedelta(days=30):
+            return None
+        buyer = self._new_person()
+        ownership.until = day
+        buyer.ownerships.append(
+            Ownership(ownership.car, buyer, day, None, self.dealer_near(buyer.region), new=False)
+        )
+        return buyer
+
+
+def _could_marry(one: Person, other: Person) -> bool:
+    if one.is_foreign or other.is_foreign or one.birth_date is None or other.birth_date is None:
+        return False
+    return abs(one.birth_date.year - other.birth_date.year) <= SPOUSE_MAX_AGE_GAP
+
+
+def _zipf_index(rng: random.Random, size: int) -> int:
+    """An index into a list ordered by popularity: the first entries come up far more often."""
+    return min(int(size * rng.random() ** 1.8), size - 1)
+
+
+def _surname_table() -> tuple[list[str], list[float]]:
+    """Surnames with cumulative weights: the head at its real share, the rest of the top 100 evenly."""
+    head = tables.SURNAME_SHARES
+    tail = [s for s in COMMON_SURNAMES if s not in head]
+    tail_share = (85.0 - sum(head.values())) / len(tail)
+    names = [*head, *tail]
+    return names, list(accumulate([*head.values(), *[tail_share] * len(tail)]))
