@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from autohub.settings import get_settings
 from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
+
+if TYPE_CHECKING:
+    from pipeline import Loader
 
 app = typer.Typer(
     help="AutoHub: one customer, one car, across ERP, finance, insurance, dealers and the portal.",
@@ -119,6 +124,29 @@ class SyncSource(StrEnum):
     INSURANCE = "insurance"
 
 
+@contextmanager
+def _store_loader() -> Iterator[Loader]:
+    """A Loader on the configured store (refusing one behind the newest schema); the engine is disposed after."""
+    from mappings import MappingRegistry
+    from pipeline import Loader
+    from store.engine import create_store_engine, session_factory
+    from store.migrate import current_revision, head_revision
+
+    settings = get_settings()
+    url = settings.effective_database_url
+    if current_revision(url) != head_revision():
+        err_console.print(
+            f"the store {_shown_url(url)} is not at the newest schema: run `autohub db upgrade`"
+        )
+        raise typer.Exit(2)
+    engine = create_store_engine(url)
+    try:
+        yield Loader(session_factory(engine), MappingRegistry.load(*settings.mapping_dirs),
+                     pii_key=settings.pii_key, batch_size=settings.batch_size)  # fmt: skip
+    finally:
+        engine.dispose()
+
+
 @app.command()
 def sync(
     source: Annotated[SyncSource, typer.Argument(help="the source to sync")],
@@ -131,37 +159,22 @@ def sync(
     from connectors.finance_sql import FinanceSqlConnector
     from connectors.insurance_rest import InsuranceRestConnector
     from connectors.runner import run_sync
-    from mappings import MappingRegistry
-    from pipeline import Loader
-    from store.engine import create_store_engine, session_factory
-    from store.migrate import current_revision, head_revision
 
     settings = get_settings()
-    url = settings.effective_database_url
-    if current_revision(url) != head_revision():
-        err_console.print(
-            f"the store {_shown_url(url)} is not at the newest schema: run `autohub db upgrade`"
-        )
-        raise typer.Exit(2)
-    engine = create_store_engine(url)
-    loader = Loader(session_factory(engine), MappingRegistry.load(*settings.mapping_dirs),
-                    pii_key=settings.pii_key, batch_size=settings.batch_size)  # fmt: skip
     columns = (SpinnerColumn(), TextColumn(f"syncing {source.value}"), TextColumn("{task.completed:,} records"),
                TimeElapsedColumn())  # fmt: skip
     try:
-        connector: Connector = (
-            FinanceSqlConnector(settings.finance)
-            if source is SyncSource.FINANCE
-            else InsuranceRestConnector(settings.insurance)
-        )
-        with Progress(*columns, console=console, transient=True) as progress:
+        with _store_loader() as loader, Progress(*columns, console=console, transient=True) as progress:
+            connector: Connector = (
+                FinanceSqlConnector(settings.finance)
+                if source is SyncSource.FINANCE
+                else InsuranceRestConnector(settings.insurance)
+            )
             task = progress.add_task("sync", total=None)
             report = run_sync(connector, loader, on_progress=lambda n: progress.advance(task, n))
     except HubError as exc:
         err_console.print(f"[red]sync {source.value} failed[/red]: {exc}")
         raise typer.Exit(1) from exc
-    finally:
-        engine.dispose()
     console.print(
         f"{source.value}: run {report.run_id} · {report.records_in:,} records in · {report.unchanged:,} unchanged · "
         f"{report.mapped:,} mapped · {report.quarantined:,} quarantined"
@@ -173,25 +186,6 @@ dms_app = typer.Typer(help="Dealer DMS events over RabbitMQ.", no_args_is_help=T
 app.add_typer(dms_app, name="dms")
 
 
-def _store_loader() -> Any:
-    """A Loader on the configured store, refusing a store that is not at the newest schema."""
-    from mappings import MappingRegistry
-    from pipeline import Loader
-    from store.engine import create_store_engine, session_factory
-    from store.migrate import current_revision, head_revision
-
-    settings = get_settings()
-    url = settings.effective_database_url
-    if current_revision(url) != head_revision():
-        err_console.print(
-            f"the store {_shown_url(url)} is not at the newest schema: run `autohub db upgrade`"
-        )
-        raise typer.Exit(2)
-    engine = create_store_engine(url)
-    return Loader(session_factory(engine), MappingRegistry.load(*settings.mapping_dirs),
-                  pii_key=settings.pii_key, batch_size=settings.batch_size)  # fmt: skip
-
-
 @dms_app.command("consume")
 def dms_consume(
     idle_exit: Annotated[
@@ -201,11 +195,11 @@ def dms_consume(
     """Consume DMS events into the store until SIGTERM (acks after commit, exactly once per message_id)."""
     from connectors.dms_amqp import DmsConsumer
 
-    loader = _store_loader()
-    consumer = DmsConsumer(get_settings().dms, loader)
-    consumer.install_signal_handlers()
-    console.print(f"consuming {get_settings().dms.queue} (SIGTERM to stop)")
-    stats = consumer.run(idle_exit_s=idle_exit)
+    with _store_loader() as loader:
+        consumer = DmsConsumer(get_settings().dms, loader)
+        consumer.install_signal_handlers()
+        console.print(f"consuming {get_settings().dms.queue} (SIGTERM to stop)")
+        stats = consumer.run(idle_exit_s=idle_exit)
     console.print(
         f"dms: {stats.consumed:,} consumed · {stats.stored:,} stored · {stats.duplicates:,} duplicates · "
         f"{stats.dead_lettered:,} dead-lettered · {stats.reconnects} reconnects"

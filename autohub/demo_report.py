@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autohub.demo import DemoResult
+from sample_data import DEFECTS_THAT_QUARANTINE
 
 ENTITY_COLUMNS = {
     "party": "party", "vehicle": "vehicle", "vehicle_relationship": "role", "credit_profile": "credit",
@@ -27,9 +28,7 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
 
     canonical = Table("source", *ENTITY_COLUMNS.values(), title="Canonical records in the store")
     for source in sorted({s for s, _ in result.canonical}):
-        canonical.add_row(
-            source, *(f"{result.canonical.get((source, e), 0):,}" or "" for e in ENTITY_COLUMNS)
-        )
+        canonical.add_row(source, *(f"{result.canonical.get((source, e), 0):,}" for e in ENTITY_COLUMNS))
     console.print(canonical)
 
     reasons = Table("source", "reason", "records", title="Quarantine by reason")
@@ -43,7 +42,7 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         f"clean records quarantined: {len(result.clean_but_quarantined):,}; "
         f"defective records let through: {len(result.defective_but_mapped):,}."
     )
-    absorbed = {d: n for d, n in result.defects_seen.items() if d not in _quarantining(result)}
+    absorbed = {d: n for d, n in result.defects_seen.items() if d not in DEFECTS_THAT_QUARANTINE}
     if absorbed:
         console.print(
             "Noise absorbed by the mappings: " + ", ".join(f"{d} {n:,}" for d, n in sorted(absorbed.items()))
@@ -53,9 +52,3 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         "canonical records side by side; linking them into one customer and one car comes next.\n"
         "Look inside: [bold]sqlite3 var/autohub.db 'select source, reason, field, message from quarantine limit 5'[/bold]"
     )
-
-
-def _quarantining(result: DemoResult) -> set[str]:
-    from sample_data import DEFECTS_THAT_QUARANTINE
-
-    return set(DEFECTS_THAT_QUARANTINE)

@@ -18,7 +18,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, declare_topology, publish_events
+from connectors.dms_amqp import (
+    DmsAmqpConfig,
+    DmsConsumer,
+    connect,
+    declare_topology,
+    delete_topology,
+    publish_events,
+)
 from mappings import MappingRegistry
 from pipeline import Loader
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
@@ -40,11 +47,7 @@ def _config(label: str, url: str) -> DmsAmqpConfig:
 
 def _drop(config: DmsAmqpConfig) -> None:
     connection = connect(config)
-    channel = connection.channel()
-    for queue in (config.queue, config.dead_letter_queue):
-        channel.queue_delete(queue)
-    for exchange in (config.exchange, config.dead_letter_exchange):
-        channel.exchange_delete(exchange)
+    delete_topology(connection.channel(), config)
     connection.close()
 
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from autohub.errors import DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
-from pipeline import Loader
+from pipeline import Loader, to_source_record
 
 log = structlog.get_logger(__name__)
 EVENT_TYPES = ("lead", "delivery", "repair_order")
@@ -77,6 +77,14 @@ def declare_topology(channel: BlockingChannel, config: DmsAmqpConfig) -> None:
         "x-dead-letter-exchange": config.dead_letter_exchange,
     })  # fmt: skip
     channel.queue_bind(config.queue, config.exchange, routing_key="dms.*.*")
+
+
+def delete_topology(channel: BlockingChannel, config: DmsAmqpConfig) -> None:
+    """Remove what ``declare_topology`` made (tests and benchmarks use throw-away names)."""
+    for queue in (config.queue, config.dead_letter_queue):
+        channel.queue_delete(queue)
+    for exchange in (config.exchange, config.dead_letter_exchange):
+        channel.exchange_delete(exchange)
 
 
 def routing_key(event: dict[str, Any]) -> str:
@@ -211,10 +219,7 @@ class DmsConsumer:
                     (delivery, "unknown_event_type", f"event_type {stream!r} is not one of {EVENT_TYPES}")
                 )
                 continue
-            source_id = mapper.source_id_of(stream, event) or message_id
-            messages.append(
-                (message_id, SourceRecord(source="dms", stream=stream, source_id=source_id, payload=event))
-            )
+            messages.append((message_id, to_source_record(mapper, stream, event, fallback_id=message_id)))
             bodies[message_id] = delivery
         outcomes = self.loader.load_messages(report, messages) if messages else {}
         if poison:

@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from autohub.errors import DataError
-from canonical_model.entities.source import SourceRecord
-from pipeline import Loader, LoadReport
+from pipeline import Loader, LoadReport, to_source_record
 
 SIGNATURE_HEADER = "X-AutoHub-Signature"
 TIMESTAMP_HEADER = "X-AutoHub-Timestamp"
@@ -93,10 +92,9 @@ def receive(
         loader.quarantine_unreadable(report, "webhook", [(reason, body.decode("utf-8", "replace")[:10_000])])
         return WebhookResult(422, "Unreadable event", "expected {event_type: registration|service_request, data: {...}}",
                              reason=reason)  # fmt: skip
-    mapper = loader.registry[report.source]
-    payload = event["data"]
-    source_id = mapper.source_id_of(stream, payload) or f"delivery:{delivery}"
-    record = SourceRecord(source=report.source, stream=stream, source_id=source_id, payload=payload)
+    record = to_source_record(
+        loader.registry[report.source], stream, event["data"], fallback_id=f"delivery:{delivery}"
+    )
     outcome = loader.load_messages(report, [(delivery, record)])[delivery]
     if outcome == "duplicate":
         return WebhookResult(409, "Delivery already received", f"delivery {delivery} was taken in before")

@@ -34,6 +34,8 @@ ENTITIES: dict[str, type[BaseModel]] = {
 }  # fmt: skip
 
 _MISSING = object()
+# Paths that name the record's envelope rather than a payload field ($item is the current foreach item).
+_SPECIAL_PATHS = {"$source": "source", "$stream": "stream", "$source_id": "source_id", "$item": "item"}
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,11 @@ class _Context:
 
     def lookup(self, path: str) -> Any:
         head, _, rest = path.partition(".")
-        specials = {"$source": self.record.source, "$stream": self.record.stream,
-                    "$source_id": self.record.source_id, "$item": self.item}  # fmt: skip
-        value: Any = specials[head] if head in specials else self.record.payload.get(head, _MISSING)
+        value: Any
+        if head in _SPECIAL_PATHS:
+            value = self.item if head == "$item" else getattr(self.record, _SPECIAL_PATHS[head])
+        else:
+            value = self.record.payload.get(head, _MISSING)
         for part in rest.split(".") if rest else ():
             value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
         if isinstance(value, str):

@@ -44,11 +44,16 @@ class LoadReport:
         return self.records_in == self.unchanged + self.mapped + self.quarantined
 
 
-def to_source_record(mapper: Mapper, stream: str, payload: dict[str, Any], **extra: Any) -> SourceRecord:
+def to_source_record(
+    mapper: Mapper, stream: str, payload: dict[str, Any], *, fallback_id: str | None = None
+) -> SourceRecord:
     """Wrap a payload as it arrived. A record without its id is still kept (and quarantined by the mapping
-    as ``missing_required``), under a stand-in id derived from its content so that re-runs stay idempotent."""
-    source_id = mapper.source_id_of(stream, payload) or f"missing-id:{payload_hash(payload)[:16]}"
-    return SourceRecord(source=mapper.source, stream=stream, source_id=source_id, payload=payload, **extra)
+    as ``missing_required``) under a stand-in: ``fallback_id`` (a message or delivery id) when the transport
+    gives one, else an id derived from the content, so that re-runs stay idempotent."""
+    source_id = (
+        mapper.source_id_of(stream, payload) or fallback_id or f"missing-id:{payload_hash(payload)[:16]}"
+    )
+    return SourceRecord(source=mapper.source, stream=stream, source_id=source_id, payload=payload)
 
 
 def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:

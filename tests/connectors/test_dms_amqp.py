@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, publish_events
+from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, delete_topology, publish_events
 from mappings import MappingRegistry
 from pipeline import Loader
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
@@ -55,11 +55,7 @@ def config() -> Iterator[DmsAmqpConfig]:
         pytest.skip(f"RabbitMQ not reachable: {exc}")
     yield cfg
     connection = connect(cfg)
-    channel = connection.channel()
-    for queue in (cfg.queue, cfg.dead_letter_queue):
-        channel.queue_delete(queue)
-    for exchange in (cfg.exchange, cfg.dead_letter_exchange):
-        channel.exchange_delete(exchange)
+    delete_topology(connection.channel(), cfg)
     connection.close()
 
 
