@@ -120,6 +120,7 @@ def demo(
 
 
 class SyncSource(StrEnum):
+    ERP = "erp"
     FINANCE = "finance"
     INSURANCE = "insurance"
 
@@ -156,6 +157,7 @@ def sync(
 
     from autohub.errors import HubError
     from connectors.base import Connector
+    from connectors.erp_soap import ErpSoapConnector
     from connectors.finance_sql import FinanceSqlConnector
     from connectors.insurance_rest import InsuranceRestConnector
     from connectors.runner import run_sync
@@ -165,11 +167,13 @@ def sync(
                TimeElapsedColumn())  # fmt: skip
     try:
         with _store_loader() as loader, Progress(*columns, console=console, transient=True) as progress:
-            connector: Connector = (
-                FinanceSqlConnector(settings.finance)
-                if source is SyncSource.FINANCE
-                else InsuranceRestConnector(settings.insurance)
-            )
+            connector: Connector
+            if source is SyncSource.ERP:
+                connector = ErpSoapConnector(settings.erp, cache_path=settings.data_dir / "zeep-cache.db")
+            elif source is SyncSource.FINANCE:
+                connector = FinanceSqlConnector(settings.finance)
+            else:
+                connector = InsuranceRestConnector(settings.insurance)
             task = progress.add_task("sync", total=None)
             report = run_sync(connector, loader, on_progress=lambda n: progress.advance(task, n))
     except HubError as exc:

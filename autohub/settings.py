@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.dms_amqp import DmsAmqpConfig
+from connectors.erp_soap import ErpSoapConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
     demo_people: int = Field(default=1000, ge=10)
     demo_seed: int = 42
     # One block per connector: AUTOHUB_FINANCE__URL, AUTOHUB_FINANCE__PAGE_SIZE, …
+    erp: ErpSoapConfig = Field(default_factory=ErpSoapConfig)
     finance: FinanceSqlConfig = Field(default_factory=FinanceSqlConfig)
     insurance: InsuranceRestConfig = Field(default_factory=InsuranceRestConfig)
     dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from fakes.paging import KeysetPager
+
 
 @dataclass
 class Faults:
@@ -41,6 +43,11 @@ class InsuranceApi:
     policy_requests: int = 0
     _tokens: dict[str, float] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
+    _pager: KeysetPager = field(
+        default_factory=lambda: KeysetPager(
+            lambda p: (str(p.get("updatedAt", "")), str(p.get("policyNo", "")))
+        )
+    )
 
     # --- behaviour --------------------------------------------------------------------------------------
 
@@ -60,18 +67,7 @@ class InsuranceApi:
 
     def page(self, updated_since: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
         """Policies ordered by (updatedAt, policyNo); the cursor is the last key of the previous page."""
-        ordered = sorted(self.policies, key=lambda p: (p.get("updatedAt", ""), p.get("policyNo", "")))
-        if updated_since:
-            ordered = [p for p in ordered if p.get("updatedAt", "") >= updated_since]
-        if cursor:
-            after = tuple(json.loads(base64.urlsafe_b64decode(cursor)))
-            ordered = [p for p in ordered if (p.get("updatedAt", ""), p.get("policyNo", "")) > after]
-        items = ordered[:limit]
-        more = len(ordered) > limit
-        next_cursor = None
-        if more and items:
-            last = [items[-1].get("updatedAt", ""), items[-1].get("policyNo", "")]
-            next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode()
+        items, next_cursor = self._pager.page(self.policies, updated_since, cursor, limit)
         return {"items": items, "next_cursor": next_cursor}
 
     # --- serving ----------------------------------------------------------------------------------------

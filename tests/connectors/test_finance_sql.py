@@ -13,10 +13,7 @@ from sqlalchemy.orm import Session
 from autohub.errors import ConfigError, SourceUnavailable
 from connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector
 from connectors.runner import run_sync
-from mappings import MappingRegistry
 from pipeline import Loader
-from store.engine import create_store_engine, session_factory
-from store.migrate import upgrade
 from store.tables import QuarantineRow, SourceRecordRow
 from tests.mappings.test_sources import FINANCE_CUSTOMER
 
@@ -68,15 +65,6 @@ def _row(cust_id: str, updated_at: str, **changes: Any) -> dict[str, Any]:
 
 def _connector(url: str, **config: Any) -> FinanceSqlConnector:
     return FinanceSqlConnector(FinanceSqlConfig(url=url, **config))  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def loader(tmp_path: Any) -> Iterator[Loader]:
-    url = f"sqlite:///{tmp_path}/hub.db"
-    upgrade(url)
-    engine = create_store_engine(url)
-    yield Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k", batch_size=50)
-    engine.dispose()
 
 
 def _read_ids(

@@ -14,10 +14,7 @@ from autohub.errors import ConfigError, SourceUnavailable
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector, SourceRejected
 from connectors.runner import run_sync
 from fakes.insurance_api import Faults, InsuranceApi
-from mappings import MappingRegistry
 from pipeline import Loader
-from store.engine import create_store_engine, session_factory
-from store.migrate import upgrade
 from store.tables import QuarantineRow
 from tests.mappings.test_sources import INSURANCE_POLICY
 
@@ -43,15 +40,6 @@ def _connector(api: InsuranceApi, **config: Any) -> InsuranceRestConnector:
 
 def _ids(connector: InsuranceRestConnector, state: dict[str, Any] | None = None) -> list[str]:
     return [r.source_id for page in connector.read("policies", state) for r in page.records]
-
-
-@pytest.fixture
-def loader(tmp_path: Any) -> Iterator[Loader]:
-    url = f"sqlite:///{tmp_path}/hub.db"
-    upgrade(url)
-    engine = create_store_engine(url)
-    yield Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k")
-    engine.dispose()
 
 
 def test_pages_through_all_policies_with_one_token(api: InsuranceApi) -> None:

@@ -1,0 +1,90 @@
+"""The fake ERP's WSDL, built from one table of record types so the schema and the server never disagree.
+
+Document/literal wrapped SOAP 1.1, the style SAP and most ERPs publish. Every field is ``xs:string`` like
+SAP's CHAR/NUMC fields (a typo in a number must reach the hub and be quarantined there, not break the
+parse of a whole page), except ``CHANGED_AT``, which is a real ``xs:dateTime`` the "changed since" filter uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NAMESPACE = "urn:autohub:fake-erp:v1"
+
+
+@dataclass(frozen=True)
+class RecordType:
+    stream: str  # the hub's stream name
+    operation: str  # GetCustomers
+    element: str  # Customer: one repeated element per record in the response
+    key: str  # the record's id field
+    fields: tuple[str, ...]  # in schema order; CHANGED_AT is appended as xs:dateTime
+
+
+RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType("customers", "GetCustomers", "Customer", "KUNNR",
+               ("KUNNR", "KTOKD", "NAME1", "SEX", "GBDAT", "ID_TYPE", "ID_NO", "MOBILE", "EMAIL", "REGIO", "STRAS")),
+    RecordType("vehicles", "GetVehicles", "Vehicle", "VIN",
+               ("VIN", "MAKE", "MODEL", "TRIM", "MODEL_YEAR", "PROD_DATE", "PLANT", "COLOUR")),
+    RecordType("sales_orders", "GetSalesOrders", "SalesOrder", "VBELN",
+               ("VBELN", "KUNNR", "VIN", "DEALER", "INVOICE_DATE", "NET_PRICE")),
+)  # fmt: skip
+BY_OPERATION = {rt.operation: rt for rt in RECORD_TYPES}
+BY_STREAM = {rt.stream: rt for rt in RECORD_TYPES}
+
+
+def _complex_types() -> str:
+    parts = []
+    for rt in RECORD_TYPES:
+        fields = "".join(f'<xs:element name="{f}" type="xs:string" minOccurs="0"/>' for f in rt.fields)
+        parts.append(
+            f'<xs:complexType name="{rt.element}Type"><xs:sequence>{fields}'
+            '<xs:element name="CHANGED_AT" type="xs:dateTime" minOccurs="0"/>'
+            "</xs:sequence></xs:complexType>"
+            f'<xs:element name="{rt.operation}"><xs:complexType><xs:sequence>'
+            '<xs:element name="ChangedSince" type="xs:dateTime" minOccurs="0"/>'
+            '<xs:element name="PageToken" type="xs:string" minOccurs="0"/>'
+            '<xs:element name="PageSize" type="xs:int"/>'
+            "</xs:sequence></xs:complexType></xs:element>"
+            f'<xs:element name="{rt.operation}Response"><xs:complexType><xs:sequence>'
+            f'<xs:element name="{rt.element}" type="tns:{rt.element}Type" minOccurs="0" maxOccurs="unbounded"/>'
+            '<xs:element name="NextPageToken" type="xs:string" minOccurs="0"/>'
+            "</xs:sequence></xs:complexType></xs:element>"
+        )
+    return "".join(parts)
+
+
+def wsdl(location: str) -> str:
+    """The service description with ``soap:address`` pointing at ``location`` (where this server listens)."""
+    messages = "".join(
+        f'<wsdl:message name="{rt.operation}In"><wsdl:part name="parameters" element="tns:{rt.operation}"/></wsdl:message>'
+        f'<wsdl:message name="{rt.operation}Out"><wsdl:part name="parameters" element="tns:{rt.operation}Response"/></wsdl:message>'
+        for rt in RECORD_TYPES
+    )
+    port_ops = "".join(
+        f'<wsdl:operation name="{rt.operation}"><wsdl:input message="tns:{rt.operation}In"/>'
+        f'<wsdl:output message="tns:{rt.operation}Out"/></wsdl:operation>'
+        for rt in RECORD_TYPES
+    )
+    binding_ops = "".join(
+        f'<wsdl:operation name="{rt.operation}"><soap:operation soapAction="{NAMESPACE}#{rt.operation}"/>'
+        '<wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output>'
+        "</wsdl:operation>"
+        for rt in RECORD_TYPES
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
+        'xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        f'xmlns:tns="{NAMESPACE}" targetNamespace="{NAMESPACE}" name="FakeErp">'
+        f'<wsdl:types><xs:schema targetNamespace="{NAMESPACE}" elementFormDefault="qualified">'
+        f"{_complex_types()}</xs:schema></wsdl:types>"
+        f"{messages}"
+        f'<wsdl:portType name="ErpPortType">{port_ops}</wsdl:portType>'
+        '<wsdl:binding name="ErpBinding" type="tns:ErpPortType">'
+        '<soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>'
+        f"{binding_ops}</wsdl:binding>"
+        '<wsdl:service name="ErpService"><wsdl:port name="ErpPort" binding="tns:ErpBinding">'
+        f'<soap:address location="{location}"/></wsdl:port></wsdl:service>'
+        "</wsdl:definitions>"
+    )
