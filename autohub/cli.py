@@ -96,8 +96,11 @@ def demo(
     fresh: Annotated[
         bool, typer.Option(help="start from an empty SQLite store (server databases are kept)")
     ] = True,
+    dms: Annotated[
+        str, typer.Option(help="auto: RabbitMQ when reachable, else the event file; or rabbitmq / file")
+    ] = "auto",
 ) -> None:
-    """Generate sample data for the five sources, load it through the mappings and summarise the store."""
+    """Generate sample data, serve it from fake sources and sync all five through the connectors; summarise."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from autohub.demo import run_demo
@@ -108,12 +111,16 @@ def demo(
     seed = settings.demo_seed if seed is None else seed
     console.rule("[bold]AutoHub demo")
     console.print(f"store {_shown_url(settings.effective_database_url)} · {people:,} people · seed {seed}")
-    columns = (TextColumn("loading records"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    if dms not in ("auto", "rabbitmq", "file"):
+        raise typer.BadParameter("choose auto, rabbitmq or file", param_hint="--dms")
+    columns = (TextColumn("syncing records"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("load", total=None)
+        task = progress.add_task("sync", total=None)
         result = run_demo(
-            settings, people=people, seed=seed, fresh=fresh, on_progress=lambda n: progress.advance(task, n)
-        )
+            settings, people=people, seed=seed, fresh=fresh, dms=dms,  # type: ignore[arg-type]
+            on_progress=lambda n: progress.advance(task, n),
+            on_total=lambda n: progress.update(task, total=n),
+        )  # fmt: skip
     print_demo_report(console, result)
     if result.clean_but_quarantined or not all(r.balanced for r in result.reconciliation):
         raise typer.Exit(1)

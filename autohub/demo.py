@@ -1,20 +1,24 @@
-"""The demo job: generate sample data for the five sources, load it through the mappings, summarise.
+"""The demo job: generate sample data for the five sources, serve it from fakes, sync it through the connectors.
 
-It is the same path a production sync takes (``pipeline.Loader`` into the store), fed by the seeded
-generator instead of connectors, so a newcomer sees real quarantine reasons and real counts.
+It is the path a production sync takes — each source's connector over its real protocol (SOAP, SQL, REST,
+AMQP or a file, signed webhooks) into ``pipeline.Loader`` and the store — fed by the seeded generator, so a
+newcomer sees real transports, real quarantine reasons and real counts, checked against ground truth.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from autohub import demo_sources as sources
+from autohub.demo_sources import DmsMode
 from autohub.settings import Settings
-from canonical_model.entities.source import SourceRecord
+from connectors.portal_webhook import EVENT_STREAMS
 from mappings import MappingRegistry
 from pipeline import Loader, LoadReport, to_source_record
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
@@ -28,6 +32,7 @@ from store.reports import SourceReconciliation
 class DemoResult:
     database_url: str
     loads: dict[str, LoadReport]
+    transports: dict[str, str]
     reconciliation: list[SourceReconciliation]
     quarantine_reasons: list[tuple[str, str, int]]
     canonical: dict[tuple[str, str], int]
@@ -61,9 +66,13 @@ def run_demo(
     people: int,
     seed: int,
     fresh: bool = True,
+    dms: DmsMode = "auto",
     on_progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> DemoResult:
+    """Generate, serve, sync; ``on_total`` learns how many records there are once they are generated."""
     url = settings.effective_database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     if fresh:
         wipe_sqlite_file(url)
     upgrade(url)
@@ -72,17 +81,27 @@ def run_demo(
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*settings.mapping_dirs)
         loader = Loader(sessions, registry, pii_key=settings.pii_key, batch_size=settings.batch_size)
-        result = DemoResult(url, {}, [], [], {})
-
-        def records() -> Iterator[SourceRecord]:
-            for generated in generate(people, seed):
-                record = to_source_record(registry[generated.source], generated.stream, generated.payload)
-                result.defects_seen.update(generated.defects)
-                if DEFECTS_THAT_QUARANTINE.intersection(generated.defects):
-                    result.expected_quarantine.add((record.source, record.stream, record.source_id))
-                yield record
-
-        result.loads = loader.load(records(), on_progress)
+        result = DemoResult(url, {}, {}, [], [], {})
+        payloads: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        total = 0
+        for generated in generate(people, seed):
+            record = to_source_record(registry[generated.source], generated.stream, generated.payload)
+            result.defects_seen.update(generated.defects)
+            if DEFECTS_THAT_QUARANTINE.intersection(generated.defects):
+                result.expected_quarantine.add((record.source, record.stream, record.source_id))
+            payloads[generated.source][generated.stream].append(generated.payload)
+            total += 1
+        if on_total:
+            on_total(total)
+        runs = {
+            "erp": sources.erp(loader, settings, payloads["erp"], on_progress),
+            "finance": sources.finance(loader, settings, payloads["finance"], on_progress),
+            "insurance": sources.insurance(loader, settings, payloads["insurance"], on_progress),
+            "dms": sources.dms(loader, settings, _in_time_order(payloads["dms"]), on_progress, dms),
+            "portal": sources.portal(loader, _portal_events(payloads["portal"]), on_progress),
+        }
+        result.loads = {source: run.report for source, run in runs.items()}
+        result.transports = {source: run.transport for source, run in runs.items()}
         with sessions() as session:
             result.reconciliation = reports.reconcile(session)
             result.quarantine_reasons = reports.quarantine_by_reason(session)
@@ -91,3 +110,18 @@ def run_demo(
         return result
     finally:
         engine.dispose()
+
+
+def _in_time_order(streams: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Dealers publish as things happen: the DMS events of all types, in the order they occurred."""
+    return sorted(
+        (e for events in streams.values() for e in events), key=lambda e: str(e.get("occurred_at", ""))
+    )
+
+
+# The portal's event type for each of its streams (connectors.portal_webhook.EVENT_STREAMS, reversed).
+_PORTAL_EVENT_TYPES = {stream: event_type for event_type, stream in EVENT_STREAMS.items()}
+
+
+def _portal_events(streams: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(_PORTAL_EVENT_TYPES[stream], data) for stream, items in streams.items() for data in items]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from autohub.demo import DemoResult
 from sample_data import DEFECTS_THAT_QUARANTINE
@@ -15,6 +16,10 @@ ENTITY_COLUMNS = {
 
 
 def print_demo_report(console: Console, result: DemoResult) -> None:
+    transports = Table("source", "came in through", title="Sources and their connectors")
+    for source, transport in result.transports.items():
+        transports.add_row(source, transport)
+    console.print(transports)
     loads = Table("source", "in", "unchanged", "mapped", "quarantined", "warnings", "balanced",
                   title="Records by source (balanced: raw = mapped + quarantined)")  # fmt: skip
     balanced = {r.source: r for r in result.reconciliation}
@@ -49,6 +54,9 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         )
     console.print(
         "[yellow]Golden-record matching is not built yet[/yellow] (issue #4): the store holds each source's "
-        "canonical records side by side; linking them into one customer and one car comes next.\n"
-        "Look inside: [bold]sqlite3 var/autohub.db 'select source, reason, field, message from quarantine limit 5'[/bold]"
+        "canonical records side by side; linking them into one customer and one car comes next."
     )
+    url = make_url(result.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        query = "select source, reason, field, message from quarantine limit 5"
+        console.print(f"Look inside: [bold]sqlite3 {url.database} '{query}'[/bold]")

@@ -19,8 +19,9 @@ import hashlib
 import json
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pika
@@ -31,7 +32,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from autohub.errors import DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
-from pipeline import Loader, to_source_record
+from pipeline import Loader, LoadReport, to_source_record
 
 log = structlog.get_logger(__name__)
 EVENT_TYPES = ("lead", "delivery", "repair_order")
@@ -115,6 +116,104 @@ def publish_events(config: DmsAmqpConfig, events: Iterable[dict[str, Any]]) -> i
 
 
 @dataclass
+class BatchOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    poison: list[tuple[int, str, str]] = field(default_factory=list)  # (index in the batch, reason, message)
+
+
+def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, bytes]]) -> BatchOutcome:
+    """Store a batch of event bodies exactly once per message id; say which ones are poison and why.
+
+    Shared by the broker consumer and the file loader, so an event read from a file and one read from
+    RabbitMQ take the same path: inbox claim, raw, mapping, canonical, quarantine — one transaction.
+    Unreadable bodies (not JSON, unknown event type) are quarantined here; the caller dead-letters them.
+    """
+    mapper = loader.registry["dms"]
+    outcome = BatchOutcome()
+    messages: list[tuple[str, SourceRecord]] = []
+    index_of: dict[str, int] = {}
+    unreadable: list[tuple[str, str]] = []
+    for index, (given_id, body) in enumerate(batch):
+        try:
+            event = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            event = None
+        # The broker's message id, else the event's own (a file line), else the body's hash.
+        own_id = event.get("message_id") if isinstance(event, dict) else None
+        message_id = given_id or (str(own_id) if own_id else hashlib.sha256(body).hexdigest())
+        stream = event.get("event_type") if isinstance(event, dict) else None
+        if stream not in EVENT_TYPES:
+            reason = "not_json" if event is None else "unknown_event_type"
+            message = (
+                "message body is not JSON"
+                if event is None
+                else f"event_type {stream!r} is not one of {EVENT_TYPES}"
+            )
+            outcome.poison.append((index, reason, message))
+            unreadable.append((reason, body.decode("utf-8", "replace")[:10_000]))
+            continue
+        if message_id in index_of:  # the same message twice in one batch (a redelivery): count, skip
+            outcome.duplicates += 1
+            continue
+        messages.append((message_id, to_source_record(mapper, stream, event, fallback_id=message_id)))
+        index_of[message_id] = index
+    results = loader.load_messages(report, messages) if messages else {}
+    if unreadable:
+        loader.quarantine_unreadable(report, "events", unreadable)
+    for message_id, result in results.items():
+        if result == "stored":
+            outcome.stored += 1
+        elif result == "duplicate":
+            outcome.duplicates += 1
+        elif isinstance(result, DataError):
+            outcome.poison.append((index_of[message_id], result.reason, str(result)))
+    return outcome
+
+
+def load_event_file(
+    loader: Loader, path: Path, *, batch_size: int = 500, on_progress: Callable[[int], None] | None = None
+) -> tuple[LoadReport, ConsumerStats]:
+    """Load a JSON-lines file of DMS events (the format ``autohub dms publish`` sends) without a broker.
+
+    Poison lines are quarantined (there is no dead-letter queue to copy them to); ``dead_lettered`` counts them.
+    """
+    stats = ConsumerStats()
+    report = loader.begin("dms")
+    error = None
+    try:
+        with path.open("rb") as lines:
+            batch: list[tuple[str | None, bytes]] = []
+            for line in lines:
+                if line.strip():
+                    batch.append((None, line.rstrip(b"\r\n")))
+                if len(batch) >= batch_size:
+                    _count(stats, load_event_batch(loader, report, batch), len(batch), on_progress)
+                    batch = []
+            if batch:
+                _count(stats, load_event_batch(loader, report, batch), len(batch), on_progress)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        loader.finish([report], error=error)
+    return report, stats
+
+
+def _count(
+    stats: ConsumerStats, outcome: BatchOutcome, consumed: int, on_progress: Callable[[int], None] | None
+) -> None:
+    if on_progress:
+        on_progress(consumed)
+    stats.consumed += consumed
+    stats.stored += outcome.stored
+    stats.duplicates += outcome.duplicates
+    stats.dead_lettered += len(outcome.poison)
+    for _, reason, _ in outcome.poison:
+        stats.reasons[reason] = stats.reasons.get(reason, 0) + 1
+
+
+@dataclass
 class ConsumerStats:
     consumed: int = 0
     stored: int = 0
@@ -134,10 +233,14 @@ class _Delivery:
 class DmsConsumer:
     """The long-running consumer behind ``autohub dms consume``."""
 
-    def __init__(self, config: DmsAmqpConfig, loader: Loader):
+    def __init__(
+        self, config: DmsAmqpConfig, loader: Loader, *, on_progress: Callable[[int], None] | None = None
+    ):
         self.config = config
         self.loader = loader
+        self.on_progress = on_progress
         self.stats = ConsumerStats()
+        self.report: LoadReport | None = None
         self._stopping = False
 
     def stop(self, *_: Any) -> None:
@@ -150,7 +253,7 @@ class DmsConsumer:
 
     def run(self, *, idle_exit_s: float | None = None, max_messages: int | None = None) -> ConsumerStats:
         """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss."""
-        report = self.loader.begin("dms")
+        report = self.report = self.loader.begin("dms")
         failures, error = 0, None
         try:
             while not self._stopping:
@@ -202,42 +305,14 @@ class DmsConsumer:
                 connection.close()
 
     def _flush(self, channel: BlockingChannel, report: Any, batch: list[_Delivery]) -> None:
-        mapper = self.loader.registry["dms"]
-        messages: list[tuple[str, SourceRecord]] = []
-        bodies: dict[str, _Delivery] = {}
-        poison: list[tuple[_Delivery, str, str]] = []  # delivery, reason, message
-        for delivery in batch:
-            message_id = delivery.properties.message_id or hashlib.sha256(delivery.body).hexdigest()
-            try:
-                event = json.loads(delivery.body)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                poison.append((delivery, "not_json", "message body is not JSON"))
-                continue
-            stream = event.get("event_type") if isinstance(event, dict) else None
-            if stream not in EVENT_TYPES:
-                poison.append(
-                    (delivery, "unknown_event_type", f"event_type {stream!r} is not one of {EVENT_TYPES}")
-                )
-                continue
-            messages.append((message_id, to_source_record(mapper, stream, event, fallback_id=message_id)))
-            bodies[message_id] = delivery
-        outcomes = self.loader.load_messages(report, messages) if messages else {}
-        if poison:
-            self.loader.quarantine_unreadable(
-                report,
-                "events",
-                [(reason, d.body.decode("utf-8", "replace")[:10_000]) for d, reason, _ in poison],
-            )
-        for message_id, outcome in outcomes.items():
-            if outcome == "stored":
-                self.stats.stored += 1
-            elif outcome == "duplicate":
-                self.stats.duplicates += 1
-            elif isinstance(outcome, DataError):
-                poison.append((bodies[message_id], outcome.reason, str(outcome)))
-        for delivery, reason, message in poison:
-            self._dead_letter(channel, delivery, reason, message)
+        outcome = load_event_batch(self.loader, report, [(d.properties.message_id, d.body) for d in batch])
+        self.stats.stored += outcome.stored
+        self.stats.duplicates += outcome.duplicates
+        for index, reason, message in outcome.poison:
+            self._dead_letter(channel, batch[index], reason, message)
         channel.basic_ack(batch[-1].tag, multiple=True)  # only now: everything above is committed
+        if self.on_progress:
+            self.on_progress(len(batch))
 
     def _dead_letter(self, channel: BlockingChannel, delivery: _Delivery, reason: str, message: str) -> None:
         headers = dict(delivery.properties.headers or {})

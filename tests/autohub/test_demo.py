@@ -33,6 +33,8 @@ def test_demo_command_loads_five_sources_and_reports(demo_dir: Path) -> None:
     assert "clean records quarantined: 0" in result.output
     assert "defective records let through: 0" in result.output
     assert "Golden-record matching is not built yet" in result.output
+    assert "SOAP (zeep)" in result.output
+    assert "REST (httpx, OAuth2)" in result.output
 
 
 def test_demo_reconciles_and_a_second_run_on_the_same_store_changes_nothing(demo_dir: Path) -> None:
@@ -46,3 +48,41 @@ def test_demo_reconciles_and_a_second_run_on_the_same_store_changes_nothing(demo
     assert all(r.unchanged == r.records_in for r in second.loads.values())
     assert second.canonical == first.canonical
     assert all(r.balanced for r in second.reconciliation)
+
+
+def test_demo_syncs_each_source_through_its_connector(demo_dir: Path) -> None:
+    result = run_demo(Settings(data_dir=demo_dir), people=80, seed=9, dms="file")
+    assert result.transports["erp"].startswith("SOAP (zeep) ← fake ERP at http://127.0.0.1:")
+    assert result.transports["finance"].startswith("SQL (SQLAlchemy)")
+    assert (demo_dir / "demo-accounting.db").exists()
+    assert result.transports["insurance"].startswith("REST (httpx, OAuth2)")
+    assert result.transports["dms"].startswith(
+        f"file {demo_dir / 'demo-dms-events.jsonl'} ← asked for --dms file"
+    )
+    assert "signed webhooks" in result.transports["portal"]
+    assert result.actual_quarantine == result.expected_quarantine
+
+
+@pytest.mark.rabbitmq
+def test_demo_uses_rabbitmq_when_it_answers(demo_dir: Path) -> None:
+    import pika
+
+    try:
+        pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F")).close()
+    except Exception as exc:
+        pytest.skip(f"RabbitMQ not reachable: {exc}")
+    result = run_demo(Settings(data_dir=demo_dir), people=80, seed=9)
+    assert result.transports["dms"].startswith("RabbitMQ at 127.0.0.1:5672/%2F ← ")
+    assert "dead-lettered to autohub.demo.dms.dead" in result.transports["dms"]
+    dms = result.loads["dms"]
+    assert dms.records_in == dms.mapped + dms.quarantined > 0
+    assert result.actual_quarantine == result.expected_quarantine
+
+
+def test_demo_falls_back_to_the_event_file_and_says_why(demo_dir: Path) -> None:
+    settings = Settings(
+        data_dir=demo_dir, dms={"url": "amqp://guest:guest@127.0.0.1:1/%2F"}
+    )  # nothing listens
+    result = run_demo(settings, people=40, seed=9)
+    assert "RabbitMQ not reachable (" in result.transports["dms"]
+    assert all(r.balanced for r in result.reconciliation)
