@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from fakes.erp_wsdl import BY_OPERATION, BY_STREAM, NAMESPACE, RecordType, wsdl
+from fakes.erp_wsdl import BY_STREAM, NAMESPACE, RECORD_TYPES, Dialect, RecordType, wsdl
 from fakes.paging import KeysetPager
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -53,6 +53,8 @@ class ErpSoapServer:
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # stream → payloads
     faults: ErpFaults = field(default_factory=ErpFaults)
+    record_types: tuple[RecordType, ...] = RECORD_TYPES
+    dialect: Dialect = field(default_factory=Dialect)
     calls: int = 0
     wsdl_requests: int = 0
     _pagers: dict[str, KeysetPager] = field(default_factory=dict)
@@ -97,15 +99,16 @@ class ErpSoapServer:
             operation, params = _parse_request(body)
         except ValueError as exc:
             return 500, _fault("soap:Client", str(exc))
-        rt = BY_OPERATION.get(operation)
+        rt = next((t for t in self.record_types if t.operation == operation), None)
         if rt is None:
             return 500, _fault("soap:Client", f"unknown operation {operation}")
+        d = self.dialect
         try:
-            items, next_token = self.page(rt, params.get("ChangedSince"), params.get("PageToken"),
-                                          int(params.get("PageSize") or 100))  # fmt: skip
+            items, next_token = self.page(rt, params.get(d.changed_since), params.get(d.page_token),
+                                          int(params.get(d.page_size) or 100))  # fmt: skip
         except ValueError as exc:
             return 500, _fault("soap:Client", str(exc))
-        envelope = _response(rt, items, next_token)
+        envelope = _response(rt, items, next_token, d)
         if fault == "malformed":
             return 200, envelope[: len(envelope) // 2]
         if fault == "billion_laughs":
@@ -168,9 +171,11 @@ def _record_xml(rt: RecordType, record: dict[str, Any]) -> str:
     return f"<{rt.element}>{''.join(cells)}</{rt.element}>"
 
 
-def _response(rt: RecordType, items: list[dict[str, Any]], next_token: str | None) -> bytes:
-    token = f"<NextPageToken>{escape(next_token)}</NextPageToken>" if next_token else ""
+def _response(rt: RecordType, items: list[dict[str, Any]], next_token: str | None, d: Dialect) -> bytes:
+    token = f"<{d.next_token}>{escape(next_token)}</{d.next_token}>" if next_token else ""
     records = "".join(_record_xml(rt, item) for item in items)
+    if d.records_wrapper:
+        records = f"<{d.records_wrapper}>{records}</{d.records_wrapper}>"
     return _envelope(f'<{rt.operation}Response xmlns="{NAMESPACE}">{records}{token}</{rt.operation}Response>')
 
 
@@ -215,7 +220,7 @@ def _handler_for(erp: ErpSoapServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"not found", "text/plain")
                 return
             erp.wsdl_requests += 1
-            self._send(200, wsdl(erp.location).encode())
+            self._send(200, wsdl(erp.location, erp.record_types, erp.dialect).encode())
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

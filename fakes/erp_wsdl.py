@@ -29,48 +29,69 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType("sales_orders", "GetSalesOrders", "SalesOrder", "VBELN",
                ("VBELN", "KUNNR", "VIN", "DEALER", "INVOICE_DATE", "NET_PRICE")),
 )  # fmt: skip
-BY_OPERATION = {rt.operation: rt for rt in RECORD_TYPES}
 BY_STREAM = {rt.stream: rt for rt in RECORD_TYPES}
 
 
-def _complex_types() -> str:
+@dataclass(frozen=True)
+class Dialect:
+    """The names one ERP uses for paging; another ERP's names prove the connector needs config, not code."""
+
+    changed_since: str = "ChangedSince"
+    page_token: str = "PageToken"  # noqa: S105 - element names, not secrets
+    page_size: str = "PageSize"
+    next_token: str = "NextPageToken"  # noqa: S105
+    records_wrapper: str | None = None  # e.g. "Debitors": records sit in <Debitors><Debitor/>…</Debitors>
+
+
+def _records_element(rt: RecordType, dialect: Dialect) -> str:
+    repeated = (
+        f'<xs:element name="{rt.element}" type="tns:{rt.element}Type" minOccurs="0" maxOccurs="unbounded"/>'
+    )
+    if not dialect.records_wrapper:
+        return repeated
+    return (f'<xs:element name="{dialect.records_wrapper}" minOccurs="0"><xs:complexType><xs:sequence>'
+            f"{repeated}</xs:sequence></xs:complexType></xs:element>")  # fmt: skip
+
+
+def _complex_types(types: tuple[RecordType, ...], d: Dialect) -> str:
     parts = []
-    for rt in RECORD_TYPES:
+    for rt in types:
         fields = "".join(f'<xs:element name="{f}" type="xs:string" minOccurs="0"/>' for f in rt.fields)
         parts.append(
             f'<xs:complexType name="{rt.element}Type"><xs:sequence>{fields}'
             '<xs:element name="CHANGED_AT" type="xs:dateTime" minOccurs="0"/>'
             "</xs:sequence></xs:complexType>"
             f'<xs:element name="{rt.operation}"><xs:complexType><xs:sequence>'
-            '<xs:element name="ChangedSince" type="xs:dateTime" minOccurs="0"/>'
-            '<xs:element name="PageToken" type="xs:string" minOccurs="0"/>'
-            '<xs:element name="PageSize" type="xs:int"/>'
+            f'<xs:element name="{d.changed_since}" type="xs:dateTime" minOccurs="0"/>'
+            f'<xs:element name="{d.page_token}" type="xs:string" minOccurs="0"/>'
+            f'<xs:element name="{d.page_size}" type="xs:int"/>'
             "</xs:sequence></xs:complexType></xs:element>"
             f'<xs:element name="{rt.operation}Response"><xs:complexType><xs:sequence>'
-            f'<xs:element name="{rt.element}" type="tns:{rt.element}Type" minOccurs="0" maxOccurs="unbounded"/>'
-            '<xs:element name="NextPageToken" type="xs:string" minOccurs="0"/>'
+            f"{_records_element(rt, d)}"
+            f'<xs:element name="{d.next_token}" type="xs:string" minOccurs="0"/>'
             "</xs:sequence></xs:complexType></xs:element>"
         )
     return "".join(parts)
 
 
-def wsdl(location: str) -> str:
+def wsdl(location: str, types: tuple[RecordType, ...] = RECORD_TYPES, dialect: Dialect | None = None) -> str:
     """The service description with ``soap:address`` pointing at ``location`` (where this server listens)."""
+    dialect = dialect or Dialect()
     messages = "".join(
         f'<wsdl:message name="{rt.operation}In"><wsdl:part name="parameters" element="tns:{rt.operation}"/></wsdl:message>'
         f'<wsdl:message name="{rt.operation}Out"><wsdl:part name="parameters" element="tns:{rt.operation}Response"/></wsdl:message>'
-        for rt in RECORD_TYPES
+        for rt in types
     )
     port_ops = "".join(
         f'<wsdl:operation name="{rt.operation}"><wsdl:input message="tns:{rt.operation}In"/>'
         f'<wsdl:output message="tns:{rt.operation}Out"/></wsdl:operation>'
-        for rt in RECORD_TYPES
+        for rt in types
     )
     binding_ops = "".join(
         f'<wsdl:operation name="{rt.operation}"><soap:operation soapAction="{NAMESPACE}#{rt.operation}"/>'
         '<wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output>'
         "</wsdl:operation>"
-        for rt in RECORD_TYPES
+        for rt in types
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -78,7 +99,7 @@ def wsdl(location: str) -> str:
         'xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
         f'xmlns:tns="{NAMESPACE}" targetNamespace="{NAMESPACE}" name="FakeErp">'
         f'<wsdl:types><xs:schema targetNamespace="{NAMESPACE}" elementFormDefault="qualified">'
-        f"{_complex_types()}</xs:schema></wsdl:types>"
+        f"{_complex_types(types, dialect)}</xs:schema></wsdl:types>"
         f"{messages}"
         f'<wsdl:portType name="ErpPortType">{port_ops}</wsdl:portType>'
         '<wsdl:binding name="ErpBinding" type="tns:ErpPortType">'

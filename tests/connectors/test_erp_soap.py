@@ -23,6 +23,7 @@ from connectors.erp_soap import (
 )
 from connectors.runner import run_sync
 from fakes.erp_soap import ErpFaults, ErpSoapServer
+from fakes.erp_wsdl import RECORD_TYPES, Dialect, RecordType
 from pipeline import Loader
 from store.tables import QuarantineRow, SourceRecordRow
 from tests.mappings.test_sources import ERP_CUSTOMER
@@ -224,3 +225,28 @@ def test_cli_sync_erp_runs_incrementally_and_reports_a_refusal(
         assert "no authorisation" in refused.output
     finally:
         get_settings.cache_clear()
+
+
+def test_another_erps_wsdl_needs_configuration_not_code(loader: Loader) -> None:
+    """An ERP with other operation, element and paging names, read with the README's example configuration."""
+    debitors = RecordType("customers", "ReadDebitors", "Debitor", "KUNNR", RECORD_TYPES[0].fields)
+    dialect = Dialect(changed_since="ModifiedAfter", page_token="Continuation", page_size="MaxRows",
+                      next_token="Continuation", records_wrapper="Debitors")  # fmt: skip
+    other = ErpSoapServer(records={"customers": [_customer(n) for n in range(5)]}, record_types=(debitors,),
+                          dialect=dialect)  # fmt: skip
+    other.start()
+    try:
+        streams = {"customers": {"operation": "ReadDebitors", "records_field": "Debitors.Debitor",
+                                 "next_token_field": "Continuation", "changed_since_param": "ModifiedAfter",
+                                 "page_token_param": "Continuation", "page_size_param": "MaxRows", "page_size": 2,
+                                 "id_field": "KUNNR", "changed_field": "CHANGED_AT"}}  # fmt: skip
+        connector = ErpSoapConnector(ErpSoapConfig(wsdl_url=other.wsdl_url, streams=streams))
+        report = run_sync(connector, loader)
+        assert (report.records_in, report.mapped, other.calls) == (5, 5, 3)
+        # watermark 10:09 minus the default 5-minute look-back: asks ModifiedAfter=10:04
+        state = list(connector.read("customers", {"changed_since": "2024-03-01T10:09:00+08:00"}))
+        assert [r.source_id for page in state for r in page.records] == [
+            "C00000004"
+        ]  # ModifiedAfter was sent
+    finally:
+        other.stop()
