@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import Result
 from zeep import Client, Transport
 from zeep.exceptions import DTDForbidden, Error
 
@@ -199,32 +200,20 @@ def test_the_raw_store_keeps_the_erp_payload_json_safe(erp: ErpSoapServer, loade
 
 
 def test_cli_sync_erp_runs_incrementally_and_reports_a_refusal(
-    erp: ErpSoapServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    erp: ErpSoapServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub_cli: Callable[..., Result]
 ) -> None:
-    from typer.testing import CliRunner
-
-    from autohub.cli import app
-    from autohub.settings import get_settings
-
-    monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)
     monkeypatch.setenv("AUTOHUB_ERP__WSDL_URL", erp.wsdl_url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    try:
-        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-        result = runner.invoke(app, ["sync", "erp"])
-        assert result.exit_code == 0, result.output
-        assert "11 records in" in result.output
-        assert (tmp_path / "zeep-cache.db").exists()
-        again = runner.invoke(app, ["sync", "erp"])  # from the watermarks: nothing new is stored
-        assert "0 mapped · 0 quarantined" in again.output
-        erp.faults = ErpFaults(plan={erp.calls + 1: "client_fault"})
-        refused = runner.invoke(app, ["sync", "erp"])
-        assert refused.exit_code == 1
-        assert "no authorisation" in refused.output
-    finally:
-        get_settings.cache_clear()
+    assert hub_cli("db", "upgrade").exit_code == 0
+    result = hub_cli("sync", "erp")
+    assert result.exit_code == 0, result.output
+    assert "11 records in" in result.output
+    assert (tmp_path / "zeep-cache.db").exists()
+    again = hub_cli("sync", "erp")  # from the watermarks: nothing new is stored
+    assert "0 mapped · 0 quarantined" in again.output
+    erp.faults = ErpFaults(plan={erp.calls + 1: "client_fault"})
+    refused = hub_cli("sync", "erp")
+    assert refused.exit_code == 1
+    assert "no authorisation" in refused.output
 
 
 def test_another_erps_wsdl_needs_configuration_not_code(loader: Loader) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, Table, create_engine, select, text
 from sqlalchemy.orm import Session
+from typer.testing import Result
 
 from autohub.errors import ConfigError, SourceUnavailable
 from connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector
@@ -128,35 +129,23 @@ def test_a_wrong_table_is_a_config_error_not_retried(finance_url: str, loader: L
 
 
 def test_autohub_sync_finance_command(
-    finance_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    finance_url: str, monkeypatch: pytest.MonkeyPatch, hub_cli: Callable[..., Result]
 ) -> None:
-    from typer.testing import CliRunner
-
-    from autohub.cli import app
-    from autohub.settings import get_settings
-
     _insert(
         finance_url, _row("F001", "2024-03-01 10:00:00"), _row("F002", "2024-03-01 10:00:00", phone="12345")
     )
-    monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)
     monkeypatch.setenv("AUTOHUB_FINANCE__URL", finance_url)
     monkeypatch.setenv("AUTOHUB_FINANCE__PAGE_SIZE", "1")
-    get_settings.cache_clear()
-    runner = CliRunner()
-    try:
-        refused = runner.invoke(app, ["sync", "finance"])
-        assert refused.exit_code == 2
-        assert "autohub db upgrade" in refused.output
-        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-        result = runner.invoke(app, ["sync", "finance"])
-        assert result.exit_code == 0, result.output
-        assert "2 records in" in result.output
-        assert "1 mapped" in result.output
-        assert "quarantined 1 × invalid_mobile.length" in result.output
-        assert "root@" not in result.output  # the source URL is a secret
-    finally:
-        get_settings.cache_clear()
+    refused = hub_cli("sync", "finance")
+    assert refused.exit_code == 2
+    assert "autohub db upgrade" in refused.output
+    assert hub_cli("db", "upgrade").exit_code == 0
+    result = hub_cli("sync", "finance")
+    assert result.exit_code == 0, result.output
+    assert "2 records in" in result.output
+    assert "1 mapped" in result.output
+    assert "quarantined 1 × invalid_mobile.length" in result.output
+    assert "root@" not in result.output  # the source URL is a secret
 
 
 def test_finance_passes_the_connector_conformance_checks(finance_url: str, loader: Loader) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import Result
 
 from autohub.errors import ConfigError, SourceUnavailable
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector, SourceRejected
@@ -104,31 +105,19 @@ def test_incremental_sync_into_the_store_with_quarantine(api: InsuranceApi, load
 
 
 def test_autohub_sync_insurance_command(
-    api: InsuranceApi, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    api: InsuranceApi, monkeypatch: pytest.MonkeyPatch, hub_cli: Callable[..., Result]
 ) -> None:
-    from typer.testing import CliRunner
-
-    from autohub.cli import app
-    from autohub.settings import get_settings
-
-    monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)
     monkeypatch.setenv("AUTOHUB_INSURANCE__BASE_URL", api.base_url)  # type: ignore[attr-defined]
     monkeypatch.setenv("AUTOHUB_INSURANCE__CLIENT_SECRET", "demo-secret")
-    get_settings.cache_clear()
-    runner = CliRunner()
-    try:
-        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-        result = runner.invoke(app, ["sync", "insurance"])
-        assert result.exit_code == 0, result.output
-        assert "7 records in" in result.output
-        api.faults = Faults(forbidden=True)
-        refused = runner.invoke(app, ["sync", "insurance"])
-        assert refused.exit_code == 1
-        assert "403" in refused.output
-        assert "demo-secret" not in refused.output
-    finally:
-        get_settings.cache_clear()
+    assert hub_cli("db", "upgrade").exit_code == 0
+    result = hub_cli("sync", "insurance")
+    assert result.exit_code == 0, result.output
+    assert "7 records in" in result.output
+    api.faults = Faults(forbidden=True)
+    refused = hub_cli("sync", "insurance")
+    assert refused.exit_code == 1
+    assert "403" in refused.output
+    assert "demo-secret" not in refused.output
 
 
 def test_insurance_passes_the_connector_conformance_checks(api: InsuranceApi, loader: Loader) -> None:
