@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,12 +92,18 @@ def t_date(value: Any, arg: Any = None) -> str:
     """A date in the source's format (``arg``, strptime syntax; ISO by default) → ISO ``YYYY-MM-DD``."""
     text = _text(value)
     try:
-        parsed = datetime.strptime(text, arg).date() if arg else date.fromisoformat(text[:10])
+        return _iso_date(text, arg)
     except ValueError as exc:
         raise TransformFailed(
             "bad_date", f"{text!r} is not a date in the form {arg or 'YYYY-MM-DD'}"
         ) from exc
-    return parsed.isoformat()
+
+
+# Dates repeat (invoice days, birth dates across a person's records) and strptime is slow; bad dates raise
+# and are not cached, so they fail the same way every time.
+@lru_cache(maxsize=20_000)
+def _iso_date(text: str, fmt: str | None) -> str:
+    return (datetime.strptime(text, fmt).date() if fmt else date.fromisoformat(text[:10])).isoformat()
 
 
 def t_datetime(value: Any, arg: Any = None) -> str:
@@ -165,7 +172,14 @@ def t_email(value: Any, _arg: Any = None) -> str:
 
 def t_person_name(value: Any, arg: Any = None) -> dict[str, Any]:
     """A name as received plus its simplified form, surname/given split and pinyin key."""
-    return PersonName.from_raw(_text(value), arg or "auto").model_dump()
+    return dict(_person_name(_text(value), arg or "auto"))
+
+
+# The same person's name arrives from several sources; building and dumping the model each time cost more
+# than the (already cached) normalisation. Callers get a copy: the cached dict is never handed out.
+@lru_cache(maxsize=50_000)
+def _person_name(text: str, order: str) -> dict[str, Any]:
+    return PersonName.from_raw(text, order).model_dump()
 
 
 def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
@@ -176,7 +190,7 @@ def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
     result = {**value, "type": id_type}
     try:
         if id_type in {"resident_id", "hmt_residence_permit"}:
-            parsed = resident_id.parse(raw)
+            parsed = _resident_id(raw, date.today())
             result.update(value=parsed.value, upgraded_from_15=parsed.upgraded_from_15)
         elif id_type == "uscc":
             result["value"] = uscc.validate(raw)
@@ -185,6 +199,13 @@ def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
     return result
+
+
+# A person's ID number comes from ERP, finance and insurance alike. The rule depends on the day (no birth
+# date in the future), so the day is part of the key; invalid numbers raise and are not cached.
+@lru_cache(maxsize=20_000)
+def _resident_id(raw: str, today: date) -> resident_id.ResidentId:
+    return resident_id.parse(raw, today=today)
 
 
 TRANSFORMS: dict[str, Callable[[Any, Any], Any]] = {

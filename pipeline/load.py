@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
@@ -87,10 +87,10 @@ class Loader:
                 by_source: dict[str, list[SourceRecord]] = {}
                 for record in batch:
                     by_source.setdefault(record.source, []).append(record)
-                for source, records_of_source in by_source.items():
+                for source in by_source:
                     if source not in reports:
                         reports[source] = self.begin(source)
-                    self._load_batch(reports[source], records_of_source)
+                self._load_sources(reports, by_source)
                 if on_progress:
                     on_progress(len(batch))
         except Exception as exc:
@@ -133,6 +133,20 @@ class Loader:
         for (message_id, _), error in zip(fresh, errors, strict=True):
             outcome[message_id] = error or "stored"
         return outcome
+
+    def _load_sources(self, reports: dict[str, LoadReport], by_source: dict[str, list[SourceRecord]]) -> None:
+        """One batch of several sources in one transaction: a commit per batch, not per source and batch.
+
+        The counts move only when the batch commits, so a failed run reports what was stored.
+        """
+        before = {source: _copy_report(reports[source]) for source in by_source}
+        try:
+            with self.sessions.begin() as session:
+                for source, records in by_source.items():
+                    self._store_batch(session, reports[source], records)
+        except BaseException:
+            reports.update(before)
+            raise
 
     def _load_batch(self, report: LoadReport, records: list[SourceRecord]) -> None:
         with self.sessions.begin() as session:
@@ -210,6 +224,10 @@ class Loader:
                     unchanged=report.unchanged, mapped=report.mapped, quarantined=report.quarantined,
                     status="failed" if error else "succeeded",
                 )  # fmt: skip
+
+
+def _copy_report(report: LoadReport) -> LoadReport:
+    return replace(report, entities=Counter(report.entities), reasons=Counter(report.reasons))
 
 
 def _quarantine_entry(record: SourceRecord, row_id: int, exc: DataError) -> QuarantineEntry:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -118,8 +118,10 @@ def insert_source_records(
 
 
 def set_outcome(session: Session, source_record_ids: Sequence[int], outcome: str) -> None:
+    # On the table, not the ORM class: the ORM form first looks for loaded rows to synchronise, per statement.
+    table = cast(Table, SourceRecordRow.__table__)
     for chunk in _chunks(list(source_record_ids)):
-        session.execute(update(SourceRecordRow).where(SourceRecordRow.id.in_(chunk)).values(outcome=outcome))
+        session.execute(update(table).where(table.c.id.in_(chunk)).values(outcome=outcome))
 
 
 # --- canonical records ----------------------------------------------------------------------------------
@@ -170,11 +172,9 @@ def save_canonical(
 def _reindex_identifiers(
     session: Session, canonical_ids: dict[tuple[str, str], int], hashes: dict[tuple[str, str], list[Any]]
 ) -> None:
-    ids = list(canonical_ids.values())
-    for chunk in _chunks(ids):
-        session.execute(
-            delete(CanonicalIdentifierRow).where(CanonicalIdentifierRow.canonical_record_id.in_(chunk))
-        )
+    table = cast(Table, CanonicalIdentifierRow.__table__)
+    for chunk in _chunks(list(canonical_ids.values())):
+        session.execute(delete(table).where(table.c.canonical_record_id.in_(chunk)))
     rows = [
         {"canonical_record_id": canonical_ids[key], "id_type": h.id_type, "value_hash": h.value_hash,
          "masked": h.masked}

@@ -18,6 +18,7 @@ import phonenumbers
 
 from canonical_model.identifiers.errors import InvalidMobile
 from canonical_model.identifiers.masking import mask_mobile
+from canonical_model.identifiers.memo import remembered
 
 _SEPARATORS = re.compile(r"[\s\-().·]")
 _NATIONAL = re.compile(r"^1[3-9]\d{9}$")
@@ -62,6 +63,11 @@ def is_placeholder(national: str) -> bool:
     )
 
 
+def _normal_form(parsed: Mobile) -> str:
+    return parsed.e164
+
+
+@remembered(_normal_form)
 def parse(value: str) -> Mobile:
     national = compact(value)
     shown = mask_mobile(national)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from canonical_model.identifiers.errors import InvalidPlate
+from canonical_model.identifiers.memo import remembered
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Traditional (and Japanese-variant 黒) forms of province abbreviations, as typed on Hong Kong/Taiwan or
@@ -55,6 +56,11 @@ def compact(value: str) -> str:
     return _SEPARATORS.sub("", value).translate(_TRADITIONAL_PROVINCES).upper()
 
 
+def _normal_form(parsed: Plate) -> str:
+    return parsed.value
+
+
+@remembered(_normal_form)
 def parse(value: str) -> Plate:
     plate = compact(value)
     if not plate or plate[0] not in PROVINCES:

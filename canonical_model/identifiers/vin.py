@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from canonical_model.identifiers.errors import InvalidVin
+from canonical_model.identifiers.memo import remembered
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 _VALID = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -115,6 +116,11 @@ def _suggest(vin: str) -> str | None:
     return None
 
 
+def _normal_form(parsed: Vin) -> str:
+    return parsed.value
+
+
+@remembered(_normal_form)
 def parse(value: str) -> Vin:
     """Validate and split a VIN; raises :class:`InvalidVin` with a reason code."""
     vin = compact(value)
