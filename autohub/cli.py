@@ -232,6 +232,23 @@ def dms_publish(
     console.print(f"published {sent:,} events to {get_settings().dms.exchange} (confirmed)")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the hub API (store from AUTOHUB_DATABASE_URL; migrate it first with `autohub db upgrade`)."""
+    import uvicorn
+
+    settings = get_settings()
+    console.print(
+        f"AutoHub API on http://{host}:{port} · store {_shown_url(settings.effective_database_url)}"
+    )
+    uvicorn.run("hub_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level.lower(), access_log=False)  # fmt: skip
+
+
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

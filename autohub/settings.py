@@ -13,6 +13,7 @@ from connectors.dms_amqp import DmsAmqpConfig
 from connectors.erp_soap import ErpSoapConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
+from connectors.portal_webhook import PortalWebhookConfig
 
 # Known only so that it can be refused outside the demo; never a real key.
 DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
@@ -36,6 +37,7 @@ class Settings(BaseSettings):
     finance: FinanceSqlConfig = Field(default_factory=FinanceSqlConfig)
     insurance: InsuranceRestConfig = Field(default_factory=InsuranceRestConfig)
     dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)
+    portal: PortalWebhookConfig = Field(default_factory=PortalWebhookConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

@@ -4,7 +4,7 @@ The portal signs ``"{timestamp}.{body}"`` with HMAC-SHA256 and a shared secret (
 and sends ``X-AutoHub-Timestamp``, ``X-AutoHub-Delivery`` and ``X-AutoHub-Signature: sha256=<hex>``.
 Old timestamps (default > 5 min) and reused delivery ids are refused, so a captured request cannot be
 replayed; a 2xx is answered only after the event's records are committed. The hub API's
-``POST /v1/webhooks/portal`` route (issue #5) is a thin wrapper around ``receive``.
+``POST /v1/webhooks/portal`` route (hub_api/routes/webhooks.py) is a thin wrapper around ``receive``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,23 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import BaseModel, Field, SecretStr
+
 from autohub.errors import DataError
 from pipeline import Loader, LoadReport, to_source_record
 
 SIGNATURE_HEADER = "X-AutoHub-Signature"
 TIMESTAMP_HEADER = "X-AutoHub-Timestamp"
 DELIVERY_HEADER = "X-AutoHub-Delivery"
+
+
+class PortalWebhookConfig(BaseModel):
+    """``AUTOHUB_PORTAL__SECRET`` (shared with the portal, never logged) and the accepted clock skew."""
+
+    secret: SecretStr = SecretStr("")
+    tolerance_s: int = Field(default=300, ge=1, le=3600)
+
+
 # Portal event type → the stream its mapping reads (mappings/sources/portal.yaml).
 EVENT_STREAMS = {"registration": "registrations", "service_request": "service_requests"}
 

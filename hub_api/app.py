@@ -1,0 +1,55 @@
+"""The FastAPI application: one store engine and loader per process, built from the settings at start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from autohub.settings import Settings, get_settings
+from hub_api import problems
+from hub_api.routes import health, webhooks
+from mappings import MappingRegistry
+from pipeline import Loader
+from store.engine import create_store_engine, session_factory
+
+
+@dataclass
+class Hub:
+    """What routes share: the settings, the store and the loader the push connectors write through."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    loader: Loader
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """``autohub serve`` and the tests build the app here; the store must be migrated (``autohub db upgrade``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        chosen = settings or get_settings()
+        engine = create_store_engine(chosen.effective_database_url)
+        sessions = session_factory(engine)
+        registry = MappingRegistry.load(*chosen.mapping_dirs)
+        app.state.hub = Hub(chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key))
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="AutoHub API",
+        version="1",
+        description="Golden customer and vehicle records, cross-references and the change feed of AutoHub.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(webhooks.router, prefix="/v1")
+    return app

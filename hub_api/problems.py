@@ -1,0 +1,74 @@
+"""Errors as RFC 9457 problem details: one JSON shape for every failure, never a stack trace.
+
+A client gets ``type``, ``title``, ``status``, ``detail`` and, where the hub knows them, the machine-readable
+``reason`` and the ``field`` to fix — the same words the quarantine uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://autohub.invalid/problems/"  # documentation anchors; stable identifiers for clients
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        reason: str | None = None,
+        field: str | None = None,
+    ):
+        super().__init__(title)
+        self.status, self.title, self.detail, self.reason, self.field = status, title, detail, reason, field
+
+
+def problem_response(
+    status: int, title: str, detail: str = "", *, reason: str | None = None, field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:  # fmt: skip
+    body: dict[str, Any] = {"type": TYPE_BASE + (reason or title.lower().replace(" ", "-")), "title": title,
+                            "status": status}  # fmt: skip
+    if detail:
+        body["detail"] = detail
+    if reason:
+        body["reason"] = reason
+    if field:
+        body["field"] = field
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, reason=exc.reason, field=exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem_response(422, "Invalid request", str(first.get("msg", "")), reason="invalid_request",
+                                field=where or None)  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+        return problem_response(
+            500, "Internal error", "the hub logged the error; try again or ask its operators"
+        )

@@ -1,0 +1,28 @@
+"""Liveness with a store round trip: a hub that cannot reach its store is not healthy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from hub_api.problems import Problem
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness and store reachability")
+async def healthz(request: Request) -> dict[str, Any]:
+    hub = request.app.state.hub
+
+    def ping() -> None:
+        with hub.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception as exc:
+        raise Problem(503, "Store unreachable", type(exc).__name__, reason="store_unreachable") from exc
+    return {"status": "ok"}

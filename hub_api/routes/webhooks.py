@@ -1,0 +1,68 @@
+"""``POST /v1/webhooks/portal``: the HTTP face of the portal connector (connectors.portal_webhook.receive).
+
+The body is read raw — the signature covers the exact bytes — and the database work runs in a worker
+thread; the answer (2xx only after the commit, 401, 409, 422 as problem details) is the receiver's.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from connectors.portal_webhook import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookResult,
+    receive,
+)
+from hub_api.problems import Problem, problem_response
+
+router = APIRouter(tags=["webhooks"])
+
+_DESCRIPTION = f"""Registrations, profile updates, consent changes and service requests from the customer portal.
+
+Headers: `{TIMESTAMP_HEADER}` (Unix seconds), `{DELIVERY_HEADER}` (unique per delivery),
+`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "{{timestamp}}.{{body}}" with the shared secret>`.
+Body: `{{"event_type": "registration" | "service_request", "data": {{…}}}}`.
+Answers 202 once stored; 401 bad or stale signature; 409 delivery already received; 422 unreadable or
+invalid event (quarantined, with `reason` and `field`)."""
+
+
+@router.post(
+    "/webhooks/portal",
+    status_code=202,
+    summary="Receive a signed customer-portal event",
+    description=_DESCRIPTION,
+    responses={401: {"description": "bad or stale signature"}, 409: {"description": "replayed delivery"},
+               422: {"description": "invalid event, quarantined"}, 503: {"description": "not configured"}},
+)  # fmt: skip
+async def portal_webhook(request: Request) -> Response:
+    hub = request.app.state.hub
+    config = hub.settings.portal
+    secret = config.secret.get_secret_value()
+    if not secret:
+        raise Problem(503, "Portal webhooks not configured", "set AUTOHUB_PORTAL__SECRET to the shared secret",
+                      reason="not_configured", field="AUTOHUB_PORTAL__SECRET")  # fmt: skip
+    body = await request.body()
+    headers = dict(request.headers)
+
+    def store() -> WebhookResult:
+        report = hub.loader.begin("portal")
+        error = None
+        try:
+            return receive(
+                hub.loader, report, secret.encode("utf-8"), headers, body, tolerance_s=config.tolerance_s
+            )
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            hub.loader.finish([report], error=error)
+
+    result = await run_in_threadpool(store)
+    if result.status < 300:
+        return Response(status_code=result.status)
+    return problem_response(
+        result.status, result.title, result.detail, reason=result.reason, field=result.field
+    )

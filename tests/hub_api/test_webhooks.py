@@ -1,0 +1,82 @@
+"""``POST /v1/webhooks/portal`` over real HTTP: 202 after commit, 401, 409, 422 problem details + quarantine."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from autohub.settings import Settings
+from connectors.portal_webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from store.migrate import upgrade
+from store.tables import CanonicalRecordRow, QuarantineRow
+from tests.hub_api.conftest import LiveApi, serve
+from tests.mappings.test_sources import PORTAL_REGISTRATION
+
+SECRET = b"portal-test-secret"
+
+
+def _post(api: LiveApi, event: dict[str, Any] | bytes, delivery: str, *, secret: bytes = SECRET,
+          at: int | None = None) -> Any:  # fmt: skip
+    body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode()
+    at = int(time.time()) if at is None else at
+    headers = {SIGNATURE_HEADER: sign(secret, at, body), TIMESTAMP_HEADER: str(at), DELIVERY_HEADER: delivery,
+               "Content-Type": "application/json"}  # fmt: skip
+    return api.client.post("/v1/webhooks/portal", content=body, headers=headers)
+
+
+def _count(api: LiveApi, table: Any) -> int:
+    engine = create_engine(api.store_url)
+    with Session(engine) as session:
+        n = session.scalar(select(func.count()).select_from(table)) or 0
+    engine.dispose()
+    return n
+
+
+def test_a_signed_event_is_stored_before_202_and_a_replay_is_409(live_api: LiveApi) -> None:
+    event = {"event_type": "registration", "data": PORTAL_REGISTRATION}
+    first = _post(live_api, event, "d-1")
+    assert first.status_code == 202
+    assert _count(live_api, CanonicalRecordRow) > 0  # committed when the 202 arrived
+    replay = _post(live_api, event, "d-1")
+    assert replay.status_code == 409
+    assert replay.headers["content-type"] == "application/problem+json"
+    assert replay.json()["title"] == "Delivery already received"
+
+
+def test_bad_and_stale_signatures_are_401(live_api: LiveApi) -> None:
+    event = {"event_type": "registration", "data": PORTAL_REGISTRATION}
+    forged = _post(live_api, event, "d-2", secret=b"guess")
+    assert (forged.status_code, forged.json()["title"]) == (401, "Bad signature")
+    stale = _post(live_api, event, "d-3", at=int(time.time()) - 301)
+    assert (stale.status_code, stale.json()["title"]) == (401, "Stale request")
+    assert _count(live_api, CanonicalRecordRow) == 0
+
+
+def test_an_invalid_event_is_422_with_the_reason_and_quarantined(live_api: LiveApi) -> None:
+    bad = {"event_type": "service_request",
+           "data": {"event_id": "e-9", "user_id": "U1", "vin": "LFV2A21K0G3000001", "request_type": "投诉",
+                    "created_at": "2025-01-21T16:08:51+08:00"}}  # fmt: skip
+    answer = _post(live_api, bad, "d-4")
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert problem["reason"] == "invalid_vin.check_digit"
+    assert problem["status"] == 422
+    assert problem["type"].endswith("invalid_vin.check_digit")
+    not_json = _post(live_api, b"{oops", "d-5")
+    assert (not_json.status_code, not_json.json()["reason"]) == (422, "not_json")
+    assert _count(live_api, QuarantineRow) == 2
+
+
+def test_without_a_secret_the_route_says_how_to_configure_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hub.db"
+    upgrade(url)
+    for client in serve(Settings(data_dir=tmp_path, database_url=url)):
+        answer = client.post("/v1/webhooks/portal", content=b"{}")
+        assert answer.status_code == 503
+        assert answer.json()["field"] == "AUTOHUB_PORTAL__SECRET"
+        assert client.get("/healthz").json() == {"status": "ok"}
