@@ -98,7 +98,7 @@ def run_demo(
             "finance": sources.finance(loader, settings, payloads["finance"], on_progress),
             "insurance": sources.insurance(loader, settings, payloads["insurance"], on_progress),
             "dms": sources.dms(loader, settings, _in_time_order(payloads["dms"]), on_progress, dms),
-            "portal": sources.portal(loader, _portal_events(payloads["portal"]), on_progress),
+            "portal": sources.portal(loader, settings, _portal_events(payloads["portal"]), on_progress),
         }
         result.loads = {source: run.report for source, run in runs.items()}
         result.transports = {source: run.transport for source, run in runs.items()}

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import structlog
+from pydantic import SecretStr
 
 from autohub.settings import Settings
 from connectors.dms_amqp import (
@@ -30,12 +32,20 @@ from connectors.dms_amqp import (
 from connectors.erp_soap import ErpSoapConfig, ErpSoapConnector
 from connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector
-from connectors.portal_webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, receive, sign
+from connectors.portal_webhook import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    PortalWebhookConfig,
+    sign,
+)
 from connectors.runner import run_sync
 from fakes.erp_soap import ErpSoapServer
 from fakes.finance_db import create_accounting_db
 from fakes.insurance_api import InsuranceApi
+from hub_api.server import api_in_thread
 from pipeline import Loader, LoadReport
+from store import reports
 
 log = structlog.get_logger(__name__)
 Progress = Callable[[int], None] | None
@@ -126,26 +136,31 @@ def _demo_queues(config: DmsAmqpConfig) -> DmsAmqpConfig:
     })  # fmt: skip
 
 
-def portal(loader: Loader, events: list[tuple[str, dict[str, Any]]], progress: Progress) -> SourceRun:
-    """Each event as the portal posts it: JSON body, HMAC signature over timestamp + body, a delivery id."""
-    secret = secrets.token_bytes(32)  # both ends live in this process; nothing to configure
-    report = loader.begin("portal")
+def portal(
+    loader: Loader, settings: Settings, events: list[tuple[str, dict[str, Any]]], progress: Progress
+) -> SourceRun:
+    """Each event as the portal posts it — JSON body, HMAC signature over timestamp + body, a delivery id —
+    over HTTP to ``POST /v1/webhooks/portal`` of the hub API, served for the demo on a free loopback port."""
+    secret = secrets.token_urlsafe(32)  # both ends live in this process; nothing to configure
+    api_settings = settings.model_copy(update={"portal": PortalWebhookConfig(secret=SecretStr(secret))})
     statuses: dict[int, int] = {}
-    error = None
-    try:
+    with loader.sessions() as session:
+        before = reports.last_run_id(session)
+    with api_in_thread(api_settings) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         for event_type, data in events:
             body = json.dumps({"event_type": event_type, "data": data}, ensure_ascii=False).encode("utf-8")
             now = int(time.time())
-            headers = {SIGNATURE_HEADER: sign(secret, now, body), TIMESTAMP_HEADER: str(now),
-                       DELIVERY_HEADER: str(data.get("event_id") or secrets.token_hex(8))}  # fmt: skip
-            result = receive(loader, report, secret, headers, body)
-            statuses[result.status] = statuses.get(result.status, 0) + 1
+            headers = {SIGNATURE_HEADER: sign(secret.encode(), now, body), TIMESTAMP_HEADER: str(now),
+                       DELIVERY_HEADER: str(data.get("event_id") or secrets.token_hex(8)),
+                       "Content-Type": "application/json"}  # fmt: skip
+            status = client.post("/v1/webhooks/portal", content=body, headers=headers).status_code
+            statuses[status] = statuses.get(status, 0) + 1
             if progress:
                 progress(1)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        loader.finish([report], error=error)
     answered = ", ".join(f"{n:,} × {status}" for status, n in sorted(statuses.items()))
-    return SourceRun(report, f"signed webhooks (HMAC-SHA256) → the hub's receiver; answered {answered}")
+    with loader.sessions() as session:  # the API stored each delivery in a run of its own: add them up
+        totals = reports.run_totals(session, "portal", after_run_id=before)
+    report = LoadReport("portal", totals.last_run_id, totals.records_in, totals.unchanged, totals.mapped,
+                        totals.quarantined)  # fmt: skip
+    return SourceRun(report, f"signed webhooks (HMAC-SHA256) over HTTP → POST {base_url}"
+                                               f"/v1/webhooks/portal of the hub API; answered {answered}")  # fmt: skip

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.tables import CanonicalRecordRow, QuarantineRow, SourceRecordRow
+from store.tables import CanonicalRecordRow, QuarantineRow, SourceRecordRow, SyncRun
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,30 @@ def quarantined_keys(session: Session) -> list[tuple[str, str, str]]:
         QuarantineRow.resolved_at.is_(None), QuarantineRow.source_id.is_not(None)
     )
     return [(row.source, row.stream, str(row.source_id)) for row in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """Counts summed over several sync runs of one source (push sources run once per message)."""
+
+    runs: int
+    last_run_id: int
+    records_in: int
+    unchanged: int
+    mapped: int
+    quarantined: int
+
+
+def run_totals(session: Session, source: str, *, after_run_id: int = 0) -> RunTotals:
+    row = session.execute(
+        select(
+            func.count(SyncRun.id), func.coalesce(func.max(SyncRun.id), 0),
+            func.coalesce(func.sum(SyncRun.records_in), 0), func.coalesce(func.sum(SyncRun.records_unchanged), 0),
+            func.coalesce(func.sum(SyncRun.records_mapped), 0), func.coalesce(func.sum(SyncRun.records_quarantined), 0),
+        ).where(SyncRun.source == source, SyncRun.id > after_run_id)
+    ).one()  # fmt: skip
+    return RunTotals(*(int(v) for v in row))
+
+
+def last_run_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(SyncRun.id), 0))) or 0)

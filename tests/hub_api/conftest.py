@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from autohub.settings import Settings
-from hub_api import create_app
-from store.engine import create_store_engine
+from hub_api.server import api_in_thread
 from store.migrate import upgrade
 
 
@@ -25,22 +22,10 @@ class LiveApi:
     store_url: str
 
 
+@contextmanager
 def serve(settings: Settings) -> Iterator[httpx.Client]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with api_in_thread(settings) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
         yield client
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -48,6 +33,5 @@ def live_api(tmp_path: Path) -> Iterator[LiveApi]:
     url = f"sqlite:///{tmp_path}/hub.db"
     upgrade(url)
     settings = Settings(data_dir=tmp_path, database_url=url, portal={"secret": "portal-test-secret"})
-    for client in serve(settings):
+    with serve(settings) as client:
         yield LiveApi(client, settings, url)
-    create_store_engine(url).dispose()

@@ -75,7 +75,7 @@ def test_an_invalid_event_is_422_with_the_reason_and_quarantined(live_api: LiveA
 def test_without_a_secret_the_route_says_how_to_configure_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/hub.db"
     upgrade(url)
-    for client in serve(Settings(data_dir=tmp_path, database_url=url)):
+    with serve(Settings(data_dir=tmp_path, database_url=url)) as client:
         answer = client.post("/v1/webhooks/portal", content=b"{}")
         assert answer.status_code == 503
         assert answer.json()["field"] == "AUTOHUB_PORTAL__SECRET"
