@@ -1,0 +1,113 @@
+"""Pairs → clusters, strongest evidence first, never across a steward's "not the same" decision.
+
+Connected components over accepted edges (as Splink's own clustering does), built with a union-find that
+takes edges in descending strength: steward merges, then deterministic links (same resident ID/USCC),
+then model pairs by match probability. An edge that would join two components a cannot-link separates is
+refused and reported — that is how a steward's unmerge survives every later automatic run, even when the
+model keeps scoring the pair high or a third record bridges the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+METHOD_RANK = {"manual": 3, "deterministic": 2, "probabilistic": 1}
+
+
+@dataclass(frozen=True)
+class Edge:
+    left: int
+    right: int
+    probability: float  # 1.0 for manual and deterministic links
+    method: str  # manual | deterministic | probabilistic
+    weight: float | None = None  # the model's match weight, for lineage and explanation
+
+    @property
+    def strength(self) -> tuple[int, float]:
+        return METHOD_RANK[self.method], self.probability
+
+
+@dataclass
+class Clustering:
+    cluster_of: dict[int, int]  # record → cluster (the id of one of its records)
+    members: dict[int, set[int]]  # cluster → records
+    method_of: dict[int, Edge | None]  # record → the strongest accepted edge that touches it (None: alone)
+    refused: list[Edge] = field(default_factory=list)  # edges a cannot-link kept out
+
+
+class _Components:
+    def __init__(self, records: Iterable[int], cannot_link: Iterable[tuple[int, int]]):
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, set[int]] = {}
+        self.forbidden: dict[int, set[int]] = {}
+        for record in records:
+            self.parent[record] = record
+            self.members[record] = {record}
+            self.forbidden[record] = set()
+        for a, b in cannot_link:
+            if a in self.parent and b in self.parent:
+                self.forbidden[a].add(b)
+                self.forbidden[b].add(a)
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:  # path compression
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> bool | None:
+        """True if joined, None if already together, False if a cannot-link forbids it."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        if self.forbidden[ra] & self.members[rb]:
+            return False
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra] |= self.members.pop(rb)
+        self.forbidden[ra] |= self.forbidden.pop(rb)
+        return True
+
+
+def cluster(
+    records: Iterable[int], edges: Iterable[Edge], cannot_link: Iterable[tuple[int, int]] = ()
+) -> Clustering:
+    components = _Components(records, cannot_link)
+    method_of: dict[int, Edge | None] = dict.fromkeys(components.parent)
+    refused: list[Edge] = []
+    for edge in sorted(edges, key=lambda e: e.strength, reverse=True):
+        if edge.left not in components.parent or edge.right not in components.parent:
+            continue
+        joined = components.union(edge.left, edge.right)
+        if joined is False:
+            refused.append(edge)
+            continue
+        for record in (edge.left, edge.right):
+            current = method_of[record]
+            if current is None or edge.strength > current.strength:
+                method_of[record] = edge
+    cluster_of = {record: components.find(record) for record in components.parent}
+    members: dict[int, set[int]] = {}
+    for record, root in cluster_of.items():
+        members.setdefault(root, set()).add(record)
+    return Clustering(cluster_of, members, method_of, refused)
+
+
+def deterministic_edges(rows: Iterable[dict[str, object]], column: str = "id_hash") -> list[Edge]:
+    """Records sharing a verified resident-ID/USCC hash: one star of certain links per value."""
+    first: dict[object, int] = {}
+    edges: list[Edge] = []
+    for row in rows:
+        value = row.get(column)
+        if not value:
+            continue
+        record = int(row["unique_id"])  # type: ignore[call-overload]
+        if value in first:
+            edges.append(Edge(first[value], record, 1.0, "deterministic"))
+        else:
+            first[value] = record
+    return edges

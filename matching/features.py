@@ -1,0 +1,140 @@
+"""Canonical party records → the flat feature rows the matcher compares.
+
+One row per source party. The canonical model already did the hard normalisation (simplified characters,
+surname-first pinyin, E.164 mobiles, 15→18 upgraded IDs kept as keyed hashes); here each fact becomes one
+comparable column, and evidence the data itself shows to be unreliable — a mobile or e-mail carried by
+several different names (a dealer typing his own phone, a company switchboard) — is withdrawn before any
+pair is scored. Withdrawn identifiers are reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from canonical_model.identifiers.masking import mask_mobile
+from store.matching_input import PartyRecord
+
+FEATURE_COLUMNS = (
+    "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "org_name",
+    "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
+)  # fmt: skip
+
+_ORG_NOISE = re.compile(r"[\s·\-()（）.,，、]|股份有限公司$|有限责任公司$|有限公司$|集团$")
+
+
+def organisation_key(name: str) -> str:
+    """上海明达物流有限公司 and 上海 明达物流 (有限公司) compare equal: legal-form suffixes carry no identity."""
+    previous = None
+    key = name.strip()
+    while key != previous:
+        previous, key = key, _ORG_NOISE.sub("", key)
+    return key
+
+
+def _contact(body: dict[str, Any], kind: str, field_name: str) -> str | None:
+    for point in body.get("contact_points") or []:
+        if point.get("kind") == kind and point.get(field_name) and not point.get("is_placeholder"):
+            return str(point[field_name])
+    return None
+
+
+def _id_hash(body: dict[str, Any]) -> str | None:
+    """The keyed hash of a resident ID or USCC: the only identifiers unique to one person or company."""
+    for identifier in body.get("identifiers") or []:
+        if identifier.get("type") in ("resident_id", "uscc") and identifier.get("value_hash"):
+            return str(identifier["value_hash"])
+    return None
+
+
+def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, Any]:
+    body = record.body
+    name = body.get("name") or {}
+    birth = body.get("birth_date")
+    region = body.get("region_code") or None
+    org = body.get("organisation_name")
+    email = _contact(body, "email", "email")
+    return {
+        "unique_id": record.record_id,
+        "source": record.source,
+        "entity_key": record.entity_key,
+        "kind": body.get("kind") or "person",
+        "name_cn": name.get("simplified") or None,
+        "name_py": name.get("pinyin") or None,
+        "surname_py": (name.get("pinyin") or "").split(" ")[0] or None,
+        "given_py": " ".join((name.get("pinyin") or "").split(" ")[1:]) or None,
+        "org_name": organisation_key(org) if org else None,
+        "birth_date": birth,
+        "birth_year_month": birth[:7] if birth else None,
+        "gender": body.get("gender") if body.get("gender") in ("male", "female") else None,
+        "region": region,
+        "city": region[:4] if region else None,
+        "mobile": _contact(body, "mobile", "mobile"),
+        "email": email.lower() if email else None,
+        "id_hash": _id_hash(body),
+        "vins": sorted(vins),
+    }
+
+
+@dataclass(frozen=True)
+class SharedIdentifier:
+    """An identifier carried by records of several different names: withdrawn as matching evidence."""
+
+    kind: str  # mobile | email
+    masked: str
+    names: int  # distinct names carrying it
+    records: int
+    sources: tuple[str, ...]
+    dealers: tuple[str, ...]  # DMS dealer codes whose records carry it (a dealer typing his own phone)
+
+
+@dataclass
+class FeatureSet:
+    rows: list[dict[str, Any]]
+    shared: list[SharedIdentifier] = field(default_factory=list)
+
+
+def _name_key(row: dict[str, Any]) -> str:
+    return str(row["org_name"] or row["name_py"] or row["name_cn"] or "")
+
+
+def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -> list[SharedIdentifier]:
+    """Clear mobiles and e-mails that ``min_names`` or more different names share; return what was cleared.
+
+    A family phone (two names) stays evidence — the names then disagree and keep the people apart — but a
+    number typed for many customers says nothing about any of them, and two of those customers with a
+    common name (王伟) would otherwise be merged on it.
+    """
+    shared: list[SharedIdentifier] = []
+    for column in ("mobile", "email"):
+        carriers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            if row[column]:
+                carriers[row[column]].append(row)
+        for value, group in carriers.items():
+            names = {_name_key(r) for r in group} - {""}
+            if len(names) < min_names:
+                continue
+            dealers = sorted({str(r["entity_key"]).split("-")[0] for r in group if r["source"] == "dms"})
+            masked = mask_mobile(value.removeprefix("+86")) if column == "mobile" else _mask_email(value)
+            shared.append(SharedIdentifier(column, masked, len(names), len(group),
+                                           tuple(sorted({r["source"] for r in group})), tuple(dealers)))  # fmt: skip
+            for row in group:
+                row[column] = None
+    shared.sort(key=lambda s: (-s.names, s.kind, s.masked))
+    return shared
+
+
+def _mask_email(value: str) -> str:
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def build_features(
+    parties: Iterable[PartyRecord], links: dict[tuple[str, str], set[str]], *, shared_min_names: int
+) -> FeatureSet:
+    rows = [party_features(p, links.get((p.source, p.entity_key), ())) for p in parties]
+    return FeatureSet(rows, withdraw_shared_identifiers(rows, min_names=shared_min_names))

@@ -1,0 +1,86 @@
+"""Clustering order and the steward's cannot-link; stable golden ids across re-runs, merges and splits."""
+
+from __future__ import annotations
+
+import itertools
+
+from matching.clustering import Edge, cluster, deterministic_edges
+from matching.golden_ids import assign_golden_ids
+
+
+def _groups(members: dict[int, set[int]]) -> set[frozenset[int]]:
+    return {frozenset(m) for m in members.values()}
+
+
+def test_edges_join_records_into_connected_components() -> None:
+    result = cluster([1, 2, 3, 4, 5], [Edge(1, 2, 0.99, "probabilistic"), Edge(2, 3, 1.0, "deterministic")])
+    assert _groups(result.members) == {frozenset({1, 2, 3}), frozenset({4}), frozenset({5})}
+    assert result.method_of[3] is not None
+    assert result.method_of[3].method == "deterministic"
+    assert result.method_of[4] is None
+
+
+def test_a_cannot_link_holds_even_when_a_third_record_bridges_the_two() -> None:
+    edges = [
+        Edge(1, 3, 0.99, "probabilistic"),
+        Edge(2, 3, 0.98, "probabilistic"),
+        Edge(1, 2, 0.97, "probabilistic"),
+    ]
+    free = cluster([1, 2, 3], edges)
+    assert _groups(free.members) == {frozenset({1, 2, 3})}
+    held = cluster([1, 2, 3], edges, cannot_link=[(1, 2)])
+    assert _groups(held.members) == {frozenset({1, 3}), frozenset({2})}  # 3 goes with its stronger partner
+    assert {(e.left, e.right) for e in held.refused} == {(2, 3), (1, 2)}
+
+
+def test_a_steward_merge_outranks_the_model() -> None:
+    edges = [Edge(1, 2, 1.0, "manual"), Edge(2, 3, 0.999, "probabilistic")]
+    result = cluster([1, 2, 3], edges, cannot_link=[(1, 3)])
+    assert _groups(result.members) == {frozenset({1, 2}), frozenset({3})}
+
+
+def test_deterministic_edges_link_every_record_sharing_an_id_hash() -> None:
+    rows = [{"unique_id": 1, "id_hash": "a"}, {"unique_id": 2, "id_hash": None}, {"unique_id": 3, "id_hash": "a"},
+            {"unique_id": 4, "id_hash": "a"}, {"unique_id": 5, "id_hash": "b"}]  # fmt: skip
+    assert {(e.left, e.right) for e in deterministic_edges(rows)} == {(1, 3), (1, 4)}
+
+
+def _ids() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+def test_golden_ids_are_kept_when_the_same_clusters_come_back() -> None:
+    counter = _ids()
+    first = assign_golden_ids({1: {1, 2}, 3: {3}}, {}, new_id=lambda: f"G{next(counter)}")
+    previous = {r: first.golden_of[c] for c, rs in {1: {1, 2}, 3: {3}}.items() for r in rs}
+    # Same data, clusters named differently (Splink's cluster ids move): the golden ids do not.
+    again = assign_golden_ids({2: {1, 2}, 3: {3}}, previous, new_id=lambda: "NEW")
+    assert again.golden_of == {2: previous[1], 3: previous[3]}
+    assert not again.created
+    assert not again.merges
+    assert not again.splits
+    # Grown data: a new record joins an existing cluster, another stands alone.
+    grown = assign_golden_ids({1: {1, 2, 4}, 3: {3}, 5: {5}}, previous, new_id=lambda: "G-new")
+    assert grown.golden_of == {1: previous[1], 3: previous[3], 5: "G-new"}
+    assert grown.created == {"G-new"}
+
+
+def test_a_merge_keeps_the_bigger_id_and_retires_the_other_into_it() -> None:
+    previous = {1: "A", 2: "A", 3: "B"}
+    result = assign_golden_ids({1: {1, 2, 3}}, previous, new_id=lambda: "NEW")
+    assert result.golden_of == {1: "A"}
+    assert result.retired == {"B": "A"}
+    assert result.merges == [("A", {"A": [1, 2], "B": [3]})]
+
+
+def test_a_tie_keeps_the_older_id() -> None:
+    result = assign_golden_ids({1: {1, 2}}, {1: "B", 2: "A"}, age={"A": 1, "B": 2}, new_id=lambda: "NEW")
+    assert result.golden_of == {1: "A"}
+
+
+def test_a_split_keeps_the_id_on_the_bigger_part_and_records_both_parts() -> None:
+    previous = {1: "A", 2: "A", 3: "A"}
+    result = assign_golden_ids({1: {1, 2}, 3: {3}}, previous, new_id=lambda: "C")
+    assert result.golden_of == {1: "A", 3: "C"}
+    assert result.splits == [("A", {"A": [1, 2], "C": [3]})]
+    assert result.retired == {}
