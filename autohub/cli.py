@@ -17,6 +17,8 @@ from autohub.settings import get_settings
 from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from pipeline import Loader
 
 app = typer.Typer(
@@ -133,15 +135,12 @@ class SyncSource(StrEnum):
 
 
 @contextmanager
-def _store_loader() -> Iterator[Loader]:
-    """A Loader on the configured store (refusing one behind the newest schema); the engine is disposed after."""
-    from mappings import MappingRegistry
-    from pipeline import Loader
+def _store_sessions() -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured store (refusing one behind the newest schema); the engine is disposed after."""
     from store.engine import create_store_engine, session_factory
     from store.migrate import current_revision, head_revision
 
-    settings = get_settings()
-    url = settings.effective_database_url
+    url = get_settings().effective_database_url
     if current_revision(url) != head_revision():
         err_console.print(
             f"the store {_shown_url(url)} is not at the newest schema: run `autohub db upgrade`"
@@ -149,10 +148,21 @@ def _store_loader() -> Iterator[Loader]:
         raise typer.Exit(2)
     engine = create_store_engine(url)
     try:
-        yield Loader(session_factory(engine), MappingRegistry.load(*settings.mapping_dirs),
-                     pii_key=settings.pii_key, batch_size=settings.batch_size)  # fmt: skip
+        yield session_factory(engine)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _store_loader() -> Iterator[Loader]:
+    """A Loader on the configured store, for the sync and consume commands."""
+    from mappings import MappingRegistry
+    from pipeline import Loader
+
+    settings = get_settings()
+    with _store_sessions() as sessions:
+        yield Loader(sessions, MappingRegistry.load(*settings.mapping_dirs), pii_key=settings.pii_key,
+                     batch_size=settings.batch_size)  # fmt: skip
 
 
 @app.command()
@@ -247,6 +257,75 @@ def serve(
     )
     uvicorn.run("hub_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=False)  # fmt: skip
+
+
+match_app = typer.Typer(help="Golden-record matching: train the model, run it, review the grey band.",
+                        no_args_is_help=True)  # fmt: skip
+app.add_typer(match_app, name="match")
+
+
+@match_app.command("train")
+def match_train(
+    out: Annotated[
+        Path | None, typer.Option(help="where to save the model JSON (default <data_dir>/models/party.json)")
+    ] = None,
+) -> None:
+    """Train the party model (unsupervised: EM + u by random sampling) on the store's parties and save it."""
+    from matching.run import train_party_model
+
+    settings = get_settings()
+    target = out or settings.data_dir / "models" / "party.json"
+    with _store_sessions() as sessions, console.status("training the party model"):
+        summary = train_party_model(sessions, settings.matching, target)
+    console.print(f"trained on {summary['records']:,} parties → {target}\n"
+                  f"use it with AUTOHUB_MATCHING__MODEL_PATH={target}")  # fmt: skip
+
+
+@match_app.command("run")
+def match_run(
+    full: Annotated[
+        bool, typer.Option("--full/--incremental", help="full re-run (incremental: not built yet)")
+    ] = True,
+) -> None:
+    """Match all parties into golden records (stable ids, steward decisions obeyed) and report what changed."""
+    from autohub.errors import HubError
+    from matching.run import run_party_matching
+
+    if not full:
+        err_console.print("incremental matching is not built yet; run `autohub match run --full`")
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        with _store_sessions() as sessions, console.status("matching") as status:
+            report = run_party_matching(sessions, settings.matching, on_step=lambda s: status.update(s))
+    except HubError as exc:
+        err_console.print(f"[red]matching failed[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"run {report.run_id}: {report.records:,} party records → {report.clusters:,} golden records "
+        f"({report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, {report.retired:,} merged away); "
+        f"{report.pairs_scored:,} pairs scored, {report.deterministic_links:,} ID links, {report.review_open:,} for review, "
+        f"{report.refused_by_steward:,} links refused by steward decisions; {report.seconds:.1f} s"
+    )
+    for shared in report.shared[:10]:
+        where = f" (dealers {', '.join(shared.dealers)})" if shared.dealers else ""
+        console.print(f"  not used as evidence: {shared.kind} {shared.masked} carried by {shared.names} names in "
+                      f"{shared.records} records{where}")  # fmt: skip
+
+
+@match_app.command("review")
+def match_review(limit: Annotated[int, typer.Option(help="pairs to show")] = 20) -> None:
+    """List the open grey-band pairs, most likely first, with both records side by side (PII masked)."""
+    from rich.table import Table
+
+    from store.golden import open_review
+
+    with _store_sessions() as sessions, sessions() as session:
+        pairs = open_review(session, "party", limit)
+    table = Table("id", "probability", "left", "right", title="Pairs for a data steward (grey band)")
+    for pair in pairs:
+        table.add_row(str(pair.id), f"{pair.match_probability:.3f}", pair.left, pair.right)
+    console.print(table)
 
 
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)

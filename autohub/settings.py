@@ -14,6 +14,7 @@ from connectors.erp_soap import ErpSoapConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig
+from matching.config import MatchingConfig
 
 # Known only so that it can be refused outside the demo; never a real key.
 DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     insurance: InsuranceRestConfig = Field(default_factory=InsuranceRestConfig)
     dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)
     portal: PortalWebhookConfig = Field(default_factory=PortalWebhookConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

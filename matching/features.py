@@ -75,7 +75,7 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
         "mobile": _contact(body, "mobile", "mobile"),
         "email": email.lower() if email else None,
         "id_hash": _id_hash(body),
-        "vins": sorted(vins),
+        "vins": sorted(vins) or None,  # no known car is no evidence, not disagreement
     }
 
 

@@ -1,9 +1,8 @@
 """The probabilistic model (Splink, Fellegi-Sunter): comparisons and blocking built for Chinese automotive data.
 
 Why these comparisons:
-- Names are compared on the canonical forms — simplified characters, then the surname-first pinyin key
-  (which also meets 张伟 / 張偉 / "Wei Zhang" / a homophone typo) — each exact level with term-frequency
-  adjustment: 王/李/张 are ~7 % of people each, and 王伟 is shared by hundreds of thousands, so agreeing on a
+- Names are compared on the canonical surname-first pinyin key (built from simplified characters, so it
+  meets 张伟 / 張偉 / "Wei Zhang" / a homophone typo), the exact level with term-frequency adjustment: 王/李/张 are ~7 % of people each, and 王伟 is shared by hundreds of thousands, so agreeing on a
   common name is weak evidence and agreeing on a rare one strong.
 - The mobile is E.164 with TF adjustment; numbers many names share were already withdrawn (features.py).
 - The resident-ID/USCC hash is near-certain evidence (it also links deterministically, see deterministic.py).
@@ -14,6 +13,7 @@ pinyin + birth date. The trained parameters are saved as JSON (``models/party.js
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,6 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from matching.features import FEATURE_COLUMNS
 
-MODEL_VERSION = "party-v1"
-DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "party.json"
-
 
 def _name_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
@@ -36,9 +33,9 @@ def _name_comparison() -> cl.CustomComparison:
                 "(name_py_l IS NULL AND org_name_l IS NULL) OR (name_py_r IS NULL AND org_name_r IS NULL)"
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("org_name").configure(label_for_charts="organisation name exact"),
-            cll.ExactMatchLevel("name_cn").configure(
-                tf_adjustment_column="name_cn", tf_adjustment_weight=1.0
-            ),
+            # One "same name" level on the pinyin key: 张伟, 張偉 and "Wei Zhang" all agree here. A separate
+            # level for identical characters would learn a small m (most matches land on it first) and leave
+            # pinyin-only sources (DMS leads) with a fraction of the evidence the same name deserves.
             cll.ExactMatchLevel("name_py").configure(
                 tf_adjustment_column="name_py", tf_adjustment_weight=1.0
             ),
@@ -118,16 +115,44 @@ def new_linker(
     frame = api.register(to_arrow(rows), table_name="parties")
     chosen: Any = model if model is not None else settings()
     if isinstance(chosen, Path):
-        chosen = str(chosen)
+        chosen = json.loads(chosen.read_text(encoding="utf-8"))
+    if isinstance(chosen, dict):
+        chosen = {k: v for k, v in chosen.items() if k != "autohub"}  # our provenance block, not Splink's
     return Linker(frame, chosen)
 
 
 def train(linker: Linker, *, max_pairs: float = 2e6, seed: int = 1) -> None:
-    """Unsupervised: λ from the ID-hash rule, u by random sampling, m by EM in two blocked sessions."""
+    """Unsupervised: λ from the ID-hash rule, u by random sampling, m by EM in two blocked sessions.
+
+    The sessions block on the resident-ID/USCC hash (near-certain matches across ERP, finance, insurance and
+    the portal: every other comparison's m is learnt from them) and on the mobile (which learns the ID's m).
+    """
     training = linker.training
     training.estimate_probability_two_random_records_match([block_on("id_hash")], recall=0.6)
     training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    training.estimate_parameters_using_expectation_maximisation(block_on("id_hash"), fix_u_probabilities=True)
     training.estimate_parameters_using_expectation_maximisation(block_on("mobile"), fix_u_probabilities=True)
-    training.estimate_parameters_using_expectation_maximisation(
-        block_on("name_py", "city"), fix_u_probabilities=True
-    )
+
+
+# No single comparison may veto or prove a pair on its own: gender and birth dates are mistyped, and a level
+# EM never observed must not stay at Splink's default. m is kept inside these bounds after training.
+M_FLOOR, M_CEILING = 0.01, 0.99
+UNTRAINED_M = {"mobile": 0.6, "birth_date": 0.3, "region": 0.3, "name": 0.05}
+# People have several e-mails and several cars: two records that share none are not evidence of two people.
+NEUTRAL_DISAGREEMENT = frozenset({"email", "vins"})
+
+
+def sanitise(model: dict[str, Any]) -> dict[str, Any]:
+    """Bound every trained m-probability and give untrained levels a prior (documented above)."""
+    for comparison in model.get("comparisons", []):
+        name = comparison["output_column_name"]
+        for level in comparison.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            m = level.get("m_probability")
+            if m is None:
+                m = UNTRAINED_M.get(name, 0.5)
+            if name in NEUTRAL_DISAGREEMENT and level.get("label_for_charts") == "All other comparisons":
+                m = level.get("u_probability") or m
+            level["m_probability"] = min(max(float(m), M_FLOOR), M_CEILING)
+    return model

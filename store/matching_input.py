@@ -27,7 +27,9 @@ class PartyRecord:
     updated_at: datetime
 
 
-def iter_parties(session: Session, *, after_id: int = 0, ids: list[int] | None = None) -> Iterator[PartyRecord]:
+def iter_parties(
+    session: Session, *, after_id: int = 0, ids: list[int] | None = None
+) -> Iterator[PartyRecord]:
     stmt = (
         select(CanonicalRecordRow.id, CanonicalRecordRow.source, CanonicalRecordRow.entity_key,
                CanonicalRecordRow.body, CanonicalRecordRow.updated_at)

@@ -257,3 +257,58 @@ class InboxMessageRow(Base):
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
+
+
+class MatchRunRow(Base):
+    """One matching run: what it read, what it decided, with which model."""
+
+    __tablename__ = "match_run"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(16))  # full | incremental
+    model_version: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    counts: Mapped[dict[str, Any]]  # records, pairs, clusters, created, merged, split, review, refused …
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class MatchConstraintRow(Base):
+    """A steward's decision the matcher must obey: these two records are (must_link) or are not (cannot_link)
+    the same. An unmerge writes cannot-links, so no later automatic run undoes it."""
+
+    __tablename__ = "match_constraint"
+    __table_args__ = (Index("ix_match_constraint_active", "entity_type", "active"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))  # must_link | cannot_link
+    record_id_l: Mapped[int] = mapped_column(ForeignKey("canonical_record.id", ondelete="CASCADE"))
+    record_id_r: Mapped[int] = mapped_column(ForeignKey("canonical_record.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class MatchReviewRow(Base):
+    """A pair in the grey band (likely but not certain): a data steward decides instead of the model."""
+
+    __tablename__ = "match_review"
+    __table_args__ = (
+        UniqueConstraint("entity_type", "record_id_l", "record_id_r", name="uq_match_review_pair"),
+        Index("ix_match_review_status", "status", "match_probability"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    record_id_l: Mapped[int] = mapped_column(ForeignKey("canonical_record.id", ondelete="CASCADE"))
+    record_id_r: Mapped[int] = mapped_column(ForeignKey("canonical_record.id", ondelete="CASCADE"))
+    match_probability: Mapped[float]
+    match_weight: Mapped[float]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | merged | kept_apart | gone
+    found_in_run: Mapped[int | None] = mapped_column(ForeignKey("match_run.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None]

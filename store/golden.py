@@ -1,0 +1,278 @@
+"""Golden records in the store: membership before a run, steward constraints, and writing a run's decisions.
+
+Everything a matching run decides is written in one transaction — golden records, cross-references,
+lineage, merge history, review queue and the change feed (which is also the outbox) — so a reader never
+sees a half-applied run and the change feed never announces what was rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from store.tables import (
+    AttributeLineageRow,
+    CanonicalRecordRow,
+    ChangeLogRow,
+    GoldenRecordRow,
+    MatchConstraintRow,
+    MatchReviewRow,
+    MatchRunRow,
+    MergeHistoryRow,
+    XrefRow,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Member:
+    record_id: int
+    source: str
+    entity_key: str
+    method: str  # deterministic | probabilistic | manual | singleton
+    match_weight: float | None = None
+
+
+@dataclass(frozen=True)
+class Lineage:
+    attribute: str
+    value: Any
+    record_id: int
+    source: str
+    entity_key: str
+    rule: str
+
+
+@dataclass
+class GoldenWrite:
+    golden_id: str
+    body: dict[str, Any]
+    members: list[Member]
+    lineage: list[Lineage] = field(default_factory=list)
+
+
+@dataclass
+class RunDecisions:
+    entity_type: str
+    goldens: list[GoldenWrite]
+    retired: dict[str, str]  # golden id → the golden id it was merged into
+    merges: list[tuple[str, dict[str, list[int]]]]
+    splits: list[tuple[str, dict[str, list[int]]]]
+    review: list[tuple[int, int, float, float]]  # record l, record r, probability, weight (grey band)
+    actor: str
+
+
+@dataclass
+class WriteCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    review_open: int = 0
+
+
+def membership(session: Session, entity_type: str) -> tuple[dict[int, str], dict[str, int]]:
+    """Record → golden id as the previous run left it, and golden id → age rank (older first), for ties."""
+    rows = session.execute(
+        select(XrefRow.canonical_record_id, XrefRow.golden_id).where(XrefRow.entity_type == entity_type)
+    ).all()
+    ages = session.execute(
+        select(GoldenRecordRow.golden_id)
+        .where(GoldenRecordRow.entity_type == entity_type)
+        .order_by(GoldenRecordRow.created_at, GoldenRecordRow.golden_id)
+    ).scalars()
+    return {int(r): g for r, g in rows if r is not None}, {g: n for n, g in enumerate(ages)}
+
+
+def constraints(session: Session, entity_type: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Active steward decisions: (must-links, cannot-links) as record-id pairs."""
+    must: list[tuple[int, int]] = []
+    cannot: list[tuple[int, int]] = []
+    stmt = select(MatchConstraintRow).where(
+        MatchConstraintRow.entity_type == entity_type, MatchConstraintRow.active
+    )
+    for row in session.scalars(stmt):
+        (must if row.kind == "must_link" else cannot).append((row.record_id_l, row.record_id_r))
+    return must, cannot
+
+
+def add_constraint(session: Session, entity_type: str, kind: str, left: int, right: int, *, actor: str,
+                   reason: str | None) -> None:  # fmt: skip
+    left, right = min(left, right), max(left, right)
+    session.execute(
+        update(MatchConstraintRow)
+        .where(MatchConstraintRow.entity_type == entity_type, MatchConstraintRow.record_id_l == left,
+               MatchConstraintRow.record_id_r == right, MatchConstraintRow.active)
+        .values(active=False)
+    )  # fmt: skip  # a newer decision on the same pair replaces the older one
+    session.add(MatchConstraintRow(entity_type=entity_type, kind=kind, record_id_l=left, record_id_r=right,
+                                   actor=actor, reason=reason, created_at=_now()))  # fmt: skip
+
+
+def start_match_run(session: Session, entity_type: str, mode: str, model_version: str) -> int:
+    run = MatchRunRow(
+        entity_type=entity_type, mode=mode, model_version=model_version, started_at=_now(), counts={}
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_match_run(session: Session, run_id: int, counts: dict[str, Any], error: str | None = None) -> None:
+    session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id).values(
+        finished_at=_now(), counts=counts, status="failed" if error else "succeeded", error_message=error))  # fmt: skip
+
+
+def _change(session: Session, golden_id: str, entity_type: str, change: str, payload: dict[str, Any]) -> None:
+    session.add(ChangeLogRow(event_id=str(uuid.uuid4()), golden_id=golden_id, entity_type=entity_type,
+                             change_type=change, payload=payload, occurred_at=_now()))  # fmt: skip
+
+
+def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> WriteCounts:
+    """Write golden records, xrefs, lineage, merges/splits, review pairs and change events for one run."""
+    counts = WriteCounts()
+    now, kind = _now(), decisions.entity_type
+    existing = {row.golden_id: row for row in session.scalars(
+        select(GoldenRecordRow).where(GoldenRecordRow.golden_id.in_([g.golden_id for g in decisions.goldens])))}  # fmt: skip
+    for golden in decisions.goldens:
+        row = existing.get(golden.golden_id)
+        if row is None:
+            session.add(GoldenRecordRow(golden_id=golden.golden_id, entity_type=kind, status="active", body=golden.body,
+                                        version=1, created_at=now, updated_at=now))  # fmt: skip
+            _change(session, golden.golden_id, kind, "created", {"version": 1})
+            counts.created += 1
+        elif row.body != golden.body or row.status != "active":
+            row.body, row.status, row.merged_into = golden.body, "active", None
+            row.version += 1
+            row.updated_at = now
+            _change(session, golden.golden_id, kind, "updated", {"version": row.version})
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    session.flush()
+    _write_xrefs(session, kind, decisions.goldens, now)
+    _write_lineage(session, decisions.goldens, now)
+    for old, into in decisions.retired.items():
+        session.execute(update(GoldenRecordRow).where(GoldenRecordRow.golden_id == old).values(
+            status="merged", merged_into=into, updated_at=now))  # fmt: skip
+        _change(session, old, kind, "merged", {"merged_into": into})
+        counts.retired += 1
+    for survivor, before in decisions.merges:
+        session.add(MergeHistoryRow(action="merge", entity_type=kind, golden_ids_before=sorted(before),
+                                    golden_ids_after=[survivor], members_before=before,
+                                    members_after={survivor: sorted(r for rs in before.values() for r in rs)},
+                                    actor=decisions.actor, occurred_at=now))  # fmt: skip
+    for old, after in decisions.splits:
+        session.add(MergeHistoryRow(action="split", entity_type=kind, golden_ids_before=[old],
+                                    golden_ids_after=sorted(after), members_before={old: sorted(r for rs in after.values() for r in rs)},
+                                    members_after=after, actor=decisions.actor, occurred_at=now))  # fmt: skip
+    counts.review_open = _write_review(session, kind, decisions.review, run_id)
+    return counts
+
+
+def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], now: datetime) -> None:
+    current = {
+        (r.source, r.entity_key): r
+        for r in session.scalars(select(XrefRow).where(XrefRow.entity_type == kind))
+    }
+    for golden in goldens:
+        for m in golden.members:
+            row = current.get((m.source, m.entity_key))
+            if row is None:
+                session.add(XrefRow(source=m.source, entity_type=kind, entity_key=m.entity_key, golden_id=golden.golden_id,
+                                    canonical_record_id=m.record_id, method=m.method, match_weight=m.match_weight,
+                                    linked_at=now))  # fmt: skip
+            elif (row.golden_id, row.method, row.match_weight) != (
+                golden.golden_id,
+                m.method,
+                m.match_weight,
+            ):
+                if row.golden_id != golden.golden_id:
+                    row.linked_at = now
+                row.golden_id, row.method, row.match_weight = golden.golden_id, m.method, m.match_weight
+                row.canonical_record_id = m.record_id
+
+
+def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: datetime) -> None:
+    ids = [g.golden_id for g in goldens]
+    for chunk in range(0, len(ids), 500):
+        session.execute(
+            delete(AttributeLineageRow).where(AttributeLineageRow.golden_id.in_(ids[chunk : chunk + 500]))
+        )
+    session.add_all(
+        AttributeLineageRow(golden_id=g.golden_id, attribute=item.attribute, value={"value": item.value},
+                            canonical_record_id=item.record_id, source=item.source, entity_key=item.entity_key,
+                            rule=item.rule, decided_at=now)
+        for g in goldens for item in g.lineage
+    )  # fmt: skip
+
+
+def _write_review(
+    session: Session, kind: str, pairs: Iterable[tuple[int, int, float, float]], run_id: int
+) -> int:
+    """Open grey-band pairs the run found; pairs a steward already decided stay decided."""
+    decided = {(r.record_id_l, r.record_id_r): r for r in session.scalars(
+        select(MatchReviewRow).where(MatchReviewRow.entity_type == kind))}  # fmt: skip
+    seen: set[tuple[int, int]] = set()
+    for left, right, probability, weight in pairs:
+        key = (min(left, right), max(left, right))
+        seen.add(key)
+        row = decided.get(key)
+        if row is None:
+            session.add(MatchReviewRow(entity_type=kind, record_id_l=key[0], record_id_r=key[1],
+                                       match_probability=probability, match_weight=weight, found_in_run=run_id))  # fmt: skip
+        elif row.status in ("open", "gone"):
+            row.status, row.match_probability, row.match_weight = "open", probability, weight
+    for key, row in decided.items():
+        if key not in seen and row.status == "open":
+            row.status = "gone"  # the data changed and the pair is no longer in the grey band
+    return len(seen)
+
+
+def canonical_keys(session: Session, record_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    ids = list(record_ids)
+    found: dict[int, tuple[str, str]] = {}
+    for chunk in range(0, len(ids), 500):
+        stmt = select(CanonicalRecordRow.id, CanonicalRecordRow.source, CanonicalRecordRow.entity_key).where(
+            CanonicalRecordRow.id.in_(ids[chunk:chunk + 500]))  # fmt: skip
+        found.update({i: (s, k) for i, s, k in session.execute(stmt)})
+    return found
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    id: int
+    match_probability: float
+    left: str  # "source/key: name · masked mobile"
+    right: str
+
+
+def _describe(row: CanonicalRecordRow) -> str:
+    body = row.body
+    name = (body.get("name") or {}).get("raw") or body.get("organisation_name") or "?"
+    mobile = next(
+        (p.get("mobile") for p in body.get("contact_points") or [] if p.get("kind") == "mobile"), None
+    )
+    shown = f"{mobile[:6]}****{mobile[-4:]}" if mobile else "no mobile"
+    return f"{row.source}/{row.entity_key}: {name} · {shown}"
+
+
+def open_review(session: Session, entity_type: str, limit: int) -> list[ReviewPair]:
+    rows = session.scalars(select(MatchReviewRow).where(MatchReviewRow.entity_type == entity_type,
+                                                        MatchReviewRow.status == "open")
+                           .order_by(MatchReviewRow.match_probability.desc()).limit(limit)).all()  # fmt: skip
+    ids = {i for r in rows for i in (r.record_id_l, r.record_id_r)}
+    records = {
+        r.id: r for r in session.scalars(select(CanonicalRecordRow).where(CanonicalRecordRow.id.in_(ids)))
+    }
+    return [ReviewPair(r.id, r.match_probability, _describe(records[r.record_id_l]), _describe(records[r.record_id_r]))
+            for r in rows]  # fmt: skip
