@@ -20,6 +20,8 @@ from autohub.demo_sources import DmsMode
 from autohub.settings import Settings
 from connectors.portal_webhook import EVENT_STREAMS
 from mappings import MappingRegistry
+from matching.evaluation import PairwiseScore, false_merges, pairwise_score, party_truth
+from matching.run import MatchReport, run_party_matching
 from pipeline import Loader, LoadReport, to_source_record
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
 from store import reports
@@ -40,6 +42,9 @@ class DemoResult:
     expected_quarantine: set[tuple[str, str, str]] = field(default_factory=set)
     actual_quarantine: set[tuple[str, str, str]] = field(default_factory=set)
     defects_seen: Counter[str] = field(default_factory=Counter)
+    matching: MatchReport | None = None
+    matching_score: PairwiseScore | None = None
+    false_merges: int = 0  # golden records holding more than one real person
 
     @property
     def clean_but_quarantined(self) -> set[tuple[str, str, str]]:
@@ -67,6 +72,7 @@ def run_demo(
     seed: int,
     fresh: bool = True,
     dms: DmsMode = "auto",
+    match: bool = True,
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> DemoResult:
@@ -83,8 +89,10 @@ def run_demo(
         loader = Loader(sessions, registry, pii_key=settings.pii_key, batch_size=settings.batch_size)
         result = DemoResult(url, {}, {}, [], [], {})
         payloads: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        people_of: list[tuple[str, str, dict[str, Any], str | None]] = []
         total = 0
         for generated in generate(people, seed):
+            people_of.append((generated.source, generated.stream, generated.payload, generated.person_id))
             record = to_source_record(registry[generated.source], generated.stream, generated.payload)
             result.defects_seen.update(generated.defects)
             if DEFECTS_THAT_QUARANTINE.intersection(generated.defects):
@@ -102,6 +110,11 @@ def run_demo(
         }
         result.loads = {source: run.report for source, run in runs.items()}
         result.transports = {source: run.transport for source, run in runs.items()}
+        if match:
+            result.matching = run_party_matching(sessions, settings.matching)
+            truth = party_truth(people_of, registry)
+            result.matching_score = pairwise_score(result.matching.cluster_of, truth)
+            result.false_merges = len(false_merges(result.matching.cluster_of, truth))
         with sessions() as session:
             result.reconciliation = reports.reconcile(session)
             result.quarantine_reasons = reports.quarantine_by_reason(session)

@@ -52,10 +52,21 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         console.print(
             "Noise absorbed by the mappings: " + ", ".join(f"{d} {n:,}" for d, n in sorted(absorbed.items()))
         )
-    console.print(
-        "[yellow]Golden-record matching is not built yet[/yellow] (issue #4): the store holds each source's "
-        "canonical records side by side; linking them into one customer and one car comes next."
-    )
+    if result.matching and result.matching_score:
+        m, score = result.matching, result.matching_score
+        console.print(
+            f"Golden matching: {m.records:,} party records → {m.clusters:,} golden customers "
+            f"({m.deterministic_links:,} ID links, {m.pairs_scored:,} pairs scored by the model, {m.review_open:,} "
+            f"pairs left for a steward) in {m.seconds:.1f} s.\n"
+            f"Against ground truth: precision {score.precision:.4f}, recall {score.recall:.4f}, F1 {score.f1:.4f}; "
+            f"golden records that merge different people: {result.false_merges:,}."
+        )
+        for shared in m.shared[:5]:
+            where = f" at dealer {', '.join(shared.dealers)}" if shared.dealers else ""
+            console.print(f"  not used as evidence: {shared.kind} {shared.masked}, carried by {shared.names} "
+                          f"different names{where}")  # fmt: skip
+        console.print("[yellow]Not built yet[/yellow]: golden vehicles with the ownership timeline, incremental "
+                      "matching, steward merge/unmerge commands (issue #4).")  # fmt: skip
     url = make_url(result.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         query = "select source, reason, field, message from quarantine limit 5"

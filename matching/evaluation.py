@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from autohub.errors import DataError
 from mappings import MappingRegistry
 from pipeline import to_source_record
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,7 @@ def _pairs(n: int) -> int:
     return n * (n - 1) // 2
 
 
-def pairwise_score(
-    clusters: Mapping[Hashable, Hashable], truth: Mapping[Hashable, Hashable]
-) -> PairwiseScore:
+def pairwise_score(clusters: Mapping[K, Hashable], truth: Mapping[K, Hashable]) -> PairwiseScore:
     """``clusters``: record → cluster id; ``truth``: record → true entity. Records missing from ``truth`` are
     not scored (records the ground truth does not know, e.g. hand-added ones)."""
     scored = [r for r in clusters if r in truth]
@@ -57,7 +57,9 @@ def pairwise_score(
     )
 
 
-def false_merges(clusters: Mapping[Hashable, Hashable], truth: Mapping[Hashable, Hashable]) -> dict[Hashable, set[Hashable]]:  # fmt: skip
+def false_merges(
+    clusters: Mapping[K, Hashable], truth: Mapping[K, Hashable]
+) -> dict[Hashable, set[Hashable]]:
     """Clusters that hold records of more than one true entity: cluster id → the true entities inside."""
     inside: dict[Hashable, set[Hashable]] = defaultdict(set)
     for record, cluster in clusters.items():
