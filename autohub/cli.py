@@ -290,6 +290,7 @@ def match_run(
     """Match all parties into golden records (stable ids, steward decisions obeyed) and report what changed."""
     from autohub.errors import HubError
     from matching.run import run_party_matching
+    from matching.vehicles import build_golden_vehicles
 
     if not full:
         err_console.print("incremental matching is not built yet; run `autohub match run --full`")
@@ -298,6 +299,7 @@ def match_run(
     try:
         with _store_sessions() as sessions, console.status("matching") as status:
             report = run_party_matching(sessions, settings.matching, on_step=lambda s: status.update(s))
+            vehicles = build_golden_vehicles(sessions, on_step=lambda s: status.update(s))
     except HubError as exc:
         err_console.print(f"[red]matching failed[/red]: {exc}")
         raise typer.Exit(1) from exc
@@ -307,6 +309,8 @@ def match_run(
         f"{report.pairs_scored:,} pairs scored, {report.deterministic_links:,} ID links, {report.review_open:,} for review, "
         f"{report.refused_by_steward:,} links refused by steward decisions; {report.seconds:.1f} s"
     )
+    console.print(f"golden vehicles: {vehicles['vehicles']:,} ({vehicles['created']:,} new, {vehicles['updated']:,} updated); "
+                  f"{vehicles['resold']:,} changed hands")  # fmt: skip
     for shared in report.shared[:10]:
         where = f" (dealers {', '.join(shared.dealers)})" if shared.dealers else ""
         console.print(f"  not used as evidence: {shared.kind} {shared.masked} carried by {shared.names} names in "

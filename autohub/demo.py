@@ -22,6 +22,7 @@ from connectors.portal_webhook import EVENT_STREAMS
 from mappings import MappingRegistry
 from matching.evaluation import PairwiseScore, false_merges, pairwise_score, party_truth
 from matching.run import MatchReport, run_party_matching
+from matching.vehicles import build_golden_vehicles
 from pipeline import Loader, LoadReport, to_source_record
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
 from store import reports
@@ -43,6 +44,7 @@ class DemoResult:
     actual_quarantine: set[tuple[str, str, str]] = field(default_factory=set)
     defects_seen: Counter[str] = field(default_factory=Counter)
     matching: MatchReport | None = None
+    vehicles: dict[str, int] = field(default_factory=dict)
     matching_score: PairwiseScore | None = None
     false_merges: int = 0  # golden records holding more than one real person
 
@@ -112,6 +114,7 @@ def run_demo(
         result.transports = {source: run.transport for source, run in runs.items()}
         if match:
             result.matching = run_party_matching(sessions, settings.matching)
+            result.vehicles = build_golden_vehicles(sessions)
             truth = party_truth(people_of, registry)
             result.matching_score = pairwise_score(result.matching.cluster_of, truth)
             result.false_merges = len(false_merges(result.matching.cluster_of, truth))

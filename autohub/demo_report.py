@@ -61,12 +61,15 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
             f"Against ground truth: precision {score.precision:.4f}, recall {score.recall:.4f}, F1 {score.f1:.4f}; "
             f"golden records that merge different people: {result.false_merges:,}."
         )
+        if result.vehicles:
+            console.print(f"Golden vehicles: {result.vehicles['vehicles']:,}, each with its ownership timeline; "
+                          f"{result.vehicles['resold']:,} changed hands, and the newest owner is the current one.")  # fmt: skip
         for shared in m.shared[:5]:
             where = f" at dealer {', '.join(shared.dealers)}" if shared.dealers else ""
             console.print(f"  not used as evidence: {shared.kind} {shared.masked}, carried by {shared.names} "
                           f"different names{where}")  # fmt: skip
-        console.print("[yellow]Not built yet[/yellow]: golden vehicles with the ownership timeline, incremental "
-                      "matching, steward merge/unmerge commands (issue #4).")  # fmt: skip
+        console.print("[yellow]Not built yet[/yellow]: incremental matching, steward merge/unmerge commands, "
+                      "`autohub match explain` (issue #4).")  # fmt: skip
     url = make_url(result.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         query = "select source, reason, field, message from quarantine limit 5"

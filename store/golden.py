@@ -276,3 +276,11 @@ def open_review(session: Session, entity_type: str, limit: int) -> list[ReviewPa
     }
     return [ReviewPair(r.id, r.match_probability, _describe(records[r.record_id_l]), _describe(records[r.record_id_r]))
             for r in rows]  # fmt: skip
+
+
+def golden_by_key(session: Session, entity_type: str) -> dict[tuple[str, str], str]:
+    """(source, entity key) → golden id, as the last run left the cross-reference."""
+    stmt = select(XrefRow.source, XrefRow.entity_key, XrefRow.golden_id).where(
+        XrefRow.entity_type == entity_type
+    )
+    return {(s, k): g for s, k, g in session.execute(stmt)}

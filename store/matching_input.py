@@ -53,3 +53,50 @@ def party_vehicle_links(session: Session) -> dict[tuple[str, str], set[str]]:
         if party and vin:
             links[(source, str(party))].add(str(vin))
     return links
+
+
+@dataclass(frozen=True)
+class VehicleRecord:
+    record_id: int
+    source: str
+    vin: str
+    body: dict[str, Any]
+
+
+def iter_vehicles(session: Session) -> Iterator[VehicleRecord]:
+    stmt = (
+        select(
+            CanonicalRecordRow.id,
+            CanonicalRecordRow.source,
+            CanonicalRecordRow.entity_key,
+            CanonicalRecordRow.body,
+        )
+        .where(CanonicalRecordRow.entity_type == "vehicle")
+        .order_by(CanonicalRecordRow.id)
+    )
+    for row in session.execute(stmt.execution_options(yield_per=5_000)):
+        yield VehicleRecord(row.id, row.source, row.entity_key, row.body)
+
+
+@dataclass(frozen=True)
+class Relationship:
+    source: str
+    party_key: str
+    vin: str
+    role: str
+    valid_from: str | None
+    valid_to: str | None
+
+
+def relationships_by_vin(session: Session) -> dict[str, list[Relationship]]:
+    """VIN → every source's party-vehicle relationship (sold to, delivered to, insured by, registered by)."""
+    found: dict[str, list[Relationship]] = defaultdict(list)
+    stmt = select(CanonicalRecordRow.source, CanonicalRecordRow.body).where(
+        CanonicalRecordRow.entity_type == "vehicle_relationship"
+    )
+    for source, body in session.execute(stmt.execution_options(yield_per=5_000)):
+        if body.get("vin") and body.get("party_source_id"):
+            found[str(body["vin"])].append(Relationship(source, str(body["party_source_id"]), str(body["vin"]),
+                                                        str(body.get("role") or ""), body.get("valid_from"),
+                                                        body.get("valid_to")))  # fmt: skip
+    return found

@@ -156,3 +156,44 @@ def test_a_steward_unmerge_is_never_undone_by_the_next_run(hub: Any) -> None:
     with sessions() as session:
         actions = [row.action for row in session.scalars(select(MergeHistoryRow))]
     assert "split" in actions
+
+
+def test_a_resold_car_names_its_second_owner_as_the_current_one(hub: Any) -> None:
+    from matching.vehicles import build_golden_vehicles
+
+    sessions, loader = hub
+    vin = "LVSHCAMB1CE054249"
+    buyer = {**ERP_CUSTOMER, "MOBILE": "139 1726 5843"}
+    _load(
+        loader,
+        ("erp", "customers", buyer),
+        ("erp", "vehicles", {"VIN": vin, "MAKE": "福特", "MODEL": "福克斯", "MODEL_YEAR": "2012",
+                             "PROD_DATE": "2011-09-01", "PLANT": "cq01"}),
+        ("erp", "sales_orders", {"VBELN": "SO-T1", "KUNNR": "C00000042", "VIN": vin, "DEALER": "D99001",
+                                 "INVOICE_DATE": "2011-10-08"}),
+        ("insurance", "policies", {**INSURANCE_POLICY, "policyNo": "PT-1", "vin": vin, "plate": "沪A·12345",
+                                   "startDate": "2012-10-08", "endDate": "2013-10-07",
+                                   "holder": {**INSURANCE_POLICY["holder"], "mobile": "+86" + MOBILE}}),
+        ("dms", "delivery", {"message_id": "m-resale", "event_type": "delivery", "dealer_code": "D99002",
+                             "occurred_at": "2019-05-20T10:00:00+08:00",
+                             "customer": {"dms_customer_id": "D99002-000777", "name": "欧阳娜娜", "mobile": "13661234987",
+                                          "gender": "女"},
+                             "delivery": {"vin": vin, "plate": "沪B·67890", "delivered_at": "2019-05-20"}}),
+    )  # fmt: skip
+    parties = run_party_matching(sessions, MatchingConfig())
+    first_owner = _golden_of(parties, "erp", "C00000042")
+    second_owner = _golden_of(parties, "dms", "D99002-000777")
+    build_golden_vehicles(sessions)
+    with sessions() as session:
+        (car,) = [g for g in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.entity_type == "vehicle"))
+                  if g.body["vin"] == vin]  # fmt: skip
+    assert car.body["current_owner"] == second_owner
+    assert [p["owner"] for p in car.body["ownership"]] == [first_owner, second_owner]
+    assert car.body["ownership"][0]["to"] == "2019-05-20"
+    assert car.body["definition"]["model"] == "福克斯"  # from the ERP
+    assert [p["plate"] for p in car.body["plates"]] == ["沪A12345", "沪B67890"]
+    build_golden_vehicles(sessions)  # a re-run keeps the vehicle's golden id
+    with sessions() as session:
+        again = session.get(GoldenRecordRow, car.golden_id)
+        assert again is not None
+        assert again.version == car.version

@@ -1,0 +1,151 @@
+"""Golden vehicles: one per VIN, with its definition, plate history and ownership timeline, current owner resolved.
+
+A VIN is the car's identity (validated, normalised), so vehicles link deterministically; the work is in what
+is said about the car. The ownership timeline is built from every source's party-vehicle relationship — ERP
+sales (first purchaser), DMS deliveries (owner), insurance policies (policy holder), portal registrations
+(owner) — with each party replaced by its golden customer. Evidence is ordered by date; consecutive evidence
+for the same customer is one period; a different customer later on is a change of hands (a resale), and the
+customer of the newest evidence is the current owner — the person a recall notice goes to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.golden_ids import assign_golden_ids, new_golden_id
+from store import golden as store_golden
+from store.golden import GoldenWrite, Lineage, Member, RunDecisions
+from store.matching_input import Relationship, VehicleRecord, iter_vehicles, relationships_by_vin
+
+log = structlog.get_logger(__name__)
+
+OWNER_ROLES = ("first_purchaser", "owner", "policy_holder")  # roles that say who has the car
+ATTRIBUTE_SOURCES = (
+    "erp",
+    "insurance",
+    "dms",
+    "portal",
+)  # the ERP built the car: it knows its definition best
+ATTRIBUTES = ("definition", "production_date", "plant_code", "colour")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    golden_id: str | None  # the golden customer, or None when the party is not matched (quarantined, say)
+    source: str
+    party_key: str
+    role: str
+    since: str  # ISO date ("" when the source gave none: sorts first)
+
+
+def ownership_timeline(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
+    """Periods of ownership, oldest first: ``{owner, from, to, evidence}``; ``to`` is None for the current one."""
+    ordered = sorted(evidence, key=lambda e: (e.since, OWNER_ROLES.index(e.role)))
+    periods: list[dict[str, Any]] = []
+    for item in ordered:
+        owner = item.golden_id or f"unmatched:{item.source}/{item.party_key}"
+        cite = f"{item.source}:{item.role}@{item.since or '?'}"
+        if periods and periods[-1]["owner"] == owner:
+            periods[-1]["evidence"].append(cite)
+            continue
+        if periods:
+            periods[-1]["to"] = item.since or None
+        periods.append({"owner": owner, "from": item.since or None, "to": None, "evidence": [cite]})
+    return periods
+
+
+def _plates(members: Sequence[VehicleRecord]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for record in members:
+        for plate in record.body.get("plates") or []:
+            value = plate.get("plate")
+            if value and (
+                value not in seen or (plate.get("valid_from") or "") < (seen[value].get("valid_from") or "")
+            ):
+                seen[value] = {"plate": value, "valid_from": plate.get("valid_from"), "source": record.source}
+    return sorted(seen.values(), key=lambda p: p.get("valid_from") or "")
+
+
+def golden_vehicle(
+    vin: str,
+    members: Sequence[VehicleRecord],
+    relations: Sequence[Relationship],
+    party_golden: dict[tuple[str, str], str],
+) -> tuple[dict[str, Any], list[Lineage]]:
+    rank = {s: n for n, s in enumerate(ATTRIBUTE_SOURCES)}
+    ordered = sorted(members, key=lambda m: (rank.get(m.source, len(rank)), m.record_id))
+    body: dict[str, Any] = {"vin": vin}
+    lineage: list[Lineage] = []
+    for attribute in ATTRIBUTES:
+        for record in ordered:
+            value = record.body.get(attribute)
+            if value not in (None, "", {}, []):
+                body[attribute] = value
+                lineage.append(
+                    Lineage(attribute, value, record.record_id, record.source, record.vin, "source_rank")
+                )
+                break
+    body["plates"] = _plates(members)
+    evidence = [Evidence(party_golden.get((r.source, r.party_key)), r.source, r.party_key, r.role, r.valid_from or "")
+                for r in relations if r.role in OWNER_ROLES]  # fmt: skip
+    # A party with no golden record (its record was quarantined) cannot be told apart from the matched ones,
+    # so it only speaks when nothing else does; stewards see it listed.
+    matched = [e for e in evidence if e.golden_id]
+    timeline = ownership_timeline(matched or evidence)
+    body["ownership"] = timeline
+    if matched and len(matched) < len(evidence):
+        body["unresolved_owner_records"] = sorted(
+            {f"{e.source}/{e.party_key}" for e in evidence if not e.golden_id}
+        )
+    body["current_owner"] = timeline[-1]["owner"] if timeline else None
+    body["sources"] = sorted({m.source for m in members})
+    return body, lineage
+
+
+def build_golden_vehicles(
+    sessions: sessionmaker[Session],
+    *,
+    actor: str = "matching run",
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """One golden vehicle per VIN; run after party matching (owners are golden customers)."""
+    step = on_step or (lambda _: None)
+    step("reading vehicles")
+    with sessions() as session:
+        by_vin: dict[str, list[VehicleRecord]] = defaultdict(list)
+        for record in iter_vehicles(session):
+            by_vin[record.vin].append(record)
+        relations = relationships_by_vin(session)
+        party_golden = store_golden.golden_by_key(session, "party")
+        previous, ages = store_golden.membership(session, "vehicle")
+    clusters = {
+        min(r.record_id for r in records): {r.record_id for r in records} for records in by_vin.values()
+    }
+    assignment = assign_golden_ids(clusters, previous, age=ages, new_id=lambda: new_golden_id("vehicle"))
+    step("building golden vehicles")
+    goldens = []
+    for vin, records in by_vin.items():
+        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden)
+        golden_id = assignment.golden_of[min(r.record_id for r in records)]
+        members = [Member(r.record_id, r.source, r.vin, "deterministic" if len(records) > 1 else "singleton")
+                   for r in records]  # fmt: skip
+        goldens.append(GoldenWrite(golden_id, body, members, lineage))
+    decisions = RunDecisions(
+        "vehicle", goldens, assignment.retired, assignment.merges, assignment.splits, [], actor
+    )
+    step("writing golden vehicles")
+    with sessions.begin() as session:
+        run_id = store_golden.start_match_run(session, "vehicle", "full", "vin-v1")
+        written = store_golden.apply_decisions(session, decisions, run_id)
+        counts = {"vehicles": len(goldens), "created": written.created, "updated": written.updated,
+                  "unchanged": written.unchanged,
+                  "resold": sum(1 for g in goldens if len(g.body["ownership"]) > 1)}  # fmt: skip
+        store_golden.finish_match_run(session, run_id, counts)
+    log.info("golden vehicles built", **counts)
+    return counts
