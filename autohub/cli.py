@@ -317,6 +317,45 @@ def match_run(
                       f"{shared.records} records{where}")  # fmt: skip
 
 
+def _steward(action: str, apply: Any) -> None:
+    from matching.steward import StewardRefused
+
+    try:
+        with _store_sessions() as sessions, sessions.begin() as session:
+            result = apply(session)
+    except StewardRefused as exc:
+        err_console.print(f"[red]{action} refused[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    for golden_id, members in result.members.items():
+        console.print(f"{golden_id}: {', '.join(members)}")
+
+
+@match_app.command("merge")
+def match_merge(
+    keep: Annotated[str, typer.Argument(help="golden id that survives")],
+    absorb: Annotated[str, typer.Argument(help="golden id merged into it")],
+    reason: Annotated[str, typer.Option(help="why (kept in the merge history)")],
+    actor: Annotated[str, typer.Option(help="who decides")] = "steward",
+) -> None:
+    """A steward's merge: applied now, and kept by every later matching run."""
+    from matching.steward import merge
+
+    _steward("merge", lambda session: merge(session, keep, absorb, actor=actor, reason=reason))
+
+
+@match_app.command("unmerge")
+def match_unmerge(
+    golden_id: Annotated[str, typer.Argument(help="the golden customer to split")],
+    records: Annotated[list[str], typer.Argument(help="member records to split off, as source/key")],
+    reason: Annotated[str, typer.Option(help="why (kept in the merge history)")],
+    actor: Annotated[str, typer.Option(help="who decides")] = "steward",
+) -> None:
+    """A steward's unmerge: the records leave for a new golden record; no later run puts them back."""
+    from matching.steward import unmerge
+
+    _steward("unmerge", lambda session: unmerge(session, golden_id, records, actor=actor, reason=reason))
+
+
 @match_app.command("review")
 def match_review(limit: Annotated[int, typer.Option(help="pairs to show")] = 20) -> None:
     """List the open grey-band pairs, most likely first, with both records side by side (PII masked)."""

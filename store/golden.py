@@ -132,7 +132,9 @@ def finish_match_run(session: Session, run_id: int, counts: dict[str, Any], erro
         finished_at=_now(), counts=counts, status="failed" if error else "succeeded", error_message=error))  # fmt: skip
 
 
-def _change(session: Session, golden_id: str, entity_type: str, change: str, payload: dict[str, Any]) -> None:
+def record_change(
+    session: Session, golden_id: str, entity_type: str, change: str, payload: dict[str, Any]
+) -> None:
     session.add(ChangeLogRow(event_id=str(uuid.uuid4()), golden_id=golden_id, entity_type=entity_type,
                              change_type=change, payload=payload, occurred_at=_now()))  # fmt: skip
 
@@ -148,13 +150,13 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
         if row is None:
             session.add(GoldenRecordRow(golden_id=golden.golden_id, entity_type=kind, status="active", body=golden.body,
                                         version=1, created_at=now, updated_at=now))  # fmt: skip
-            _change(session, golden.golden_id, kind, "created", {"version": 1})
+            record_change(session, golden.golden_id, kind, "created", {"version": 1})
             counts.created += 1
         elif row.body != golden.body or row.status != "active":
             row.body, row.status, row.merged_into = golden.body, "active", None
             row.version += 1
             row.updated_at = now
-            _change(session, golden.golden_id, kind, "updated", {"version": row.version})
+            record_change(session, golden.golden_id, kind, "updated", {"version": row.version})
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -164,7 +166,7 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
     for old, into in decisions.retired.items():
         session.execute(update(GoldenRecordRow).where(GoldenRecordRow.golden_id == old).values(
             status="merged", merged_into=into, updated_at=now))  # fmt: skip
-        _change(session, old, kind, "merged", {"merged_into": into})
+        record_change(session, old, kind, "merged", {"merged_into": into})
         counts.retired += 1
     for survivor, before in decisions.merges:
         session.add(MergeHistoryRow(action="merge", entity_type=kind, golden_ids_before=sorted(before),

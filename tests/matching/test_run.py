@@ -197,3 +197,49 @@ def test_a_resold_car_names_its_second_owner_as_the_current_one(hub: Any) -> Non
         again = session.get(GoldenRecordRow, car.golden_id)
         assert again is not None
         assert again.version == car.version
+
+
+def test_a_steward_merge_and_unmerge_apply_at_once_and_survive_the_next_runs(hub: Any) -> None:
+    from matching import steward
+
+    sessions, loader = hub
+    _load(loader, *ZHANG_WEI, _lead("D99001-000555", "王秀英", "13587654321", 7))
+    first = run_party_matching(sessions, MatchingConfig())
+    person, other = _golden_of(first, "erp", "C00000042"), _golden_of(first, "dms", "D99001-000555")
+    assert person != other
+
+    with (
+        sessions.begin() as session
+    ):  # a steward knows the lead is the same customer (a nickname at the dealer)
+        merged = steward.merge(session, person, other, actor="steward:li", reason="phoned the customer")
+    assert "dms/D99001-000555" in merged.members[person]
+    with sessions() as session:
+        retired = session.get(GoldenRecordRow, other)
+        assert retired is not None
+        assert (retired.status, retired.merged_into) == ("merged", person)
+    again = run_party_matching(sessions, MatchingConfig())
+    assert _golden_of(again, "dms", "D99001-000555") == person  # the next run keeps the steward's merge
+
+    with sessions.begin() as session:  # and changes their mind: the portal account is the daughter's
+        split = steward.unmerge(session, person, ["portal/U0000042"], actor="steward:li", reason="daughter")
+    (new_id,) = set(split.golden_ids) - {person}
+    assert split.members[new_id] == ["portal/U0000042"]
+    for _ in range(2):
+        report = run_party_matching(sessions, MatchingConfig())
+        assert _golden_of(report, "portal", "U0000042") == new_id
+        assert _golden_of(report, "erp", "C00000042") == person
+    with sessions() as session:
+        actions = [(h.action, h.actor, h.reason) for h in session.scalars(select(MergeHistoryRow))]
+    assert ("manual_merge", "steward:li", "phoned the customer") in actions
+    assert ("manual_unmerge", "steward:li", "daughter") in actions
+
+
+def test_a_steward_decision_on_an_unknown_golden_record_is_refused(hub: Any) -> None:
+    from matching import steward
+
+    sessions, _ = hub
+    with (
+        sessions.begin() as session,
+        pytest.raises(steward.StewardRefused, match="no active golden customer"),
+    ):
+        steward.merge(session, "P-NOPE", "P-NADA", actor="steward:li", reason="?")
