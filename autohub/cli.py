@@ -312,9 +312,7 @@ def match_run(
     console.print(f"golden vehicles: {vehicles['vehicles']:,} ({vehicles['created']:,} new, {vehicles['updated']:,} updated); "
                   f"{vehicles['resold']:,} changed hands")  # fmt: skip
     for shared in report.shared[:10]:
-        where = f" (dealers {', '.join(shared.dealers)})" if shared.dealers else ""
-        console.print(f"  not used as evidence: {shared.kind} {shared.masked} carried by {shared.names} names in "
-                      f"{shared.records} records{where}")  # fmt: skip
+        console.print(f"  not used as evidence: {shared.describe()}")
 
 
 def _steward(action: str, apply: Any) -> None:

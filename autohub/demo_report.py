@@ -65,11 +65,10 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
             console.print(f"Golden vehicles: {result.vehicles['vehicles']:,}, each with its ownership timeline; "
                           f"{result.vehicles['resold']:,} changed hands, and the newest owner is the current one.")  # fmt: skip
         for shared in m.shared[:5]:
-            where = f" at dealer {', '.join(shared.dealers)}" if shared.dealers else ""
-            console.print(f"  not used as evidence: {shared.kind} {shared.masked}, carried by {shared.names} "
-                          f"different names{where}")  # fmt: skip
-        console.print("[yellow]Not built yet[/yellow]: incremental matching, steward merge/unmerge commands, "
-                      "`autohub match explain` (issue #4).")  # fmt: skip
+            console.print(f"  not used as evidence: {shared.describe()}")
+        console.print(
+            "[yellow]Not built yet[/yellow]: incremental matching and `autohub match explain` (issue #4)."
+        )
     url = make_url(result.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         query = "select source, reason, field, message from quarantine limit 5"

@@ -90,6 +90,10 @@ class SharedIdentifier:
     sources: tuple[str, ...]
     dealers: tuple[str, ...]  # DMS dealer codes whose records carry it (a dealer typing his own phone)
 
+    def describe(self) -> str:
+        where = f" at dealer {', '.join(self.dealers)}" if self.dealers else ""
+        return f"{self.kind} {self.masked}, carried by {self.names} different names in {self.records} records{where}"
+
 
 @dataclass
 class FeatureSet:
