@@ -354,6 +354,25 @@ def match_unmerge(
     _steward("unmerge", lambda session: unmerge(session, golden_id, records, actor=actor, reason=reason))
 
 
+@match_app.command("explain")
+def match_explain(
+    left: Annotated[str, typer.Argument(help="a party record as source/key, e.g. erp/C00000042")],
+    right: Annotated[str, typer.Argument(help="the other record, e.g. dms/D31001-000123")],
+) -> None:
+    """The model's waterfall for one pair, in words: what each comparison added or took away."""
+    from autohub.errors import HubError
+    from matching.explain import explain_pair
+
+    try:
+        with _store_sessions() as sessions, console.status("scoring the pair"):
+            explanation = explain_pair(sessions, get_settings().matching, left, right)
+    except HubError as exc:
+        err_console.print(f"[red]explain failed[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    for line in explanation.lines():
+        console.print(line, markup=False, highlight=False)
+
+
 @match_app.command("review")
 def match_review(limit: Annotated[int, typer.Option(help="pairs to show")] = 20) -> None:
     """List the open grey-band pairs, most likely first, with both records side by side (PII masked)."""

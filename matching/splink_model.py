@@ -39,6 +39,10 @@ def _name_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("name_py").configure(
                 tf_adjustment_column="name_py", tf_adjustment_weight=1.0
             ),
+            # "Fang Hou" typed Western-style where 方 and 侯 are both surnames: the parse cannot know the order.
+            cll.ColumnsReversedLevel("surname_py", "given_py").configure(
+                label_for_charts="name, order swapped"
+            ),
             cll.JaroWinklerLevel("name_py", 0.92),
             cll.And(cll.ExactMatchLevel("surname_py"), cll.JaroWinklerLevel("given_py", 0.8)),
             cll.ElseLevel(),

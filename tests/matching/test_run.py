@@ -243,3 +243,20 @@ def test_a_steward_decision_on_an_unknown_golden_record_is_refused(hub: Any) -> 
         pytest.raises(steward.StewardRefused, match="no active golden customer"),
     ):
         steward.merge(session, "P-NOPE", "P-NADA", actor="steward:li", reason="?")
+
+
+def test_explain_says_what_each_comparison_added(hub: Any) -> None:
+    from matching.explain import explain_pair
+
+    sessions, loader = hub
+    _load(loader, *ZHANG_WEI, _lead("D99001-000123", "Wei Zhang", MOBILE, 1))
+    explanation = explain_pair(sessions, MatchingConfig(), "erp/C00000042", "dms/D99001-000123")
+    by_name = {c.comparison: c for c in explanation.contributions}
+    assert by_name["mobile"].weight > 5  # the same mobile is strong evidence
+    assert by_name["name"].level == "Exact match on name_py"  # 张伟 and "Wei Zhang" meet on the pinyin key
+    assert by_name["id_hash"].level == "no value on one side"
+    assert by_name["id_hash"].weight == 0
+    total = explanation.prior_weight + sum(c.weight for c in explanation.contributions)
+    assert abs(total - explanation.match_weight) < 1e-9
+    assert explanation.match_probability > 0.9
+    assert "→ probability" in explanation.lines()[-1]
