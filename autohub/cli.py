@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -28,6 +29,15 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+@app.callback()
+def _configure_logging() -> None:
+    """Every command logs through one configuration: level and format from the settings, PII masked, stderr."""
+    from autohub.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
 
 
 class IdKind(StrEnum):
@@ -109,6 +119,12 @@ def demo(
     from autohub.demo_report import print_demo_report
 
     settings = get_settings()
+    if (
+        "AUTOHUB_LOG_LEVEL" not in os.environ
+    ):  # the demo's tables say it all; per-sync log lines only on request
+        from autohub.logging import configure
+
+        configure("WARNING", settings.log_format)
     people = people or settings.demo_people
     seed = settings.demo_seed if seed is None else seed
     console.rule("[bold]AutoHub demo")

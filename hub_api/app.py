@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
 from hub_api import problems
 from hub_api.routes import health, webhooks
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chosen = settings or get_settings()
+        configure_logging(chosen.log_level, chosen.log_format)
         engine = create_store_engine(chosen.effective_database_url)
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*chosen.mapping_dirs)

@@ -30,3 +30,17 @@ def test_log_masking_of_ids_and_mobiles() -> None:
     assert "+86138****5678" in masked
     assert "139****4765" in masked
     assert "2026010112" in masked  # ordinary numbers are left alone
+
+
+def test_every_cli_command_logs_masked_pii_to_stderr_not_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    import structlog
+
+    from autohub.cli import _configure_logging
+
+    _configure_logging()  # what the CLI runs before any command
+    structlog.get_logger("test").warning("sync", mobile="13912345678", id_number="11010519491231002X")
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout stays clean for results such as `autohub schema > file`
+    assert "139****5678" in err
+    assert "13912345678" not in err
+    assert "11010519491231002X" not in err
