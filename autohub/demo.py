@@ -20,13 +20,22 @@ from autohub.demo_sources import DmsMode
 from autohub.settings import Settings
 from connectors.portal_webhook import EVENT_STREAMS
 from mappings import MappingRegistry
-from matching.evaluation import PairwiseScore, false_merges, pairwise_score, party_truth
+from matching.evaluation import (
+    OwnerScore,
+    PairwiseScore,
+    current_owner_score,
+    current_owner_truth,
+    false_merges,
+    pairwise_score,
+    party_truth,
+)
 from matching.run import MatchReport, run_party_matching
 from matching.vehicles import build_golden_vehicles
 from pipeline import Loader, LoadReport, to_source_record
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
 from store import reports
 from store.engine import create_store_engine, session_factory
+from store.golden import vehicle_owners
 from store.migrate import upgrade
 from store.reports import SourceReconciliation
 
@@ -47,6 +56,7 @@ class DemoResult:
     vehicles: dict[str, int] = field(default_factory=dict)
     matching_score: PairwiseScore | None = None
     false_merges: int = 0  # golden records holding more than one real person
+    owners: OwnerScore | None = None  # current owner of each car against the generator's truth
 
     @property
     def clean_but_quarantined(self) -> set[tuple[str, str, str]]:
@@ -92,8 +102,11 @@ def run_demo(
         result = DemoResult(url, {}, {}, [], [], {})
         payloads: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         people_of: list[tuple[str, str, dict[str, Any], str | None]] = []
+        true_owner: dict[str, str] = {}
         total = 0
-        for generated in generate(people, seed):
+        for generated in generate(
+            people, seed, on_person=lambda p: true_owner.update(current_owner_truth([p]))
+        ):
             people_of.append((generated.source, generated.stream, generated.payload, generated.person_id))
             record = to_source_record(registry[generated.source], generated.stream, generated.payload)
             result.defects_seen.update(generated.defects)
@@ -118,6 +131,9 @@ def run_demo(
             truth = party_truth(people_of, registry)
             result.matching_score = pairwise_score(result.matching.cluster_of, truth)
             result.false_merges = len(false_merges(result.matching.cluster_of, truth))
+            with sessions() as session:
+                owners = vehicle_owners(session)
+            result.owners = current_owner_score(owners, result.matching.cluster_of, truth, true_owner)
         with sessions() as session:
             result.reconciliation = reports.reconcile(session)
             result.quarantine_reasons = reports.quarantine_by_reason(session)

@@ -64,6 +64,9 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         if result.vehicles:
             console.print(f"Golden vehicles: {result.vehicles['vehicles']:,}, each with its ownership timeline; "
                           f"{result.vehicles['resold']:,} changed hands, and the newest owner is the current one.")  # fmt: skip
+        if result.owners:
+            console.print(f"Current owner against ground truth: right for {result.owners.right:,} of "
+                          f"{result.owners.cars:,} cars ({result.owners.share:.1%}).")  # fmt: skip
         for shared in m.shared[:5]:
             console.print(f"  not used as evidence: {shared.describe()}")
         console.print(

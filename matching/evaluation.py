@@ -89,3 +89,42 @@ def party_truth(
             if entity.entity_type == "party":
                 truth[(source, entity.entity_key)] = person
     return truth
+
+
+def current_owner_truth(persons: Iterable[Any]) -> dict[str, str]:
+    """VIN → the person who holds the car today, from the generator's people (``generate(on_person=…)``)."""
+    owners: dict[str, str] = {}
+    for person in persons:
+        for ownership in person.ownerships:
+            if ownership.until is None:
+                owners[ownership.car.vin] = person.person_id
+    return owners
+
+
+@dataclass(frozen=True)
+class OwnerScore:
+    cars: int  # golden vehicles whose true current owner is known
+    right: int  # … whose current owner is the golden customer holding that person's records
+
+    @property
+    def share(self) -> float:
+        return self.right / self.cars if self.cars else 1.0
+
+
+def current_owner_score(
+    vehicles: Mapping[str, str | None],
+    parties: Mapping[tuple[str, str], str],
+    truth_party: Mapping[tuple[str, str], str],
+    truth_owner: Mapping[str, str],
+) -> OwnerScore:
+    """``vehicles``: VIN → golden current owner; ``parties``: party record → golden id; truths from the generator."""
+    people_of: dict[str, set[str]] = defaultdict(set)  # golden id → the real people among its records
+    for record, golden_id in parties.items():
+        if record in truth_party:
+            people_of[golden_id].add(truth_party[record])
+    cars = right = 0
+    for vin, owner in vehicles.items():
+        if vin in truth_owner:
+            cars += 1
+            right += owner is not None and truth_owner[vin] in people_of.get(owner, set())
+    return OwnerScore(cars, right)

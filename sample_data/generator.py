@@ -12,7 +12,7 @@ a seeded, reproducible PRNG is the point, which is why the ``random`` module is 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sample_data.events import dms, portal
 from sample_data.noise import DEFECTS_THAT_QUARANTINE
@@ -30,7 +30,9 @@ STREAMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def generate(people: int, seed: int = 42) -> Iterator[GeneratedRecord]:
+def generate(
+    people: int, seed: int = 42, *, on_person: Callable[[Person], None] | None = None
+) -> Iterator[GeneratedRecord]:
     """Yield the five sources' records for ``people`` people and companies (about 5 % are companies).
 
     Records of one cluster come together, source by source; nothing is kept once a cluster is yielded
@@ -43,6 +45,8 @@ def generate(people: int, seed: int = 42) -> Iterator[GeneratedRecord]:
         ctx.begin_cluster()
         for person in world.cluster():
             yield from _render(ctx, world, person)
+            if on_person:  # ground truth beyond the records, e.g. who owns each car today
+                on_person(person)
 
 
 def _render(ctx: Context, world: World, person: Person) -> Iterator[GeneratedRecord]:

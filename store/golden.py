@@ -286,3 +286,11 @@ def golden_by_key(session: Session, entity_type: str) -> dict[tuple[str, str], s
         XrefRow.entity_type == entity_type
     )
     return {(s, k): g for s, k, g in session.execute(stmt)}
+
+
+def vehicle_owners(session: Session) -> dict[str, str | None]:
+    """VIN → the golden customer each active golden vehicle names as its current owner."""
+    stmt = select(GoldenRecordRow.body).where(
+        GoldenRecordRow.entity_type == "vehicle", GoldenRecordRow.status == "active"
+    )
+    return {body["vin"]: body.get("current_owner") for body in session.scalars(stmt)}
