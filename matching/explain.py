@@ -8,7 +8,6 @@ store, as in a matching run, so the explanation shows what the run saw.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.errors import HubError
 from matching.config import MatchingConfig
-from matching.features import build_features
-from matching.splink_model import new_linker
-from store.matching_input import iter_parties, party_vehicle_links
+from matching.features import features_from_store
+from matching.splink_model import load_model, new_linker
 
 COMPARISONS = ("name", "id_hash", "mobile", "birth_date", "email", "region", "vins", "gender")
 WORDS = {"name": "name", "id_hash": "resident ID / USCC", "mobile": "mobile", "birth_date": "birth date",
@@ -71,16 +69,14 @@ def explain_pair(
 ) -> PairExplanation:
     """``left``/``right`` as ``source/entity_key`` of canonical party records."""
     with sessions() as session:
-        features = build_features(iter_parties(session), party_vehicle_links(session),
-                                  shared_min_names=config.shared_identifier_min_names)  # fmt: skip
+        features = features_from_store(session, shared_min_names=config.shared_identifier_min_names)
     rows = {f"{r['source']}/{r['entity_key']}": r for r in features.rows}
     missing = [name for name in (left, right) if name not in rows]
     if missing:
         raise UnknownRecord(f"no party record {', '.join(missing)} in the store", fix="write it as source/key, e.g. erp/C00000042")  # fmt: skip
-    model = json.loads(config.model.read_text(encoding="utf-8"))
-    model.pop("autohub", None)
-    model["retain_intermediate_calculation_columns"] = True
-    linker = new_linker(features.rows, dict(model))
+    model = load_model(config.model)
+    model["retain_intermediate_calculation_columns"] = True  # the per-comparison weights
+    linker = new_linker(features.rows, model)
     for column in ("name_py", "mobile"):
         linker.table_management.compute_tf_table(column)
     scored = linker.inference.score_pair(rows[left], rows[right]).as_record_list()[0]

@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from canonical_model.identifiers.masking import mask_mobile
-from store.matching_input import PartyRecord
+from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
 FEATURE_COLUMNS = (
     "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "org_name",
@@ -135,6 +137,13 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
 def _mask_email(value: str) -> str:
     local, _, domain = value.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+def features_from_store(session: Session, *, shared_min_names: int) -> FeatureSet:
+    """Every canonical party in the store as a feature row (training and explaining read the same rows)."""
+    return build_features(
+        iter_parties(session), party_vehicle_links(session), shared_min_names=shared_min_names
+    )
 
 
 def build_features(

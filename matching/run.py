@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from autohub.errors import ConfigError
 from matching.clustering import Edge, cluster, deterministic_edges
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import SharedIdentifier, build_features
+from matching.features import SharedIdentifier, build_features, features_from_store
 from matching.golden_ids import assign_golden_ids
-from matching.splink_model import new_linker, sanitise, train
+from matching.splink_model import load_model, new_linker, sanitise, train
 from matching.survivorship import golden_party
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
@@ -61,11 +61,7 @@ class MatchReport:
 def _scored_pairs(rows: list[dict[str, Any]], model: Path, floor: float) -> list[dict[str, Any]]:
     if len(rows) < 2:
         return []
-    if not model.exists():
-        raise ConfigError(f"no trained matching model at {model}", field="AUTOHUB_MATCHING__MODEL_PATH",
-                          fix="run `autohub match train` or point the setting at a model JSON")  # fmt: skip
-    linker = new_linker(rows, model)
-    predictions = linker.inference.predict(threshold_match_probability=floor)
+    predictions = new_linker(rows, load_model(model)).inference.predict(threshold_match_probability=floor)
     pairs: list[dict[str, Any]] = predictions.as_record_list()
     return pairs
 
@@ -137,9 +133,7 @@ def _golden(golden_id: str, members: list[PartyRecord], method_of: dict[int, Edg
 def train_party_model(sessions: sessionmaker[Session], config: MatchingConfig, out: Path) -> dict[str, Any]:
     """Train on the store's parties (unsupervised) and save the model JSON to ``out``; returns a summary."""
     with sessions() as session:
-        parties = list(iter_parties(session))
-        links = party_vehicle_links(session)
-    features = build_features(parties, links, shared_min_names=config.shared_identifier_min_names)
+        features = features_from_store(session, shared_min_names=config.shared_identifier_min_names)
     if len(features.rows) < 100:
         raise ConfigError(f"only {len(features.rows)} parties in the store: too few to train a model",
                           fix="load the sources first (autohub sync …), or keep the shipped model")  # fmt: skip

@@ -22,6 +22,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from autohub.errors import ConfigError
 from matching.features import FEATURE_COLUMNS
 
 
@@ -111,18 +112,21 @@ def to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist([{c: r[c] for c in FEATURE_COLUMNS} for r in rows], schema=schema)
 
 
-def new_linker(
-    rows: list[dict[str, Any]], model: Path | dict[str, Any] | SettingsCreator | None = None
-) -> Linker:
-    """A linker over ``rows`` on an in-memory DuckDB; ``model`` a saved JSON (path or dict) or fresh settings."""
+def load_model(path: Path) -> dict[str, Any]:
+    """A trained model JSON as Splink settings (our provenance block removed); a clear error when it is missing."""
+    if not path.exists():
+        raise ConfigError(f"no trained matching model at {path}", field="AUTOHUB_MATCHING__MODEL_PATH",
+                          fix="run `autohub match train` or point the setting at a model JSON")  # fmt: skip
+    model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    model.pop("autohub", None)  # our provenance block, not Splink's
+    return model
+
+
+def new_linker(rows: list[dict[str, Any]], model: dict[str, Any] | SettingsCreator | None = None) -> Linker:
+    """A linker over ``rows`` on an in-memory DuckDB; ``model`` trained settings (``load_model``) or fresh ones."""
     api = DuckDBAPI()
     frame = api.register(to_arrow(rows), table_name="parties")
-    chosen: Any = model if model is not None else settings()
-    if isinstance(chosen, Path):
-        chosen = json.loads(chosen.read_text(encoding="utf-8"))
-    if isinstance(chosen, dict):
-        chosen = {k: v for k, v in chosen.items() if k != "autohub"}  # our provenance block, not Splink's
-    return Linker(frame, chosen)
+    return Linker(frame, model if model is not None else settings())
 
 
 def train(linker: Linker, *, max_pairs: float = 2e6, seed: int = 1) -> None:
