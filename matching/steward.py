@@ -75,7 +75,7 @@ def merge(session: Session, keep: str, absorb: str, *, actor: str, reason: str) 
     methods = {r: x.method for r, x in kept.items()} | dict.fromkeys(absorbed, "manual")
     write = _rebuild(session, keep, [*kept, *absorbed], methods)
     before = {keep: sorted(kept), absorb: sorted(absorbed)}
-    decisions = RunDecisions("party", [write], {absorb: keep}, [], [], [], actor)
+    decisions = RunDecisions("party", [write], {absorb: keep}, [], [], None, actor)
     run_id = store_golden.start_match_run(session, "party", "manual_merge", "steward")
     store_golden.apply_decisions(session, decisions, run_id)
     store_golden.finish_match_run(session, run_id, {"merged": 1})
@@ -114,7 +114,7 @@ def unmerge(
     writes = [_rebuild(session, golden_id, sorted(staying), methods),
               _rebuild(session, split_id, sorted(leaving), dict.fromkeys(leaving, "manual"))]  # fmt: skip
     run_id = store_golden.start_match_run(session, "party", "manual_unmerge", "steward")
-    store_golden.apply_decisions(session, RunDecisions("party", writes, {}, [], [], [], actor), run_id)
+    store_golden.apply_decisions(session, RunDecisions("party", writes, {}, [], [], None, actor), run_id)
     store_golden.finish_match_run(session, run_id, {"unmerged": 1})
     after = {golden_id: sorted(staying), split_id: sorted(leaving)}
     session.add(MergeHistoryRow(action="manual_unmerge", entity_type="party", golden_ids_before=[golden_id],

@@ -137,8 +137,8 @@ def build_golden_vehicles(
                    for r in records]  # fmt: skip
         goldens.append(GoldenWrite(golden_id, body, members, lineage))
     decisions = RunDecisions(
-        "vehicle", goldens, assignment.retired, assignment.merges, assignment.splits, [], actor
-    )
+        "vehicle", goldens, assignment.retired, assignment.merges, assignment.splits, None, actor
+    )  # vehicles link by VIN: there is no grey band to review
     step("writing golden vehicles")
     with sessions.begin() as session:
         run_id = store_golden.start_match_run(session, "vehicle", "full", "vin-v1")

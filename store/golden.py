@@ -67,7 +67,9 @@ class RunDecisions:
     retired: dict[str, str]  # golden id → the golden id it was merged into
     merges: list[tuple[str, dict[str, list[int]]]]
     splits: list[tuple[str, dict[str, list[int]]]]
-    review: list[tuple[int, int, float, float]]  # record l, record r, probability, weight (grey band)
+    # Grey-band pairs (record l, record r, probability, weight) of a full run, which replace the open queue;
+    # None for writes that did not rescan the grey band (a steward's decision, vehicles): the queue stays.
+    review: list[tuple[int, int, float, float]] | None
     actor: str
 
 
@@ -177,7 +179,8 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
         session.add(MergeHistoryRow(action="split", entity_type=kind, golden_ids_before=[old],
                                     golden_ids_after=sorted(after), members_before={old: sorted(r for rs in after.values() for r in rs)},
                                     members_after=after, actor=decisions.actor, occurred_at=now))  # fmt: skip
-    counts.review_open = _write_review(session, kind, decisions.review, run_id)
+    if decisions.review is not None:
+        counts.review_open = _write_review(session, kind, decisions.review, run_id)
     return counts
 
 

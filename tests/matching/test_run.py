@@ -19,7 +19,7 @@ from sample_data import generate
 from store import golden as store_golden
 from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
-from store.tables import AttributeLineageRow, GoldenRecordRow, MergeHistoryRow, XrefRow
+from store.tables import AttributeLineageRow, GoldenRecordRow, MatchReviewRow, MergeHistoryRow, XrefRow
 from tests.mappings.test_sources import DMS_LEAD, ERP_CUSTOMER, INSURANCE_POLICY, PORTAL_REGISTRATION
 
 
@@ -208,10 +208,16 @@ def test_a_steward_merge_and_unmerge_apply_at_once_and_survive_the_next_runs(hub
     person, other = _golden_of(first, "erp", "C00000042"), _golden_of(first, "dms", "D99001-000555")
     assert person != other
 
-    with (
-        sessions.begin() as session
-    ):  # a steward knows the lead is the same customer (a nickname at the dealer)
+    with sessions() as session:
+        open_before = session.scalars(select(MatchReviewRow.id).where(MatchReviewRow.status == "open")).all()
+    assert open_before  # the crowd leaves pairs in the grey band
+
+    # A steward knows the lead is the same customer (a nickname at the dealer).
+    with sessions.begin() as session:
         merged = steward.merge(session, person, other, actor="steward:li", reason="phoned the customer")
+    with sessions() as session:  # one decision does not close the rest of the steward's queue
+        open_after = session.scalars(select(MatchReviewRow.id).where(MatchReviewRow.status == "open")).all()
+    assert open_after == open_before
     assert "dms/D99001-000555" in merged.members[person]
     with sessions() as session:
         retired = session.get(GoldenRecordRow, other)
