@@ -8,12 +8,12 @@ sees a half-applied run and the change feed never announces what was rolled back
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.tables import (
@@ -28,9 +28,17 @@ from store.tables import (
     XrefRow,
 )
 
+T = TypeVar("T")
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """IN-lists in slices: drivers cap bound parameters (PostgreSQL at 65 535), a full run has 100 k+ ids."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -145,8 +153,8 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
     """Write golden records, xrefs, lineage, merges/splits, review pairs and change events for one run."""
     counts = WriteCounts()
     now, kind = _now(), decisions.entity_type
-    existing = {row.golden_id: row for row in session.scalars(
-        select(GoldenRecordRow).where(GoldenRecordRow.golden_id.in_([g.golden_id for g in decisions.goldens])))}  # fmt: skip
+    existing = {row.golden_id: row for ids in _chunks([g.golden_id for g in decisions.goldens])
+                for row in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.golden_id.in_(ids)))}  # fmt: skip
     for golden in decisions.goldens:
         row = existing.get(golden.golden_id)
         if row is None:
@@ -185,10 +193,10 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
 
 
 def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], now: datetime) -> None:
-    current = {
-        (r.source, r.entity_key): r
-        for r in session.scalars(select(XrefRow).where(XrefRow.entity_type == kind))
-    }
+    """Upsert the members' cross-references, reading only their rows (by primary key), not the whole table."""
+    keys = [(m.source, m.entity_key) for g in goldens for m in g.members]
+    current = {(r.source, r.entity_key): r for chunk in _chunks(keys) for r in session.scalars(
+        select(XrefRow).where(XrefRow.entity_type == kind, tuple_(XrefRow.source, XrefRow.entity_key).in_(chunk)))}  # fmt: skip
     for golden in goldens:
         for m in golden.members:
             row = current.get((m.source, m.entity_key))
@@ -208,11 +216,8 @@ def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], no
 
 
 def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: datetime) -> None:
-    ids = [g.golden_id for g in goldens]
-    for chunk in range(0, len(ids), 500):
-        session.execute(
-            delete(AttributeLineageRow).where(AttributeLineageRow.golden_id.in_(ids[chunk : chunk + 500]))
-        )
+    for ids in _chunks([g.golden_id for g in goldens]):
+        session.execute(delete(AttributeLineageRow).where(AttributeLineageRow.golden_id.in_(ids)))
     session.add_all(
         AttributeLineageRow(golden_id=g.golden_id, attribute=item.attribute, value={"value": item.value},
                             canonical_record_id=item.record_id, source=item.source, entity_key=item.entity_key,
@@ -241,16 +246,6 @@ def _write_review(
         if key not in seen and row.status == "open":
             row.status = "gone"  # the data changed and the pair is no longer in the grey band
     return len(seen)
-
-
-def canonical_keys(session: Session, record_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    ids = list(record_ids)
-    found: dict[int, tuple[str, str]] = {}
-    for chunk in range(0, len(ids), 500):
-        stmt = select(CanonicalRecordRow.id, CanonicalRecordRow.source, CanonicalRecordRow.entity_key).where(
-            CanonicalRecordRow.id.in_(ids[chunk:chunk + 500]))  # fmt: skip
-        found.update({i: (s, k) for i, s, k in session.execute(stmt)})
-    return found
 
 
 @dataclass(frozen=True)
