@@ -179,24 +179,16 @@ def load_event_file(
     Poison lines are quarantined (there is no dead-letter queue to copy them to); ``dead_lettered`` counts them.
     """
     stats = ConsumerStats()
-    report = loader.begin("dms")
-    error = None
-    try:
-        with path.open("rb") as lines:
-            batch: list[tuple[str | None, bytes]] = []
-            for line in lines:
-                if line.strip():
-                    batch.append((None, line.rstrip(b"\r\n")))
-                if len(batch) >= batch_size:
-                    _count(stats, load_event_batch(loader, report, batch), len(batch), on_progress)
-                    batch = []
-            if batch:
+    with loader.run("dms") as report, path.open("rb") as lines:
+        batch: list[tuple[str | None, bytes]] = []
+        for line in lines:
+            if line.strip():
+                batch.append((None, line.rstrip(b"\r\n")))
+            if len(batch) >= batch_size:
                 _count(stats, load_event_batch(loader, report, batch), len(batch), on_progress)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        loader.finish([report], error=error)
+                batch = []
+        if batch:
+            _count(stats, load_event_batch(loader, report, batch), len(batch), on_progress)
     return report, stats
 
 
@@ -253,9 +245,9 @@ class DmsConsumer:
 
     def run(self, *, idle_exit_s: float | None = None, max_messages: int | None = None) -> ConsumerStats:
         """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss."""
-        report = self.report = self.loader.begin("dms")
-        failures, error = 0, None
-        try:
+        failures = 0
+        with self.loader.run("dms") as report:
+            self.report = report
             while not self._stopping:
                 try:
                     self._consume(report, idle_exit_s, max_messages)
@@ -268,11 +260,6 @@ class DmsConsumer:
                     log.warning("broker connection lost; reconnecting", error=repr(exc), wait_s=wait)
                     self.stats.reconnects += 1
                     time.sleep(wait)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            self.loader.finish([report], error=error)
         return self.stats
 
     def _consume(self, report: Any, idle_exit_s: float | None, max_messages: int | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
@@ -105,6 +106,20 @@ class Loader:
         with self.sessions.begin() as session:
             run = repository.start_run(session, source)
             return LoadReport(source=source, run_id=run.id)
+
+    @contextmanager
+    def run(self, source: str) -> Iterator[LoadReport]:
+        """One sync run around a block (a file, a consumer session, one webhook): begun before it, finished
+        after it — failed, with the error a scheduler should show, when the block raised."""
+        report = self.begin(source)
+        error = None
+        try:
+            yield report
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.finish([report], error=error)
 
     def load_page(self, report: LoadReport, records: list[SourceRecord]) -> None:
         """Load one page of a source's records, committed in batches of ``batch_size``."""

@@ -48,17 +48,10 @@ async def portal_webhook(request: Request) -> Response:
     headers = dict(request.headers)
 
     def store() -> WebhookResult:
-        report = hub.loader.begin("portal")
-        error = None
-        try:
+        with hub.loader.run("portal") as report:
             return receive(
                 hub.loader, report, secret.encode("utf-8"), headers, body, tolerance_s=config.tolerance_s
             )
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            hub.loader.finish([report], error=error)
 
     result = await run_in_threadpool(store)
     if result.status < 300:

@@ -48,3 +48,22 @@ def test_a_failure_in_one_source_keeps_the_whole_batch_out(
         assert {s: (r.records_in, r.mapped) for s, r in again.items()} == {"erp": (1, 1), "dms": (1, 1)}
     finally:
         engine.dispose()
+
+
+def test_a_run_block_is_recorded_failed_with_its_error_or_succeeded(store_url: str) -> None:
+    engine = create_store_engine(store_url)
+    try:
+        registry = MappingRegistry.load()
+        loader = Loader(session_factory(engine), registry, pii_key=b"k")
+        with loader.run("dms") as report:
+            loader.load_messages(report, [("m-1", to_source_record(registry["dms"], "lead", DMS_LEAD))])
+        with pytest.raises(OSError, match="broker gone"), loader.run("dms"):
+            raise OSError("broker gone")
+        with loader.sessions() as session:
+            runs = session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
+        assert [(r.status, r.records_mapped, r.error_message) for r in runs] == [
+            ("succeeded", 1, None),
+            ("failed", 0, "OSError: broker gone"),
+        ]
+    finally:
+        engine.dispose()
