@@ -300,18 +300,21 @@ def match_train(
 @match_app.command("run")
 def match_run(
     full: Annotated[
-        bool, typer.Option("--full/--incremental", help="full re-run (incremental: not built yet)")
+        bool,
+        typer.Option(
+            "--full/--incremental", help="full re-run, or only the parties written since the last run"
+        ),
     ] = True,
 ) -> None:
-    """Match all parties into golden records (stable ids, steward decisions obeyed) and report what changed."""
+    """Match parties into golden records (stable ids, steward decisions obeyed) and report what changed."""
     from autohub.errors import HubError
     from matching.run import run_party_matching
     from matching.vehicles import build_golden_vehicles
 
-    if not full:
-        err_console.print("incremental matching is not built yet; run `autohub match run --full`")
-        raise typer.Exit(2)
     settings = get_settings()
+    if not full:
+        _match_incremental(settings)
+        return
     try:
         with _store_sessions() as sessions, console.status("matching") as status:
             report = run_party_matching(sessions, settings.matching, on_step=lambda s: status.update(s))
@@ -329,6 +332,31 @@ def match_run(
                   f"{vehicles['resold']:,} changed hands")  # fmt: skip
     for shared in report.shared[:10]:
         console.print(f"  not used as evidence: {shared.describe()}")
+
+
+def _match_incremental(settings: Any) -> None:
+    from rich.progress import Progress
+
+    from matching.incremental import IncrementalMatcher, IndexNotBuilt
+
+    with _store_sessions() as sessions:
+        matcher = IncrementalMatcher(sessions, settings.matching)
+        try:
+            pending = matcher.pending()
+        except IndexNotBuilt as exc:
+            err_console.print(f"[red]incremental matching refused[/red]: {exc}")
+            raise typer.Exit(1) from exc
+        with Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task("matching new and changed parties", total=len(pending))
+            report = matcher.match(pending, on_record=lambda _: progress.advance(task))
+    latencies = sorted(report.latencies_ms) or [0.0]
+    console.print(
+        f"run {report.run_id}: {report.records:,} new or changed party records · {report.joined:,} joined a golden "
+        f"record, {report.created:,} new, {report.merged:,} merged away, {report.split:,} split off, "
+        f"{report.review_open:,} for review, {report.newly_shared:,} numbers became shared; "
+        f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.0f} ms per record, {report.seconds:.1f} s"
+    )
+    console.print("golden vehicles are rebuilt by the next full run (`autohub match run --full`)")
 
 
 def _steward(action: str, apply: Any) -> None:

@@ -14,6 +14,7 @@ records that merge different people only through a shared phone.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import resource
 import tempfile
@@ -74,7 +75,7 @@ def febrl4(threshold: float) -> None:
           f"recall {score.recall:.4f}, F1 {score.f1:.4f} · {len(pairs):,} pairs · {elapsed:.1f} s · peak RSS {_rss_mb():,.0f} MB")  # fmt: skip
 
 
-def generated(people: int, seed: int) -> None:
+def generated(people: int, seed: int, keep: Path | None = None) -> None:
     from sqlalchemy.orm import Session
 
     from mappings import MappingRegistry
@@ -88,7 +89,7 @@ def generated(people: int, seed: int) -> None:
     from store.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'hub.db'}"
+        url = f"sqlite:///{(keep or Path(folder)) / 'hub.db'}"
         upgrade(url)
         engine = create_store_engine(url)
         sessions = session_factory(engine)
@@ -103,6 +104,11 @@ def generated(people: int, seed: int) -> None:
         report = run_party_matching(sessions, MatchingConfig())
         score = pairwise_score(report.cluster_of, truth)
         merged = false_merges(report.cluster_of, truth)
+        if keep:  # for looking into the false merges afterwards
+            (keep / "truth.json").write_text(json.dumps({f"{s}/{k}": p for (s, k), p in truth.items()}))
+            (keep / "clusters.json").write_text(
+                json.dumps({f"{s}/{k}": g for (s, k), g in report.cluster_of.items()})
+            )
         print(f"hub pipeline: {report.records:,} parties → {report.clusters:,} golden · precision {score.precision:.4f}, "
               f"recall {score.recall:.4f}, F1 {score.f1:.4f} · golden records merging different people: {len(merged)} · "
               f"{report.seconds:.1f} s · peak RSS {_rss_mb():,.0f} MB")  # fmt: skip
@@ -158,11 +164,16 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument(
+        "--keep", type=Path, help="keep the generated store, truth and clusters in this folder"
+    )
     args = parser.parse_args()
     if args.dataset == "febrl4":
         febrl4(args.threshold)
     else:
-        generated(args.people, args.seed)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        generated(args.people, args.seed, args.keep)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ class MatchingConfig(BaseModel):
     )
     review_threshold: float = Field(default=0.5, gt=0, lt=1, description="grey band: review, do not merge")
     shared_identifier_min_names: int = Field(default=3, ge=2, description="a mobile/e-mail this many names share is no evidence")  # fmt: skip
+    incremental_candidate_limit: int = Field(
+        default=500, ge=10, description="most candidates an incremental match scores for one record"
+    )
     model_path: Path | None = Field(default=None, description="trained model JSON; default: the shipped one")
 
     @model_validator(mode="after")

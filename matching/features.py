@@ -86,11 +86,16 @@ class SharedIdentifier:
     """An identifier carried by records of several different names: withdrawn as matching evidence."""
 
     kind: str  # mobile | email
+    value: str = field(repr=False)  # clear, for look-ups only; shown masked
     masked: str
     names: int  # distinct names carrying it
     records: int
     sources: tuple[str, ...]
     dealers: tuple[str, ...]  # DMS dealer codes whose records carry it (a dealer typing his own phone)
+
+    def as_row(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value, "masked": self.masked, "names": self.names,
+                "records": self.records, "sources": list(self.sources), "dealers": list(self.dealers)}  # fmt: skip
 
     def describe(self) -> str:
         where = f" at dealer {', '.join(self.dealers)}" if self.dealers else ""
@@ -121,17 +126,27 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
             if row[column]:
                 carriers[row[column]].append(row)
         for value, group in carriers.items():
-            names = {_name_key(r) for r in group} - {""}
-            if len(names) < min_names:
+            found = assess_shared(column, value, group, min_names=min_names)
+            if found is None:
                 continue
-            dealers = sorted({str(r["entity_key"]).split("-")[0] for r in group if r["source"] == "dms"})
-            masked = mask_mobile(value.removeprefix("+86")) if column == "mobile" else _mask_email(value)
-            shared.append(SharedIdentifier(column, masked, len(names), len(group),
-                                           tuple(sorted({r["source"] for r in group})), tuple(dealers)))  # fmt: skip
+            shared.append(found)
             for row in group:
                 row[column] = None
     shared.sort(key=lambda s: (-s.names, s.kind, s.masked))
     return shared
+
+
+def assess_shared(
+    column: str, value: str, carriers: list[dict[str, Any]], *, min_names: int
+) -> SharedIdentifier | None:
+    """The shared identifier ``value`` is, if the feature rows ``carriers`` carrying it bear ``min_names`` names."""
+    names = {_name_key(r) for r in carriers} - {""}
+    if len(names) < min_names:
+        return None
+    dealers = sorted({str(r["entity_key"]).split("-")[0] for r in carriers if r["source"] == "dms"})
+    masked = mask_mobile(value.removeprefix("+86")) if column == "mobile" else _mask_email(value)
+    return SharedIdentifier(column, value, masked, len(names), len(carriers),
+                            tuple(sorted({r["source"] for r in carriers})), tuple(dealers))  # fmt: skip
 
 
 def _mask_email(value: str) -> str:

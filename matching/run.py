@@ -28,6 +28,7 @@ from matching.golden_ids import assign_golden_ids
 from matching.splink_model import load_model, new_linker, sanitise, train
 from matching.survivorship import golden_party
 from store import golden as store_golden
+from store import match_keys
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
 from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
@@ -95,7 +96,7 @@ def run_party_matching(
             and clustering.cluster_of[int(p["unique_id_l"])] != clustering.cluster_of[int(p["unique_id_r"])]]  # fmt: skip
     assignment = assign_golden_ids(clustering.members, previous, age=ages)
     step("survivorship")
-    goldens = [_golden(assignment.golden_of[c], [parties[r] for r in sorted(records)], clustering.method_of)
+    goldens = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(records)], clustering.method_of)
                for c, records in clustering.members.items()]  # fmt: skip
     decisions = RunDecisions(
         "party", goldens, assignment.retired, assignment.merges, assignment.splits, grey, actor
@@ -104,6 +105,9 @@ def run_party_matching(
     with sessions.begin() as session:
         run_id = store_golden.start_match_run(session, "party", "full", MODEL_VERSION)
         written = store_golden.apply_decisions(session, decisions, run_id)
+        step("indexing blocking keys")
+        match_keys.replace_all(session, features.rows)  # what incremental matching looks candidates up in
+        match_keys.replace_shared(session, [s.as_row() for s in features.shared])
         report = MatchReport(
             run_id=run_id, records=len(parties), pairs_scored=len(pairs), clusters=len(clustering.members),
             created=written.created, updated=written.updated, unchanged=written.unchanged, retired=written.retired,
@@ -118,7 +122,9 @@ def run_party_matching(
     return report
 
 
-def _golden(golden_id: str, members: list[PartyRecord], method_of: dict[int, Edge | None]) -> GoldenWrite:
+def golden_write(
+    golden_id: str, members: list[PartyRecord], method_of: dict[int, Edge | None]
+) -> GoldenWrite:
     body, chosen = golden_party(members)
     written_members = []
     for record in members:

@@ -75,15 +75,26 @@ def _birth_comparison() -> cl.CustomComparison:
     )
 
 
-PREDICTION_BLOCKING = (
-    block_on("id_hash"),
-    block_on("mobile"),
-    block_on("email"),
-    block_on("vins", arrays_to_explode=["vins"]),
-    block_on("name_py", "city"),
-    block_on("name_py", "birth_date"),
-    block_on("org_name"),
+# The prediction blocking rules as column groups: the full run hands them to Splink; the incremental matcher
+# finds the same candidates through the store's key index (store/match_keys.py) and checks pairs here.
+BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
+    ("id_hash",), ("mobile",), ("email",), ("vins",), ("name_py", "city"), ("name_py", "birth_date"), ("org_name",),
+)  # fmt: skip
+PREDICTION_BLOCKING = tuple(
+    block_on(*key, arrays_to_explode=["vins"]) if key == ("vins",) else block_on(*key)
+    for key in BLOCKING_KEYS
 )
+
+
+def blocked_together(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    """Would a full run's blocking have put this pair before the model? (Only such pairs become edges.)"""
+    for key in BLOCKING_KEYS:
+        if key == ("vins",):
+            if set(left.get("vins") or ()) & set(right.get("vins") or ()):
+                return True
+        elif all(left.get(c) and left.get(c) == right.get(c) for c in key):
+            return True
+    return False
 
 
 def settings() -> SettingsCreator:

@@ -8,14 +8,15 @@ sees a half-applied run and the change feed never announces what was rolled back
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from store.batching import chunks
 from store.tables import (
     AttributeLineageRow,
     CanonicalRecordRow,
@@ -28,17 +29,9 @@ from store.tables import (
     XrefRow,
 )
 
-T = TypeVar("T")
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    """IN-lists in slices: drivers cap bound parameters (PostgreSQL at 65 535), a full run has 100 k+ ids."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -79,6 +72,9 @@ class RunDecisions:
     # None for writes that did not rescan the grey band (a steward's decision, vehicles): the queue stays.
     review: list[tuple[int, int, float, float]] | None
     actor: str
+    # The pairs (low id, high id) an incremental match rescanned: only their open review entries may close.
+    # None: the run rescanned every pair (a full run).
+    review_scope: frozenset[tuple[int, int]] | None = None
 
 
 @dataclass
@@ -153,7 +149,7 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
     """Write golden records, xrefs, lineage, merges/splits, review pairs and change events for one run."""
     counts = WriteCounts()
     now, kind = _now(), decisions.entity_type
-    existing = {row.golden_id: row for ids in _chunks([g.golden_id for g in decisions.goldens])
+    existing = {row.golden_id: row for ids in chunks([g.golden_id for g in decisions.goldens])
                 for row in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.golden_id.in_(ids)))}  # fmt: skip
     for golden in decisions.goldens:
         row = existing.get(golden.golden_id)
@@ -188,14 +184,14 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
                                     golden_ids_after=sorted(after), members_before={old: sorted(r for rs in after.values() for r in rs)},
                                     members_after=after, actor=decisions.actor, occurred_at=now))  # fmt: skip
     if decisions.review is not None:
-        counts.review_open = _write_review(session, kind, decisions.review, run_id)
+        counts.review_open = _write_review(session, kind, decisions.review, run_id, decisions.review_scope)
     return counts
 
 
 def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], now: datetime) -> None:
     """Upsert the members' cross-references, reading only their rows (by primary key), not the whole table."""
     keys = [(m.source, m.entity_key) for g in goldens for m in g.members]
-    current = {(r.source, r.entity_key): r for chunk in _chunks(keys) for r in session.scalars(
+    current = {(r.source, r.entity_key): r for chunk in chunks(keys) for r in session.scalars(
         select(XrefRow).where(XrefRow.entity_type == kind, tuple_(XrefRow.source, XrefRow.entity_key).in_(chunk)))}  # fmt: skip
     for golden in goldens:
         for m in golden.members:
@@ -216,7 +212,7 @@ def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], no
 
 
 def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: datetime) -> None:
-    for ids in _chunks([g.golden_id for g in goldens]):
+    for ids in chunks([g.golden_id for g in goldens]):
         session.execute(delete(AttributeLineageRow).where(AttributeLineageRow.golden_id.in_(ids)))
     session.add_all(
         AttributeLineageRow(golden_id=g.golden_id, attribute=item.attribute, value={"value": item.value},
@@ -227,11 +223,19 @@ def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: dateti
 
 
 def _write_review(
-    session: Session, kind: str, pairs: Iterable[tuple[int, int, float, float]], run_id: int
+    session: Session,
+    kind: str,
+    pairs: Sequence[tuple[int, int, float, float]],
+    run_id: int,
+    scope: frozenset[tuple[int, int]] | None = None,
 ) -> int:
-    """Open grey-band pairs the run found; pairs a steward already decided stay decided."""
-    decided = {(r.record_id_l, r.record_id_r): r for r in session.scalars(
-        select(MatchReviewRow).where(MatchReviewRow.entity_type == kind))}  # fmt: skip
+    """Open grey-band pairs the run found; pairs a steward already decided stay decided; open pairs the run
+    rescanned (all of them, or ``scope``) and no longer found are marked gone."""
+    stmt = select(MatchReviewRow).where(MatchReviewRow.entity_type == kind)
+    if scope is not None:
+        ids = sorted({i for pair in scope for i in pair} | {i for p in pairs for i in p[:2]})
+        stmt = stmt.where(MatchReviewRow.record_id_l.in_(ids), MatchReviewRow.record_id_r.in_(ids))
+    decided = {(r.record_id_l, r.record_id_r): r for r in session.scalars(stmt)}
     seen: set[tuple[int, int]] = set()
     for left, right, probability, weight in pairs:
         key = (min(left, right), max(left, right))
@@ -243,7 +247,7 @@ def _write_review(
         elif row.status in ("open", "gone"):
             row.status, row.match_probability, row.match_weight = "open", probability, weight
     for key, row in decided.items():
-        if key not in seen and row.status == "open":
+        if key not in seen and row.status == "open" and (scope is None or key in scope):
             row.status = "gone"  # the data changed and the pair is no longer in the grey band
     return len(seen)
 

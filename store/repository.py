@@ -7,7 +7,7 @@ watermark is saved only after that commit (the dlt/Singer rule).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -16,6 +16,7 @@ from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
+from store.batching import chunks
 from store.dialect import insert_for
 from store.pii import protect_identifiers
 from store.tables import (
@@ -28,17 +29,9 @@ from store.tables import (
     SyncStateRow,
 )
 
-# Rows per statement: well under SQLite's 32 766 bound parameters and PostgreSQL's 65 535.
-CHUNK = 500
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -101,7 +94,7 @@ def insert_source_records(
         for r in records
     ]  # fmt: skip
     table = SourceRecordRow.__table__
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         # executemany form: compiled once and cached; SQLAlchemy batches it as "insertmanyvalues" with RETURNING.
         stmt = (
             insert_for(session, table)
@@ -120,7 +113,7 @@ def insert_source_records(
 def set_outcome(session: Session, source_record_ids: Sequence[int], outcome: str) -> None:
     # On the table, not the ORM class: the ORM form first looks for loaded rows to synchronise, per statement.
     table = cast(Table, SourceRecordRow.__table__)
-    for chunk in _chunks(list(source_record_ids)):
+    for chunk in chunks(list(source_record_ids)):
         session.execute(update(table).where(table.c.id.in_(chunk)).values(outcome=outcome))
 
 
@@ -154,7 +147,7 @@ def save_canonical(
         }  # fmt: skip
     table = CanonicalRecordRow.__table__
     canonical_ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(list(latest.values())):
+    for chunk in chunks(list(latest.values())):
         stmt = insert_for(session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["source", "entity_type", "entity_key"],
@@ -173,15 +166,15 @@ def _reindex_identifiers(
     session: Session, canonical_ids: dict[tuple[str, str], int], hashes: dict[tuple[str, str], list[Any]]
 ) -> None:
     table = cast(Table, CanonicalIdentifierRow.__table__)
-    for chunk in _chunks(list(canonical_ids.values())):
-        session.execute(delete(table).where(table.c.canonical_record_id.in_(chunk)))
+    for ids in chunks(list(canonical_ids.values())):
+        session.execute(delete(table).where(table.c.canonical_record_id.in_(ids)))
     rows = [
         {"canonical_record_id": canonical_ids[key], "id_type": h.id_type, "value_hash": h.value_hash,
          "masked": h.masked}
         for key, entries in hashes.items()
         for h in entries
     ]  # fmt: skip
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         session.execute(insert_for(session, CanonicalIdentifierRow.__table__), list(chunk))
 
 
@@ -191,7 +184,7 @@ def _reindex_identifiers(
 def add_quarantine(session: Session, entries: Sequence[QuarantineEntry], run_id: int | None) -> None:
     now = _now()
     rows = [{**entry.__dict__, "sync_run_id": run_id, "created_at": now} for entry in entries]
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         session.execute(insert_for(session, QuarantineRow.__table__), list(chunk))
 
 
@@ -207,7 +200,7 @@ def claim_messages(session: Session, source: str, message_ids: Sequence[str], ru
         {"source": source, "message_id": m, "received_at": now, "sync_run_id": run_id}
         for m in dict.fromkeys(message_ids)
     ]
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         stmt = (
             insert_for(session, table)
             .on_conflict_do_nothing(index_elements=["source", "message_id"])

@@ -89,6 +89,7 @@ class CanonicalRecordRow(Base):
     __table_args__ = (
         UniqueConstraint("source", "entity_type", "entity_key", name="uq_canonical_record_entity"),
         Index("ix_canonical_record_type", "entity_type", "source"),
+        Index("ix_canonical_record_changed", "entity_type", "updated_at"),  # incremental matching's watermark
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -312,3 +313,68 @@ class MatchReviewRow(Base):
     found_in_run: Mapped[int | None] = mapped_column(ForeignKey("match_run.id"))
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None]
+
+
+class PartyMatchKeyRow(Base):
+    """The matcher's view of one canonical party: its comparison columns, indexed by every blocking key.
+
+    A full run writes all of them; the incremental matcher reads a new record's candidates here through the
+    indexes (same resident-ID hash, mobile, e-mail, organisation, pinyin + city, pinyin + birth date) instead of
+    reading every party. Mobiles and e-mails the data shows to be shared are stored empty, as the matcher saw them.
+    """
+
+    __tablename__ = "match_party_key"
+    __table_args__ = (
+        Index("ix_match_party_key_name_city", "name_py", "city"),
+        Index("ix_match_party_key_name_birth", "name_py", "birth_date"),
+    )
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("canonical_record.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    source: Mapped[str] = mapped_column(String(40))
+    entity_key: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    name_cn: Mapped[str | None] = mapped_column(String(200))
+    name_py: Mapped[str | None] = mapped_column(String(200))
+    surname_py: Mapped[str | None] = mapped_column(String(60))
+    given_py: Mapped[str | None] = mapped_column(String(140))
+    org_name: Mapped[str | None] = mapped_column(String(300), index=True)
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    region: Mapped[str | None] = mapped_column(String(12))
+    city: Mapped[str | None] = mapped_column(String(8))
+    mobile: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    id_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    vins: Mapped[list[Any]]
+
+
+class PartyMatchVinRow(Base):
+    """Which cars a party is linked to, one row per (VIN, party): the shared-car blocking key."""
+
+    __tablename__ = "match_party_vin"
+
+    vin: Mapped[str] = mapped_column(String(17), primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("match_party_key.record_id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SharedIdentifierRow(Base):
+    """A mobile or e-mail carried by several different names: withdrawn as matching evidence, reported per dealer.
+
+    Written by each full matching run (and added to by incremental matching when a number crosses the line);
+    the data-quality report reads it. ``value`` is what the matcher looks up, ``masked`` what people see.
+    """
+
+    __tablename__ = "match_shared_identifier"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # mobile | email
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    masked: Mapped[str] = mapped_column(String(320))
+    names: Mapped[int]
+    records: Mapped[int]
+    sources: Mapped[list[Any]]
+    dealers: Mapped[list[Any]]
+    found_at: Mapped[datetime]

@@ -8,9 +8,11 @@ into a failure, so a green CI always means the integration tests ran.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 pytest_plugins = ["pytester"]
 
@@ -98,3 +100,27 @@ def store_session(store_url: str) -> Generator[object, None, None]:
     with Session(engine) as session:
         yield session
     engine.dispose()
+
+
+@pytest.fixture
+def hub_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
+    """``hub_cli("sync", "erp")`` runs the real CLI on a store in ``tmp_path``.
+
+    Set the source's ``AUTOHUB_…`` variables with ``monkeypatch`` before calling; settings are read afresh on
+    every call, so a test can change them between runs.
+    """
+    from typer.testing import CliRunner
+
+    from autohub.cli import app
+    from autohub.settings import get_settings
+
+    monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        get_settings.cache_clear()
+        return runner.invoke(app, list(args))
+
+    yield invoke
+    get_settings.cache_clear()

@@ -2,82 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from mappings import MappingRegistry
 from matching.config import MatchingConfig
 from matching.run import MatchReport, run_party_matching
-from pipeline import Loader, to_source_record
-from sample_data import generate
 from store import golden as store_golden
-from store.engine import create_store_engine, session_factory
-from store.migrate import upgrade
 from store.tables import AttributeLineageRow, GoldenRecordRow, MatchReviewRow, MergeHistoryRow, XrefRow
-from tests.mappings.test_sources import DMS_LEAD, ERP_CUSTOMER, INSURANCE_POLICY, PORTAL_REGISTRATION
-
-
-@pytest.fixture(scope="module")
-def crowd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding a crowd of 1 000 generated people, built once and copied for each test.
-
-    Name and phone frequencies must be those of a population: in a store of a handful of records, a name
-    carried by 3 of 4 records would rightly count for almost nothing (term-frequency adjustment).
-    """
-    path = tmp_path_factory.mktemp("crowd") / "hub.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = create_store_engine(url)
-    loader = Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k")
-    loader.load(
-        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(1000, seed=17)
-    )
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def hub(crowd: Path, tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], Loader]]:
-    path = tmp_path / "hub.db"
-    shutil.copyfile(crowd, path)
-    engine = create_store_engine(f"sqlite:///{path}")
-    sessions = session_factory(engine)
-    yield sessions, Loader(sessions, MappingRegistry.load(), pii_key=b"k")
-    engine.dispose()
-
-
-def _load(loader: Loader, *items: tuple[str, str, dict[str, Any]]) -> None:
-    records = [to_source_record(loader.registry[src], stream, payload) for src, stream, payload in items]
-    reports = loader.load(records)
-    assert all(r.quarantined == 0 for r in reports.values()), reports
+from tests.mappings.test_sources import ERP_CUSTOMER, INSURANCE_POLICY
+from tests.matching.conftest import MOBILE, ZHANG_WEI, lead, load
 
 
 def _members(report: MatchReport, golden_id: str) -> set[tuple[str, str]]:
     return {key for key, gid in report.cluster_of.items() if gid == golden_id}
-
-
-def _lead(customer_id: str, name: str, mobile: str, n: int) -> tuple[str, str, dict[str, Any]]:
-    event = {**DMS_LEAD, "message_id": f"m-{n}", "dealer_code": customer_id.split("-")[0].lower(),
-             "customer": {"dms_customer_id": customer_id, "name": name, "mobile": mobile, "gender": ""}}  # fmt: skip
-    return "dms", "lead", event
-
-
-MOBILE = "13917265843"  # the shared test payloads use 138 1234 5678, a placeholder the guard never trusts
-ZHANG_WEI = (
-    ("erp", "customers", {**ERP_CUSTOMER, "MOBILE": "139 1726 5843"}),  # 张伟, resident ID, mobile, e-mail
-    (
-        "insurance",
-        "policies",
-        {**INSURANCE_POLICY, "holder": {**INSURANCE_POLICY["holder"], "mobile": "+86" + MOBILE}},
-    ),
-    ("portal", "registrations", {**PORTAL_REGISTRATION, "mobile": "0086 " + MOBILE}),  # 張偉, the car, no ID
-)
 
 
 def _golden_of(report: MatchReport, source: str, key: str) -> str:
@@ -86,7 +25,7 @@ def _golden_of(report: MatchReport, source: str, key: str) -> str:
 
 def test_one_person_in_four_sources_becomes_one_golden_record_with_lineage(hub: Any) -> None:
     sessions, loader = hub
-    _load(loader, *ZHANG_WEI, _lead("D99001-000123", "Wei Zhang", MOBILE, 1))
+    load(loader, *ZHANG_WEI, lead("D99001-000123", "Wei Zhang", MOBILE, 1))
     report = run_party_matching(sessions, MatchingConfig())
     golden_id = _golden_of(report, "erp", "C00000042")
     assert _members(report, golden_id) == {("erp", "C00000042"), ("insurance", "H000042"), ("portal", "U0000042"),
@@ -110,7 +49,7 @@ def test_one_person_in_four_sources_becomes_one_golden_record_with_lineage(hub: 
 def test_a_dealers_own_phone_is_withdrawn_so_two_different_wang_weis_stay_apart(hub: Any) -> None:
     sessions, loader = hub
     dealer_phone = "13900001111"
-    _load(loader, *(_lead(f"D99001-90000{n}", name, dealer_phone, n)
+    load(loader, *(lead(f"D99001-90000{n}", name, dealer_phone, n)
                     for n, name in enumerate(["王伟", "王伟", "李娜", "陈静"], start=1)))  # fmt: skip
     unguarded = run_party_matching(sessions, MatchingConfig(shared_identifier_min_names=99))
     assert _golden_of(unguarded, "dms", "D99001-900001") == _golden_of(unguarded, "dms", "D99001-900002")
@@ -123,12 +62,12 @@ def test_a_dealers_own_phone_is_withdrawn_so_two_different_wang_weis_stay_apart(
 
 def test_golden_ids_survive_re_runs_and_grown_data(hub: Any) -> None:
     sessions, loader = hub
-    _load(loader, *ZHANG_WEI)
+    load(loader, *ZHANG_WEI)
     first = run_party_matching(sessions, MatchingConfig())
     again = run_party_matching(sessions, MatchingConfig())
     assert again.cluster_of == first.cluster_of
     assert (again.created, again.updated, again.unchanged) == (0, 0, first.clusters)
-    _load(loader, _lead("D99001-000123", "Wei Zhang", MOBILE, 1))
+    load(loader, lead("D99001-000123", "Wei Zhang", MOBILE, 1))
     grown = run_party_matching(sessions, MatchingConfig())
     assert _golden_of(grown, "dms", "D99001-000123") == _golden_of(first, "erp", "C00000042")
     assert (grown.created, grown.updated) == (0, 1)
@@ -136,17 +75,17 @@ def test_golden_ids_survive_re_runs_and_grown_data(hub: Any) -> None:
 
 def test_a_steward_unmerge_is_never_undone_by_the_next_run(hub: Any) -> None:
     sessions, loader = hub
-    _load(loader, *ZHANG_WEI, _lead("D99001-000123", "Wei Zhang", MOBILE, 1))
+    load(loader, *ZHANG_WEI, lead("D99001-000123", "Wei Zhang", MOBILE, 1))
     merged = run_party_matching(sessions, MatchingConfig())
     person = _golden_of(merged, "erp", "C00000042")
     assert _golden_of(merged, "dms", "D99001-000123") == person
     with sessions.begin() as session:
         ids = {(x.source, x.entity_key): x.canonical_record_id for x in session.scalars(
             select(XrefRow).where(XrefRow.golden_id == person))}  # fmt: skip
-        lead = ids[("dms", "D99001-000123")]
+        son = ids[("dms", "D99001-000123")]
         for key, record in ids.items():
             if key != ("dms", "D99001-000123"):
-                store_golden.add_constraint(session, "party", "cannot_link", record, lead, actor="steward:li",
+                store_golden.add_constraint(session, "party", "cannot_link", record, son, actor="steward:li",
                                             reason="the dealer's lead is the son")  # fmt: skip
     for _ in range(2):  # the next run, and the one after: the decision holds
         report = run_party_matching(sessions, MatchingConfig())
@@ -164,7 +103,7 @@ def test_a_resold_car_names_its_second_owner_as_the_current_one(hub: Any) -> Non
     sessions, loader = hub
     vin = "LVSHCAMB1CE054249"
     buyer = {**ERP_CUSTOMER, "MOBILE": "139 1726 5843"}
-    _load(
+    load(
         loader,
         ("erp", "customers", buyer),
         ("erp", "vehicles", {"VIN": vin, "MAKE": "福特", "MODEL": "福克斯", "MODEL_YEAR": "2012",
@@ -203,7 +142,7 @@ def test_a_steward_merge_and_unmerge_apply_at_once_and_survive_the_next_runs(hub
     from matching import steward
 
     sessions, loader = hub
-    _load(loader, *ZHANG_WEI, _lead("D99001-000555", "王秀英", "13587654321", 7))
+    load(loader, *ZHANG_WEI, lead("D99001-000555", "王秀英", "13587654321", 7))
     first = run_party_matching(sessions, MatchingConfig())
     person, other = _golden_of(first, "erp", "C00000042"), _golden_of(first, "dms", "D99001-000555")
     assert person != other
@@ -255,7 +194,7 @@ def test_explain_says_what_each_comparison_added(hub: Any) -> None:
     from matching.explain import explain_pair
 
     sessions, loader = hub
-    _load(loader, *ZHANG_WEI, _lead("D99001-000123", "Wei Zhang", MOBILE, 1))
+    load(loader, *ZHANG_WEI, lead("D99001-000123", "Wei Zhang", MOBILE, 1))
     explanation = explain_pair(sessions, MatchingConfig(), "erp/C00000042", "dms/D99001-000123")
     by_name = {c.comparison: c for c in explanation.contributions}
     assert by_name["mobile"].weight > 5  # the same mobile is strong evidence

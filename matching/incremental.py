@@ -1,0 +1,309 @@
+"""Incremental matching: a new or changed party is matched against the golden records already built, in well
+under a second, without a full re-run.
+
+For one record: its feature row (with the shared-identifier guard applied against the store), its candidates
+through the store's blocking-key index, the model's scores against them (Splink ``score_pairs`` with term
+frequencies counted in the store, so 王伟 weighs as little as in a full run), and then the neighbourhood —
+the record plus every member of each golden record it links to, or belonged to — is re-clustered with the same
+rules as a full run: steward decisions first, resident-ID links, model pairs; golden ids kept where the cluster
+still exists, merges and splits recorded, survivorship re-applied, and the change feed written in the same
+transaction. A full run (``autohub match run --full``) repairs any drift, e.g. a number that became "shared"
+after records already merged on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.clustering import Edge, cluster, deterministic_edges
+from matching.config import MODEL_VERSION, MatchingConfig
+from matching.features import FEATURE_COLUMNS, assess_shared, party_features
+from matching.golden_ids import assign_golden_ids
+from matching.run import golden_write
+from matching.splink_model import blocked_together, load_model, new_linker
+from store import golden as store_golden
+from store import match_keys
+from store.golden import RunDecisions
+from store.matching_input import iter_parties
+from store.tables import MatchConstraintRow, MatchRunRow
+
+log = structlog.get_logger(__name__)
+
+TF_COLUMNS = ("name_py", "mobile")  # the comparisons with term-frequency adjustment (splink_model.settings)
+
+
+class IndexNotBuilt(RuntimeError):
+    """The store has no matching key index yet: a full run builds it."""
+
+
+@dataclass
+class IncrementalReport:
+    run_id: int
+    records: int = 0
+    candidates: int = 0
+    pairs_scored: int = 0
+    joined: int = 0  # records that joined an existing golden record
+    created: int = 0  # new golden records
+    merged: int = 0  # golden records absorbed into another because a record linked them
+    split: int = 0  # golden records a changed record left
+    review_open: int = 0
+    newly_shared: int = 0  # mobiles/e-mails that crossed the shared-identifier line in this run
+    rematched: int = 0  # records re-matched because a number they carried turned out to be shared
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, int | float) and k != "run_id"}
+
+
+@dataclass
+class _Outcome:
+    candidates: int
+    pairs: int
+    joined: bool
+    created: int
+    merged: int
+    split: int
+    review: int
+    newly_shared: int = 0
+    rematched: int = 0
+
+
+class IncrementalMatcher:
+    """Keeps one Splink linker (≈1 s to build) for many records: build once per worker, call ``match`` often."""
+
+    def __init__(self, sessions: sessionmaker[Session], config: MatchingConfig) -> None:
+        self.sessions = sessions
+        self.config = config
+        # score_pairs needs a linker over some table; the scores come from the records passed in, with their
+        # term frequencies supplied as tf_ columns, so a two-row placeholder table is enough.
+        placeholder = [_placeholder(1), _placeholder(2)]
+        self.linker = new_linker(placeholder, load_model(config.model))
+        self._totals: dict[str, int] = {}
+
+    def pending(self) -> list[int]:
+        """Parties written since the last successful party run (full or incremental) started."""
+        with self.sessions() as session:
+            since = session.scalar(
+                select(MatchRunRow.started_at)
+                .where(MatchRunRow.entity_type == "party", MatchRunRow.status == "succeeded",
+                       MatchRunRow.mode.in_(("full", "incremental")))
+                .order_by(MatchRunRow.started_at.desc()).limit(1)
+            )  # fmt: skip
+            if since is None or not match_keys.index_built(session):
+                raise IndexNotBuilt("no full matching run has built the key index yet; run `autohub match run --full`")  # fmt: skip
+            return match_keys.changed_parties(session, since)
+
+    def match(
+        self,
+        record_ids: Sequence[int],
+        *,
+        actor: str = "incremental matching",
+        on_record: Callable[[int], None] | None = None,
+    ) -> IncrementalReport:
+        """Match each record in its own transaction (a failure leaves the others applied); one run row for all."""
+        started = time.perf_counter()
+        with self.sessions.begin() as session:
+            run_id = store_golden.start_match_run(session, "party", "incremental", MODEL_VERSION)
+        report = IncrementalReport(run_id)
+        with self.sessions() as session:  # counted once per batch: a few new records barely move them
+            self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
+        try:
+            for record_id in record_ids:
+                began = time.perf_counter()
+                with self.sessions.begin() as session:
+                    outcome = self._match_one(session, record_id, run_id, actor)
+                report.latencies_ms.append((time.perf_counter() - began) * 1000)
+                if outcome is not None:
+                    _add(report, outcome)
+                if on_record:
+                    on_record(record_id)
+        except Exception as exc:
+            with self.sessions.begin() as session:
+                store_golden.finish_match_run(session, run_id, report.counts(), error=str(exc)[:2000])
+            raise
+        report.seconds = round(time.perf_counter() - started, 3)
+        with self.sessions.begin() as session:
+            store_golden.finish_match_run(session, run_id, report.counts())
+        log.info("incremental party matching finished", **report.counts())
+        return report
+
+    def _match_one(self, session: Session, record_id: int, run_id: int, actor: str) -> _Outcome | None:
+        party = next(iter_parties(session, ids=[record_id]), None)
+        if party is None:
+            return None  # not a party (or erased since it was queued)
+        row = party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
+        newly_shared = self._guard(session, row)
+        match_keys.upsert(session, row)
+        outcome = self._rematch(session, row, run_id, actor)
+        for carrier in sorted({c for ids in newly_shared.values() for c in ids}):
+            # records that met on a number now known to be shared are re-matched without it (it may split them)
+            again = self._match_one(session, carrier, run_id, actor)
+            if again is not None:
+                outcome.merged += again.merged
+                outcome.split += again.split
+                outcome.rematched += 1
+        outcome.newly_shared = len(newly_shared)
+        return outcome
+
+    def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> _Outcome:
+        record_id = int(row["unique_id"])
+        candidates = match_keys.candidates(session, row, self.config.incremental_candidate_limit)
+        golden_of = match_keys.goldens_of(session, [row, *candidates])
+        scored = self._score(session, [row], candidates)
+        threshold = self.config.match_threshold
+        strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= threshold}
+        strong |= {
+            int(c["unique_id"]) for c in candidates if row["id_hash"] and c["id_hash"] == row["id_hash"]
+        }
+        partners = self._must_link_partners(session, record_id)
+        touched = {golden_of[r] for r in strong | partners if r in golden_of}
+        if record_id in golden_of:
+            touched.add(golden_of[record_id])
+        members = match_keys.members_of(session, touched)
+        neighbourhood = {record_id} | set(members) | strong | partners
+        rows = match_keys.by_ids(session, neighbourhood)
+        inner = self._score(session, rows, rows) if len(rows) > 1 else []
+        by_id = {int(r["unique_id"]): r for r in rows}
+        model_pairs = [p for p in inner if int(p["unique_id_l"]) < int(p["unique_id_r"])
+                       and blocked_together(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
+        must, cannot = _constraints_among(session, neighbourhood)
+        edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(rows) + [
+            Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
+                 float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= threshold
+        ]  # fmt: skip
+        clustering = cluster(sorted(neighbourhood), edges, cannot)
+        assignment = assign_golden_ids(
+            clustering.members, members, age=match_keys.golden_ages(session, touched)
+        )
+        parties = {p.record_id: p for p in iter_parties(session, ids=sorted(neighbourhood))}
+        writes = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(rs)], clustering.method_of)
+                  for c, rs in clustering.members.items()]  # fmt: skip
+        grey, scope = self._grey(scored, model_pairs, clustering.cluster_of)
+        decisions = RunDecisions("party", writes, assignment.retired, assignment.merges, assignment.splits,
+                                 grey, actor, review_scope=scope)  # fmt: skip
+        written = store_golden.apply_decisions(session, decisions, run_id)
+        own = clustering.cluster_of[record_id]
+        return _Outcome(
+            candidates=len(candidates), pairs=len(scored) + len(model_pairs),
+            joined=len(clustering.members[own]) > 1, created=written.created, merged=len(assignment.retired),
+            split=len(assignment.splits), review=len(grey),
+        )  # fmt: skip
+
+    def _guard(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
+        """Withdraw the record's mobile/e-mail if shared. A value this record makes shared is recorded at once and
+        withdrawn from every party; returns it with the other records that carried it, to be re-matched."""
+        newly: dict[str, list[int]] = {}
+        for column in ("mobile", "email"):
+            value = row[column]
+            if not value:
+                continue
+            if match_keys.is_shared(session, column, value):
+                row[column] = None
+                continue
+            carriers = [
+                r for r in match_keys.carrying(session, column, value) if r["unique_id"] != row["unique_id"]
+            ]
+            found = assess_shared(
+                column, value, [*carriers, row], min_names=self.config.shared_identifier_min_names
+            )
+            if found is not None:
+                match_keys.add_shared(session, found.as_row())
+                log.warning("identifier became shared", identifier=found.describe())
+                row[column] = None
+                newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
+        return newly
+
+    def _score(
+        self, session: Session, left: list[dict[str, Any]], right: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        if not left or not right:
+            return []
+        frequencies = {
+            c: match_keys.term_frequencies(session, c, [r[c] for r in [*left, *right]], self._totals[c])
+            for c in TF_COLUMNS
+        }
+
+        def scoring_row(r: dict[str, Any]) -> dict[str, Any]:
+            out = {c: r[c] for c in FEATURE_COLUMNS}
+            for column in TF_COLUMNS:
+                out[f"tf_{column}"] = frequencies[column].get(r[column]) if r[column] else None
+            return out
+
+        result = self.linker.inference.score_pairs(
+            [scoring_row(r) for r in left], [scoring_row(r) for r in right]
+        )
+        pairs: list[dict[str, Any]] = [
+            p for p in result.as_record_list() if p["unique_id_l"] != p["unique_id_r"]
+        ]
+        result.drop_table_from_database_and_remove_from_cache()
+        return pairs
+
+    @staticmethod
+    def _must_link_partners(session: Session, record_id: int) -> set[int]:
+        c = MatchConstraintRow
+        stmt = select(c.record_id_l, c.record_id_r).where(
+            c.entity_type == "party", c.kind == "must_link", c.active,
+            (c.record_id_l == record_id) | (c.record_id_r == record_id),
+        )  # fmt: skip
+        return {x for pair in session.execute(stmt) for x in pair} - {record_id}
+
+    def _grey(
+        self,
+        scored: list[dict[str, Any]],
+        model_pairs: list[dict[str, Any]],
+        cluster_of: dict[int, int],
+    ) -> tuple[list[tuple[int, int, float, float]], frozenset[tuple[int, int]]]:
+        """Grey-band pairs left in different clusters, and the pairs this match rescanned (the review scope)."""
+        grey: dict[tuple[int, int], tuple[int, int, float, float]] = {}
+        scope: set[tuple[int, int]] = set()
+        for p in [*scored, *model_pairs]:
+            left, right = sorted((int(p["unique_id_l"]), int(p["unique_id_r"])))
+            scope.add((left, right))
+            probability = float(p["match_probability"])
+            if not self.config.review_threshold <= probability < self.config.match_threshold:
+                continue
+            if left in cluster_of and right in cluster_of and cluster_of[left] == cluster_of[right]:
+                continue
+            grey[(left, right)] = (left, right, probability, float(p["match_weight"]))
+        return list(grey.values()), frozenset(scope)
+
+
+def _constraints_among(
+    session: Session, ids: set[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    c = MatchConstraintRow
+    stmt = select(c.kind, c.record_id_l, c.record_id_r).where(
+        c.entity_type == "party", c.active, c.record_id_l.in_(sorted(ids)), c.record_id_r.in_(sorted(ids))
+    )
+    must: list[tuple[int, int]] = []
+    cannot: list[tuple[int, int]] = []
+    for kind, left, right in session.execute(stmt):
+        (must if kind == "must_link" else cannot).append((left, right))
+    return must, cannot
+
+
+def _add(report: IncrementalReport, outcome: _Outcome) -> None:
+    report.records += 1
+    report.candidates += outcome.candidates
+    report.pairs_scored += outcome.pairs
+    report.joined += outcome.joined
+    report.created += outcome.created
+    report.merged += outcome.merged
+    report.split += outcome.split
+    report.review_open += outcome.review
+    report.newly_shared += outcome.newly_shared
+    report.rematched += outcome.rematched
+
+
+def _placeholder(unique_id: int) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
+    row.update(unique_id=unique_id, source="placeholder", entity_key=str(unique_id), kind="person")
+    return row

@@ -1,0 +1,248 @@
+"""The matcher's key index: one row per canonical party with its comparison columns, found by blocking key.
+
+A full matching run rewrites it in bulk; the incremental matcher keeps it current one record at a time and
+reads a new record's candidates through its indexes, so matching one DMS event costs a few index look-ups,
+not a scan of tens of millions of parties. Term frequencies (how common a name or mobile is) are counted here
+too, so an incremental match weighs 王伟 as weakly as the full run does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from store.batching import chunks
+from store.tables import (
+    CanonicalRecordRow,
+    GoldenRecordRow,
+    PartyMatchKeyRow,
+    PartyMatchVinRow,
+    SharedIdentifierRow,
+    XrefRow,
+)
+
+KEY_COLUMNS = (
+    "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "org_name", "birth_date",
+    "gender", "region", "city", "mobile", "email", "id_hash",
+)  # fmt: skip
+_BULK = 5_000
+
+
+def _key_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {c: row[c] for c in KEY_COLUMNS}
+    out["record_id"] = int(row["unique_id"])
+    out["vins"] = list(row["vins"] or [])
+    return out
+
+
+def feature_row(key: PartyMatchKeyRow) -> dict[str, Any]:
+    """A stored key row back in the matcher's feature-row shape (``matching.features.FEATURE_COLUMNS``)."""
+    row: dict[str, Any] = {c: getattr(key, c) for c in KEY_COLUMNS}
+    row["unique_id"] = key.record_id
+    row["birth_year_month"] = key.birth_date[:7] if key.birth_date else None
+    row["vins"] = list(key.vins) or None
+    return row
+
+
+def replace_all(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Rewrite the whole index from a full run's feature rows (shared identifiers already withdrawn)."""
+    session.execute(delete(PartyMatchVinRow))
+    session.execute(delete(PartyMatchKeyRow))
+    batch: list[dict[str, Any]] = []
+    written = 0
+    for row in rows:
+        batch.append(_key_row(row))
+        if len(batch) >= _BULK:
+            written += _insert(session, batch)
+            batch = []
+    return written + _insert(session, batch)
+
+
+def _insert(session: Session, batch: Sequence[dict[str, Any]]) -> int:
+    if batch:
+        session.execute(insert(PartyMatchKeyRow), list(batch))
+        vins = [{"vin": v, "record_id": r["record_id"]} for r in batch for v in r["vins"]]
+        if vins:
+            session.execute(insert(PartyMatchVinRow), vins)
+    return len(batch)
+
+
+def upsert(session: Session, row: Mapping[str, Any]) -> None:
+    record_id = int(row["unique_id"])
+    session.execute(delete(PartyMatchVinRow).where(PartyMatchVinRow.record_id == record_id))
+    session.execute(delete(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id == record_id))
+    _insert(session, [_key_row(row)])
+
+
+def index_built(session: Session) -> bool:
+    """True once a full run indexed the parties (or there are none to index)."""
+    if session.scalar(select(PartyMatchKeyRow.record_id).limit(1)) is not None:
+        return True
+    return (
+        session.scalar(
+            select(CanonicalRecordRow.id).where(CanonicalRecordRow.entity_type == "party").limit(1)
+        )
+        is None
+    )
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for chunk in chunks(sorted(set(ids))):
+        stmt = select(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id.in_(chunk))
+        found.extend(feature_row(k) for k in session.scalars(stmt))
+    return found
+
+
+def candidates(session: Session, row: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
+    """Parties sharing any blocking key with ``row`` (the prediction blocking rules, as index look-ups)."""
+    k = PartyMatchKeyRow
+    conditions: list[Any] = []
+    for column in ("id_hash", "mobile", "email", "org_name"):
+        if row.get(column):
+            conditions.append(getattr(k, column) == row[column])
+    if row.get("name_py"):
+        if row.get("city"):
+            conditions.append((k.name_py == row["name_py"]) & (k.city == row["city"]))
+        if row.get("birth_date"):
+            conditions.append((k.name_py == row["name_py"]) & (k.birth_date == row["birth_date"]))
+    if row.get("vins"):
+        sharing = select(PartyMatchVinRow.record_id).where(PartyMatchVinRow.vin.in_(list(row["vins"])))
+        conditions.append(k.record_id.in_(sharing))
+    if not conditions:
+        return []
+    stmt = (
+        select(k)
+        .where(or_(*conditions), k.record_id != int(row["unique_id"]))
+        .order_by(k.record_id)
+        .limit(limit)
+    )
+    return [feature_row(found) for found in session.scalars(stmt)]
+
+
+def indexed_with(session: Session, column: str) -> int:
+    """How many indexed parties carry any value in ``column`` (the denominator of its term frequencies)."""
+    attribute = getattr(PartyMatchKeyRow, column)
+    return (
+        session.scalar(select(func.count()).select_from(PartyMatchKeyRow).where(attribute.is_not(None))) or 0
+    )
+
+
+def term_frequencies(
+    session: Session, column: str, values: Iterable[str | None], total: int
+) -> dict[str, float]:
+    """value → share of the ``total`` parties carrying a value that carry this one (Splink's term frequency)."""
+    wanted = sorted({v for v in values if v})
+    if not wanted:
+        return {}
+    attribute = getattr(PartyMatchKeyRow, column)
+    counts: dict[str, int] = dict(
+        session.execute(
+            select(attribute, func.count()).where(attribute.in_(wanted)).group_by(attribute)
+        ).all()
+    )
+    denominator = max(total, 1)
+    return {v: max(int(counts.get(v, 0)), 1) / denominator for v in wanted}
+
+
+def carrying(session: Session, column: str, value: str, limit: int = 1_000) -> list[dict[str, Any]]:
+    """The indexed parties whose ``column`` (mobile or e-mail) is ``value``."""
+    stmt = select(PartyMatchKeyRow).where(getattr(PartyMatchKeyRow, column) == value).limit(limit)
+    return [feature_row(k) for k in session.scalars(stmt)]
+
+
+def is_shared(session: Session, kind: str, value: str) -> bool:
+    return session.get(SharedIdentifierRow, (kind, value)) is not None
+
+
+def replace_shared(session: Session, items: Iterable[Mapping[str, Any]]) -> None:
+    """A full run's list of shared identifiers replaces the last one (the data may have been cleaned since)."""
+    session.execute(delete(SharedIdentifierRow))
+    now = datetime.now(UTC)
+    rows = [dict(item, found_at=now) for item in items]
+    for chunk in chunks(rows, _BULK):
+        session.execute(insert(SharedIdentifierRow), list(chunk))
+
+
+def add_shared(session: Session, item: Mapping[str, Any]) -> None:
+    """A mobile/e-mail that just crossed the line: record it and withdraw it from every indexed party."""
+    session.merge(SharedIdentifierRow(**item, found_at=datetime.now(UTC)))
+    column = getattr(PartyMatchKeyRow, str(item["kind"]))
+    session.execute(update(PartyMatchKeyRow).where(column == item["value"]).values({column: None}))
+
+
+def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:
+    stmt = select(SharedIdentifierRow).order_by(
+        SharedIdentifierRow.names.desc(), SharedIdentifierRow.kind, SharedIdentifierRow.masked
+    )
+    return list(session.scalars(stmt))
+
+
+def goldens_of(session: Session, rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
+    """record id → the golden party it belongs to now, for feature rows (looked up by the xref's key)."""
+    by_key = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in rows}
+    found: dict[int, str] = {}
+    for chunk in chunks(list(by_key)):
+        stmt = select(XrefRow.source, XrefRow.entity_key, XrefRow.golden_id).where(
+            XrefRow.entity_type == "party", tuple_(XrefRow.source, XrefRow.entity_key).in_(chunk)
+        )
+        for source, key, golden_id in session.execute(stmt):
+            found[by_key[(source, key)]] = golden_id
+    return found
+
+
+def members_of(session: Session, golden_ids: Iterable[str]) -> dict[int, str]:
+    """record id → golden id for every member of the given golden parties."""
+    found: dict[int, str] = {}
+    for chunk in chunks(sorted(set(golden_ids))):
+        stmt = select(XrefRow.canonical_record_id, XrefRow.golden_id).where(XrefRow.golden_id.in_(chunk))
+        found.update({int(r): g for r, g in session.execute(stmt) if r is not None})
+    return found
+
+
+def golden_ages(session: Session, golden_ids: Iterable[str]) -> dict[str, int]:
+    """golden id → age rank among the given ones (older first), the tie-break of stable id assignment."""
+    ids = sorted(set(golden_ids))
+    if not ids:
+        return {}
+    stmt = (
+        select(GoldenRecordRow.golden_id)
+        .where(GoldenRecordRow.golden_id.in_(ids))
+        .order_by(GoldenRecordRow.created_at, GoldenRecordRow.golden_id)
+    )
+    return {g: n for n, g in enumerate(session.scalars(stmt))}
+
+
+def party_vins(session: Session, source: str, party_key: str) -> set[str]:
+    """VINs one source links one party to: its relationship keys start ``party_key:``, so an index range finds them."""
+    stmt = select(CanonicalRecordRow.body).where(
+        CanonicalRecordRow.source == source,
+        CanonicalRecordRow.entity_type == "vehicle_relationship",
+        CanonicalRecordRow.entity_key >= f"{party_key}:",
+        CanonicalRecordRow.entity_key < f"{party_key};",
+    )
+    return {
+        str(b["vin"]) for b in session.scalars(stmt) if b.get("party_source_id") == party_key and b.get("vin")
+    }
+
+
+def changed_parties(session: Session, since: datetime | None) -> list[int]:
+    """Parties written since ``since`` — directly, or through a new car relationship — in id order."""
+    c = CanonicalRecordRow
+    party_ids = select(c.id).where(c.entity_type == "party")
+    relationships = select(c.source, c.body).where(c.entity_type == "vehicle_relationship")
+    if since is not None:
+        party_ids = party_ids.where(c.updated_at > since)
+        relationships = relationships.where(c.updated_at > since)
+    found = set(session.scalars(party_ids))
+    keys = {
+        (s, str(b["party_source_id"])) for s, b in session.execute(relationships) if b.get("party_source_id")
+    }
+    for chunk in chunks(sorted(keys)):
+        stmt = select(c.id).where(c.entity_type == "party", tuple_(c.source, c.entity_key).in_(chunk))
+        found.update(session.scalars(stmt))
+    return sorted(found)
