@@ -326,7 +326,8 @@ def match_run(
         f"run {report.run_id}: {report.records:,} party records → {report.clusters:,} golden records "
         f"({report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, {report.retired:,} merged away); "
         f"{report.pairs_scored:,} pairs scored, {report.deterministic_links:,} ID links, {report.review_open:,} for review, "
-        f"{report.refused_by_steward:,} links refused by steward decisions; {report.seconds:.1f} s"
+        f"{report.refused_by_steward:,} links refused by steward decisions, "
+        f"{report.refused_conflicting_ids:,} by conflicting resident IDs; {report.seconds:.1f} s"
     )
     console.print(f"golden vehicles: {vehicles['vehicles']:,} ({vehicles['created']:,} new, {vehicles['updated']:,} updated); "
                   f"{vehicles['resold']:,} changed hands")  # fmt: skip

@@ -115,6 +115,11 @@ def _surname_rank(word: str) -> int | None:
     return min(known) if known else None
 
 
+def is_chinese_surname(word: str) -> bool:
+    """Is this romanised word (``zhang``, ``ouyang``, ``tse``) a Chinese surname?"""
+    return _surname_rank(word) is not None
+
+
 @cache
 def _surname_ranks() -> dict[str, int]:
     ranks: dict[str, int] = {}

@@ -5,11 +5,15 @@ takes edges in descending strength: steward merges, then deterministic links (sa
 then model pairs by match probability. An edge that would join two components a cannot-link separates is
 refused and reported — that is how a steward's unmerge survives every later automatic run, even when the
 model keeps scoring the pair high or a third record bridges the two.
+
+A golden record never holds two different verified resident IDs (or USCCs): one person has one, so an
+automatic edge that would put two in one cluster is refused however strong the rest of the evidence (two
+王磊 born the same day in the same district are two people). Only a steward's merge may override it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 METHOD_RANK = {"manual": 3, "deterministic": 2, "probabilistic": 1}
@@ -34,17 +38,22 @@ class Clustering:
     members: dict[int, set[int]]  # cluster → records
     method_of: dict[int, Edge | None]  # record → the strongest accepted edge that touches it (None: alone)
     refused: list[Edge] = field(default_factory=list)  # edges a cannot-link kept out
+    conflicting: list[Edge] = field(default_factory=list)  # edges refused: two different resident IDs/USCCs
 
 
 class _Components:
-    def __init__(self, records: Iterable[int], cannot_link: Iterable[tuple[int, int]]):
+    def __init__(
+        self, records: Iterable[int], cannot_link: Iterable[tuple[int, int]], identity: Mapping[int, str]
+    ) -> None:
         self.parent: dict[int, int] = {}
         self.members: dict[int, set[int]] = {}
         self.forbidden: dict[int, set[int]] = {}
+        self.identities: dict[int, set[str]] = {}
         for record in records:
             self.parent[record] = record
             self.members[record] = {record}
             self.forbidden[record] = set()
+            self.identities[record] = {identity[record]} if identity.get(record) else set()
         for a, b in cannot_link:
             if a in self.parent and b in self.parent:
                 self.forbidden[a].add(b)
@@ -58,33 +67,45 @@ class _Components:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def union(self, a: int, b: int) -> bool | None:
-        """True if joined, None if already together, False if a cannot-link forbids it."""
+    def union(self, a: int, b: int, *, manual: bool = False) -> bool | str | None:
+        """True if joined, None if already together, False if a cannot-link forbids it, "identity" if the two
+        hold different resident IDs (a steward's manual link may still join them)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
         if self.forbidden[ra] & self.members[rb]:
             return False
+        if not manual and len(self.identities[ra] | self.identities[rb]) > 1:
+            return "identity"
         if len(self.members[ra]) < len(self.members[rb]):
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.members[ra] |= self.members.pop(rb)
         self.forbidden[ra] |= self.forbidden.pop(rb)
+        self.identities[ra] |= self.identities.pop(rb)
         return True
 
 
 def cluster(
-    records: Iterable[int], edges: Iterable[Edge], cannot_link: Iterable[tuple[int, int]] = ()
+    records: Iterable[int],
+    edges: Iterable[Edge],
+    cannot_link: Iterable[tuple[int, int]] = (),
+    identity: Mapping[int, str] | None = None,
 ) -> Clustering:
-    components = _Components(records, cannot_link)
+    """``identity``: record → its verified resident-ID/USCC hash, where it has one."""
+    components = _Components(records, cannot_link, identity or {})
     method_of: dict[int, Edge | None] = dict.fromkeys(components.parent)
     refused: list[Edge] = []
+    conflicting: list[Edge] = []
     for edge in sorted(edges, key=lambda e: e.strength, reverse=True):
         if edge.left not in components.parent or edge.right not in components.parent:
             continue
-        joined = components.union(edge.left, edge.right)
+        joined = components.union(edge.left, edge.right, manual=edge.method == "manual")
         if joined is False:
             refused.append(edge)
+            continue
+        if joined == "identity":
+            conflicting.append(edge)
             continue
         for record in (edge.left, edge.right):
             current = method_of[record]
@@ -94,7 +115,12 @@ def cluster(
     members: dict[int, set[int]] = {}
     for record, root in cluster_of.items():
         members.setdefault(root, set()).add(record)
-    return Clustering(cluster_of, members, method_of, refused)
+    return Clustering(cluster_of, members, method_of, refused, conflicting)
+
+
+def identities(rows: Iterable[dict[str, object]], column: str = "id_hash") -> dict[int, str]:
+    """record → verified resident-ID/USCC hash, for the rows that carry one."""
+    return {int(r["unique_id"]): str(r[column]) for r in rows if r.get(column)}  # type: ignore[call-overload]
 
 
 def deterministic_edges(rows: Iterable[dict[str, object]], column: str = "id_hash") -> list[Edge]:

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from canonical_model.identifiers.masking import mask_mobile
+from canonical_model.names import is_chinese_surname
 from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
 FEATURE_COLUMNS = (
-    "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "org_name",
+    "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "org_name",
     "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
 )  # fmt: skip
 
@@ -59,6 +60,7 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
     region = body.get("region_code") or None
     org = body.get("organisation_name")
     email = _contact(body, "email", "email")
+    pinyin = name.get("pinyin") or ""
     return {
         "unique_id": record.record_id,
         "source": record.source,
@@ -68,6 +70,8 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
         "name_py": name.get("pinyin") or None,
         "surname_py": (name.get("pinyin") or "").split(" ")[0] or None,
         "given_py": " ".join((name.get("pinyin") or "").split(" ")[1:]) or None,
+        # 张伟 or "Wei Zhang": a Chinese name, whose pinyin syllables must agree exactly (see splink_model)
+        "chinese_name": bool(name.get("simplified") or (pinyin and is_chinese_surname(pinyin.split(" ")[0]))),
         "org_name": organisation_key(org) if org else None,
         "birth_date": birth,
         "birth_year_month": birth[:7] if birth else None,

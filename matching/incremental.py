@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.clustering import Edge, cluster, deterministic_edges
+from matching.clustering import Edge, cluster, deterministic_edges, identities
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import FEATURE_COLUMNS, assess_shared, party_features
 from matching.golden_ids import assign_golden_ids
@@ -179,7 +179,7 @@ class IncrementalMatcher:
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
                  float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= threshold
         ]  # fmt: skip
-        clustering = cluster(sorted(neighbourhood), edges, cannot)
+        clustering = cluster(sorted(neighbourhood), edges, cannot, identities(rows))
         assignment = assign_golden_ids(
             clustering.members, members, age=match_keys.golden_ages(session, touched)
         )

@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.errors import ConfigError
-from matching.clustering import Edge, cluster, deterministic_edges
+from matching.clustering import Edge, cluster, deterministic_edges, identities
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import SharedIdentifier, build_features, features_from_store
 from matching.golden_ids import assign_golden_ids
@@ -50,6 +50,7 @@ class MatchReport:
     splits: int
     review_open: int
     refused_by_steward: int
+    refused_conflicting_ids: int  # model pairs kept apart: the two sides hold different resident IDs/USCCs
     deterministic_links: int
     seconds: float
     shared: list[SharedIdentifier] = field(default_factory=list)
@@ -90,7 +91,7 @@ def run_party_matching(
                         float(p["match_weight"])) for p in pairs if p["match_probability"] >= config.match_threshold]  # fmt: skip
     manual = [Edge(a, b, 1.0, "manual") for a, b in must]
     step("clustering")
-    clustering = cluster(parties, [*manual, *deterministic, *model_edges], cannot)
+    clustering = cluster(parties, [*manual, *deterministic, *model_edges], cannot, identities(features.rows))
     grey = [(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), float(p["match_weight"]))
             for p in pairs if p["match_probability"] < config.match_threshold
             and clustering.cluster_of[int(p["unique_id_l"])] != clustering.cluster_of[int(p["unique_id_r"])]]  # fmt: skip
@@ -112,7 +113,8 @@ def run_party_matching(
             run_id=run_id, records=len(parties), pairs_scored=len(pairs), clusters=len(clustering.members),
             created=written.created, updated=written.updated, unchanged=written.unchanged, retired=written.retired,
             merges=len(assignment.merges), splits=len(assignment.splits), review_open=written.review_open,
-            refused_by_steward=len(clustering.refused), deterministic_links=len(deterministic),
+            refused_by_steward=len(clustering.refused), refused_conflicting_ids=len(clustering.conflicting),
+            deterministic_links=len(deterministic),
             seconds=0.0, shared=features.shared,
             cluster_of={(m.source, m.entity_key): g.golden_id for g in goldens for m in g.members},
         )  # fmt: skip

@@ -25,6 +25,8 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from autohub.errors import ConfigError
 from matching.features import FEATURE_COLUMNS
 
+_NOT_CHINESE = "NOT coalesce(chinese_name_l, false) AND NOT coalesce(chinese_name_r, false)"
+
 
 def _name_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
@@ -41,11 +43,20 @@ def _name_comparison() -> cl.CustomComparison:
                 tf_adjustment_column="name_py", tf_adjustment_weight=1.0
             ),
             # "Fang Hou" typed Western-style where 方 and 侯 are both surnames: the parse cannot know the order.
-            cll.ColumnsReversedLevel("surname_py", "given_py").configure(
+            cll.ColumnsReversedLevel("surname_py", "given_py", symmetrical=True).configure(
                 label_for_charts="name, order swapped"
             ),
-            cll.JaroWinklerLevel("name_py", 0.92),
-            cll.And(cll.ExactMatchLevel("surname_py"), cll.JaroWinklerLevel("given_py", 0.8)),
+            # Typo-tolerant levels only where neither name is Chinese: 刘洋 and 刘刚 ("liu yang", "liu gang") are
+            # two people however close the letters — the pinyin syllables of a Chinese name agree or it is
+            # another name — while "Emilie Brown" is likely "Emily Brown" mistyped.
+            cll.And(cll.CustomLevel(_NOT_CHINESE), cll.JaroWinklerLevel("name_py", 0.92)).configure(
+                label_for_charts="similar non-Chinese name"
+            ),
+            cll.And(
+                cll.CustomLevel(_NOT_CHINESE),
+                cll.ExactMatchLevel("surname_py"),
+                cll.JaroWinklerLevel("given_py", 0.8),
+            ).configure(label_for_charts="same surname, similar given name (non-Chinese)"),
             cll.ElseLevel(),
         ],
     )
@@ -118,8 +129,8 @@ def settings() -> SettingsCreator:
 
 
 def to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
-    schema = pa.schema([(c, pa.int64() if c == "unique_id" else pa.list_(pa.string()) if c == "vins" else pa.string())
-                        for c in FEATURE_COLUMNS])  # fmt: skip
+    types = {"unique_id": pa.int64(), "vins": pa.list_(pa.string()), "chinese_name": pa.bool_()}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in FEATURE_COLUMNS])
     return pa.Table.from_pylist([{c: r[c] for c in FEATURE_COLUMNS} for r in rows], schema=schema)
 
 
@@ -162,12 +173,18 @@ NEUTRAL_DISAGREEMENT = frozenset({"email", "vins"})
 
 
 def sanitise(model: dict[str, Any]) -> dict[str, Any]:
-    """Bound every trained m-probability and give untrained levels a prior (documented above)."""
+    """Bound every trained m-probability and give untrained levels a prior (documented above).
+
+    A level random sampling never hit (rare in the training data, e.g. similar non-Chinese names) gets the
+    largest u of its comparison's agreeing levels, so it never weighs more than an exact agreement.
+    """
     for comparison in model.get("comparisons", []):
         name = comparison["output_column_name"]
-        for level in comparison.get("comparison_levels", []):
-            if level.get("is_null_level"):
-                continue
+        levels = [lv for lv in comparison.get("comparison_levels", []) if not lv.get("is_null_level")]
+        agreeing_u = [float(lv["u_probability"]) for lv in levels[:-1] if lv.get("u_probability")]
+        for level in levels:
+            if level.get("u_probability") is None and agreeing_u:
+                level["u_probability"] = max(agreeing_u)
             m = level.get("m_probability")
             if m is None:
                 m = UNTRAINED_M.get(name, 0.5)

@@ -26,7 +26,7 @@ from store.tables import (
 )
 
 KEY_COLUMNS = (
-    "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "org_name", "birth_date",
+    "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "org_name", "birth_date",
     "gender", "region", "city", "mobile", "email", "id_hash",
 )  # fmt: skip
 _BULK = 5_000

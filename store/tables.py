@@ -339,6 +339,7 @@ class PartyMatchKeyRow(Base):
     name_py: Mapped[str | None] = mapped_column(String(200))
     surname_py: Mapped[str | None] = mapped_column(String(60))
     given_py: Mapped[str | None] = mapped_column(String(140))
+    chinese_name: Mapped[bool] = mapped_column(default=False)
     org_name: Mapped[str | None] = mapped_column(String(300), index=True)
     birth_date: Mapped[str | None] = mapped_column(String(10))
     gender: Mapped[str | None] = mapped_column(String(8))

@@ -33,6 +33,24 @@ def test_a_cannot_link_holds_even_when_a_third_record_bridges_the_two() -> None:
     assert {(e.left, e.right) for e in held.refused} == {(2, 3), (1, 2)}
 
 
+def test_two_different_resident_ids_never_share_a_golden_record_unless_a_steward_says_so() -> None:
+    ids = {1: "id-a", 2: "id-b"}  # record 3 has no ID: it may join either, not bridge both
+    edges = [
+        Edge(1, 2, 0.999, "probabilistic"),
+        Edge(1, 3, 0.99, "probabilistic"),
+        Edge(2, 3, 0.98, "probabilistic"),
+    ]
+    free = cluster([1, 2, 3], edges)
+    assert _groups(free.members) == {frozenset({1, 2, 3})}
+    kept = cluster([1, 2, 3], edges, identity=ids)
+    assert _groups(kept.members) == {frozenset({1, 3}), frozenset({2})}
+    assert {(e.left, e.right) for e in kept.conflicting} == {(1, 2), (2, 3)}
+    steward = cluster(
+        [1, 2], [Edge(1, 2, 1.0, "manual")], identity=ids
+    )  # e.g. an ID mistyped with a valid checksum
+    assert _groups(steward.members) == {frozenset({1, 2})}
+
+
 def test_a_steward_merge_outranks_the_model() -> None:
     edges = [Edge(1, 2, 1.0, "manual"), Edge(2, 3, 0.999, "probabilistic")]
     result = cluster([1, 2, 3], edges, cannot_link=[(1, 3)])

@@ -147,9 +147,14 @@ def test_a_steward_merge_and_unmerge_apply_at_once_and_survive_the_next_runs(hub
     person, other = _golden_of(first, "erp", "C00000042"), _golden_of(first, "dms", "D99001-000555")
     assert person != other
 
+    with sessions.begin() as session:  # a pair waiting in the steward's queue, elsewhere in the crowd
+        a, b = session.scalars(select(XrefRow.canonical_record_id).where(XrefRow.golden_id.not_in([person, other]))
+                               .limit(2)).all()  # fmt: skip
+        session.add(MatchReviewRow(entity_type="party", record_id_l=a, record_id_r=b, match_probability=0.7,
+                                   match_weight=1.2, found_in_run=first.run_id))  # fmt: skip
     with sessions() as session:
         open_before = session.scalars(select(MatchReviewRow.id).where(MatchReviewRow.status == "open")).all()
-    assert open_before  # the crowd leaves pairs in the grey band
+    assert open_before
 
     # A steward knows the lead is the same customer (a nickname at the dealer).
     with sessions.begin() as session:
@@ -205,3 +210,29 @@ def test_explain_says_what_each_comparison_added(hub: Any) -> None:
     assert abs(total - explanation.match_weight) < 1e-9
     assert explanation.match_probability > 0.9
     assert "→ probability" in explanation.lines()[-1]
+
+
+def test_a_family_phone_does_not_join_relatives_whose_pinyin_names_look_alike(hub: Any) -> None:
+    """吴静 and 吴婷 (wu jing / wu ting) share the family's phone: close letters, two different Chinese names."""
+    sessions, loader = hub
+    phone = "13900002222"
+    load(loader, lead("D99001-800001", "吴静", phone, 1), lead("D99001-800002", "吴婷", phone, 2),
+         lead("D99001-800003", "Emily Brown", "13900003333", 3), lead("D99001-800004", "Emilie Brown", "13900003333", 4))  # fmt: skip
+    report = run_party_matching(sessions, MatchingConfig())
+    assert _golden_of(report, "dms", "D99001-800001") != _golden_of(report, "dms", "D99001-800002")
+    # A non-Chinese name keeps its typo tolerance: the same phone and a one-letter slip are one customer.
+    assert _golden_of(report, "dms", "D99001-800003") == _golden_of(report, "dms", "D99001-800004")
+
+
+def test_name_order_swapped_means_both_parts_swapped(hub: Any) -> None:
+    """李建华 and 王丽 share a phone; "li" is one's surname and the other's given name — that is no swap."""
+    from matching.explain import explain_pair
+
+    sessions, loader = hub
+    load(loader, lead("D99001-700001", "李建华", "13900004444", 1), lead("D99001-700002", "王丽", "13900004444", 2),
+         lead("D99001-700003", "Jianhua Li", "13900005555", 3))  # fmt: skip
+    apart = explain_pair(sessions, MatchingConfig(), "dms/D99001-700001", "dms/D99001-700002")
+    assert {c.comparison: c.level for c in apart.contributions}["name"] != "name, order swapped"
+    assert apart.match_probability < 0.5
+    report = run_party_matching(sessions, MatchingConfig())
+    assert _golden_of(report, "dms", "D99001-700001") != _golden_of(report, "dms", "D99001-700002")

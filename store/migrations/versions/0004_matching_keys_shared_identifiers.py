@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("name_py", sa.String(length=200), nullable=True),
         sa.Column("surname_py", sa.String(length=60), nullable=True),
         sa.Column("given_py", sa.String(length=140), nullable=True),
+        sa.Column("chinese_name", sa.Boolean(), nullable=False),
         sa.Column("org_name", sa.String(length=300), nullable=True),
         sa.Column("birth_date", sa.String(length=10), nullable=True),
         sa.Column("gender", sa.String(length=8), nullable=True),
