@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
@@ -145,35 +145,61 @@ def record_change(
                              change_type=change, payload=payload, occurred_at=_now()))  # fmt: skip
 
 
+def _change(golden_id: str, kind: str, change: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"event_id": str(uuid.uuid4()), "golden_id": golden_id, "entity_type": kind, "change_type": change,
+            "payload": payload, "occurred_at": now, "publish_attempts": 0}  # fmt: skip
+
+
+def _bulk_insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Many rows in a few executemany statements: a full run writes hundreds of thousands, which the ORM's
+    object-per-row unit of work would take minutes to flush."""
+    for chunk in chunks(rows, 5_000):
+        session.execute(insert(model), list(chunk))
+
+
+def _bulk_update(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Rows carrying their primary key: SQLAlchemy's bulk UPDATE by primary key (executemany)."""
+    for chunk in chunks(rows, 5_000):
+        session.execute(update(model), list(chunk))
+
+
 def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> WriteCounts:
     """Write golden records, xrefs, lineage, merges/splits, review pairs and change events for one run."""
     counts = WriteCounts()
     now, kind = _now(), decisions.entity_type
-    existing = {row.golden_id: row for ids in chunks([g.golden_id for g in decisions.goldens])
-                for row in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.golden_id.in_(ids)))}  # fmt: skip
+    session.flush()  # whatever the caller added goes first; from here on the writes are bulk statements
+    g = GoldenRecordRow
+    existing = {row.golden_id: row for ids in chunks([w.golden_id for w in decisions.goldens])
+                for row in session.execute(select(g.golden_id, g.body, g.status, g.version).where(g.golden_id.in_(ids)))}  # fmt: skip
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for golden in decisions.goldens:
         row = existing.get(golden.golden_id)
         if row is None:
-            session.add(GoldenRecordRow(golden_id=golden.golden_id, entity_type=kind, status="active", body=golden.body,
-                                        version=1, created_at=now, updated_at=now))  # fmt: skip
-            record_change(session, golden.golden_id, kind, "created", {"version": 1})
+            inserts.append({"golden_id": golden.golden_id, "entity_type": kind, "status": "active", "body": golden.body,
+                            "version": 1, "created_at": now, "updated_at": now, "merged_into": None})  # fmt: skip
+            changes.append(_change(golden.golden_id, kind, "created", {"version": 1}, now))
             counts.created += 1
         elif row.body != golden.body or row.status != "active":
-            row.body, row.status, row.merged_into = golden.body, "active", None
-            row.version += 1
-            row.updated_at = now
-            record_change(session, golden.golden_id, kind, "updated", {"version": row.version})
+            updates.append({"golden_id": golden.golden_id, "body": golden.body, "status": "active", "merged_into": None,
+                            "version": row.version + 1, "updated_at": now})  # fmt: skip
+            changes.append(_change(golden.golden_id, kind, "updated", {"version": row.version + 1}, now))
             counts.updated += 1
         else:
             counts.unchanged += 1
-    session.flush()
+    _bulk_insert(session, GoldenRecordRow, inserts)
+    _bulk_update(session, GoldenRecordRow, updates)
     _write_xrefs(session, kind, decisions.goldens, now)
     _write_lineage(session, decisions.goldens, now)
-    for old, into in decisions.retired.items():
-        session.execute(update(GoldenRecordRow).where(GoldenRecordRow.golden_id == old).values(
-            status="merged", merged_into=into, updated_at=now))  # fmt: skip
-        record_change(session, old, kind, "merged", {"merged_into": into})
-        counts.retired += 1
+    retired = [{"golden_id": old, "status": "merged", "merged_into": into, "updated_at": now}
+               for old, into in decisions.retired.items()]  # fmt: skip
+    _bulk_update(session, GoldenRecordRow, retired)
+    changes.extend(
+        _change(old, kind, "merged", {"merged_into": into}, now) for old, into in decisions.retired.items()
+    )
+    counts.retired = len(retired)
+    _bulk_insert(session, ChangeLogRow, changes)
     for survivor, before in decisions.merges:
         session.add(MergeHistoryRow(action="merge", entity_type=kind, golden_ids_before=sorted(before),
                                     golden_ids_after=[survivor], members_before=before,
@@ -190,36 +216,39 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
 
 def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], now: datetime) -> None:
     """Upsert the members' cross-references, reading only their rows (by primary key), not the whole table."""
+    x = XrefRow
     keys = [(m.source, m.entity_key) for g in goldens for m in g.members]
-    current = {(r.source, r.entity_key): r for chunk in chunks(keys) for r in session.scalars(
-        select(XrefRow).where(XrefRow.entity_type == kind, tuple_(XrefRow.source, XrefRow.entity_key).in_(chunk)))}  # fmt: skip
+    current = {(r.source, r.entity_key): r for chunk in chunks(keys) for r in session.execute(
+        select(x.source, x.entity_key, x.golden_id, x.method, x.match_weight)
+        .where(x.entity_type == kind, tuple_(x.source, x.entity_key).in_(chunk)))}  # fmt: skip
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for golden in goldens:
         for m in golden.members:
             row = current.get((m.source, m.entity_key))
+            wanted = {"source": m.source, "entity_type": kind, "entity_key": m.entity_key, "golden_id": golden.golden_id,
+                      "canonical_record_id": m.record_id, "method": m.method, "match_weight": m.match_weight}  # fmt: skip
             if row is None:
-                session.add(XrefRow(source=m.source, entity_type=kind, entity_key=m.entity_key, golden_id=golden.golden_id,
-                                    canonical_record_id=m.record_id, method=m.method, match_weight=m.match_weight,
-                                    linked_at=now))  # fmt: skip
+                inserts.append(wanted | {"linked_at": now})
             elif (row.golden_id, row.method, row.match_weight) != (
                 golden.golden_id,
                 m.method,
                 m.match_weight,
             ):
-                if row.golden_id != golden.golden_id:
-                    row.linked_at = now
-                row.golden_id, row.method, row.match_weight = golden.golden_id, m.method, m.match_weight
-                row.canonical_record_id = m.record_id
+                updates.append(wanted | ({"linked_at": now} if row.golden_id != golden.golden_id else {}))
+    _bulk_insert(session, XrefRow, inserts)
+    moved = [u for u in updates if "linked_at" in u]  # executemany needs one set of columns per statement
+    _bulk_update(session, XrefRow, moved)
+    _bulk_update(session, XrefRow, [u for u in updates if "linked_at" not in u])
 
 
 def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: datetime) -> None:
     for ids in chunks([g.golden_id for g in goldens]):
         session.execute(delete(AttributeLineageRow).where(AttributeLineageRow.golden_id.in_(ids)))
-    session.add_all(
-        AttributeLineageRow(golden_id=g.golden_id, attribute=item.attribute, value={"value": item.value},
-                            canonical_record_id=item.record_id, source=item.source, entity_key=item.entity_key,
-                            rule=item.rule, decided_at=now)
-        for g in goldens for item in g.lineage
-    )  # fmt: skip
+    rows = [{"golden_id": g.golden_id, "attribute": item.attribute, "value": {"value": item.value},
+             "canonical_record_id": item.record_id, "source": item.source, "entity_key": item.entity_key,
+             "rule": item.rule, "decided_at": now} for g in goldens for item in g.lineage]  # fmt: skip
+    _bulk_insert(session, AttributeLineageRow, rows)
 
 
 def _write_review(
