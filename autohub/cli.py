@@ -433,6 +433,32 @@ def match_review(limit: Annotated[int, typer.Option(help="pairs to show")] = 20)
     console.print(table)
 
 
+@match_app.command("shared")
+def match_shared(
+    dealer: Annotated[str | None, typer.Option(help="only this dealer's numbers, e.g. D31001")] = None,
+) -> None:
+    """The data-quality report: mobiles/e-mails many different names share (not used as evidence), per dealer."""
+    from rich.table import Table
+
+    from store.match_keys import shared_identifiers
+
+    with _store_sessions() as sessions, sessions() as session:
+        rows = shared_identifiers(session)
+    table = Table("dealer", "kind", "identifier", "names", "records", "sources",
+                  title="Identifiers shared by different customers (withdrawn as matching evidence)")  # fmt: skip
+    shown = 0
+    for row in rows:
+        for code in row.dealers or ["(no dealer)"]:
+            if dealer and code != dealer:
+                continue
+            table.add_row(
+                code, row.kind, row.masked, str(row.names), str(row.records), ", ".join(row.sources)
+            )
+            shown += 1
+    console.print(table)
+    console.print(f"{shown:,} shown; the list is rebuilt by each full matching run")
+
+
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -179,3 +179,27 @@ def test_the_cli_refuses_before_a_full_run_then_matches_what_is_new(hub_cli: Any
     done = hub_cli("match", "run", "--incremental")
     assert done.exit_code == 0, done.output
     assert "0 new or changed party records" in done.output
+
+
+def test_the_shared_identifier_report_lists_a_dealers_own_phone(hub_cli: Any) -> None:
+    from autohub.settings import get_settings
+    from mappings import MappingRegistry
+    from store.engine import create_store_engine, session_factory
+
+    assert hub_cli("db", "upgrade").exit_code == 0
+    engine = create_store_engine(get_settings().effective_database_url)
+    loader = Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k")
+    load(
+        loader,
+        *(
+            lead(f"D99001-90000{n}", name, "13900001111", n)
+            for n, name in enumerate(["王伟", "李娜", "陈静"], 1)
+        ),
+    )
+    engine.dispose()
+    assert hub_cli("match", "run", "--full").exit_code == 0
+    report = hub_cli("match", "shared", "--dealer", "D99001")
+    assert report.exit_code == 0, report.output
+    assert "139****1111" in report.output
+    assert "13900001111" not in report.output  # masked
+    assert "1 shown" in report.output
