@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.clustering import Edge, cluster, deterministic_edges, identities
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import FEATURE_COLUMNS, assess_shared, party_features
+from matching.features import assess_shared, party_features
 from matching.golden_ids import assign_golden_ids
 from matching.run import golden_write
-from matching.splink_model import blocked_together, load_model, new_linker
+from matching.splink_model import TF_COLUMNS, PairScorer, blocked_together, load_model
 from store import golden as store_golden
 from store import match_keys
 from store.golden import RunDecisions
@@ -35,8 +35,6 @@ from store.matching_input import iter_parties
 from store.tables import MatchConstraintRow, MatchRunRow
 
 log = structlog.get_logger(__name__)
-
-TF_COLUMNS = ("name_py", "mobile")  # the comparisons with term-frequency adjustment (splink_model.settings)
 
 
 class IndexNotBuilt(RuntimeError):
@@ -82,10 +80,7 @@ class IncrementalMatcher:
     def __init__(self, sessions: sessionmaker[Session], config: MatchingConfig) -> None:
         self.sessions = sessions
         self.config = config
-        # score_pairs needs a linker over some table; the scores come from the records passed in, with their
-        # term frequencies supplied as tf_ columns, so a two-row placeholder table is enough.
-        placeholder = [_placeholder(1), _placeholder(2)]
-        self.linker = new_linker(placeholder, load_model(config.model))
+        self.scorer = PairScorer(load_model(config.model))
         self._totals: dict[str, int] = {}
 
     def pending(self) -> list[int]:
@@ -231,20 +226,14 @@ class IncrementalMatcher:
             for c in TF_COLUMNS
         }
 
-        def scoring_row(r: dict[str, Any]) -> dict[str, Any]:
-            out = {c: r[c] for c in FEATURE_COLUMNS}
+        def with_tf(r: dict[str, Any]) -> dict[str, Any]:
+            out = dict(r)
             for column in TF_COLUMNS:
                 out[f"tf_{column}"] = frequencies[column].get(r[column]) if r[column] else None
             return out
 
-        result = self.linker.inference.score_pairs(
-            [scoring_row(r) for r in left], [scoring_row(r) for r in right]
-        )
-        pairs: list[dict[str, Any]] = [
-            p for p in result.as_record_list() if p["unique_id_l"] != p["unique_id_r"]
-        ]
-        result.drop_table_from_database_and_remove_from_cache()
-        return pairs
+        scored = self.scorer.score([with_tf(r) for r in left], [with_tf(r) for r in right])
+        return [p for p in scored if p["unique_id_l"] != p["unique_id_r"]]
 
     @staticmethod
     def _must_link_partners(session: Session, record_id: int) -> set[int]:
@@ -301,9 +290,3 @@ def _add(report: IncrementalReport, outcome: _Outcome) -> None:
     report.review_open += outcome.review
     report.newly_shared += outcome.newly_shared
     report.rematched += outcome.rematched
-
-
-def _placeholder(unique_id: int) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
-    row.update(unique_id=unique_id, source="placeholder", entity_key=str(unique_id), kind="person")
-    return row
