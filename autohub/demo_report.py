@@ -70,7 +70,9 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         for shared in m.shared[:5]:
             console.print(f"  not used as evidence: {shared.describe()}")
         console.print(
-            "[yellow]Not built yet[/yellow]: incremental matching and `autohub match explain` (issue #4)."
+            "Next: [bold]autohub match shared[/bold] (the shared-identifier report per dealer), "
+            "[bold]autohub match review[/bold] (the grey band), [bold]autohub match explain A B[/bold] (why two "
+            "records are or are not one customer); after new data, [bold]autohub match run --incremental[/bold]."
         )
     url = make_url(result.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
