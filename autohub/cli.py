@@ -459,6 +459,62 @@ def match_shared(
     console.print(f"{shown:,} shown; the list is rebuilt by each full matching run")
 
 
+apikey_app = typer.Typer(help="API keys for the hub API (scopes: read, read:pii, steward, admin).",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="who holds the key, e.g. crm-sync or steward:li")],
+    scope: Annotated[
+        list[str], typer.Option("--scope", help="repeat for several: read, read:pii, steward, admin")
+    ],
+) -> None:
+    """Create a key and print its token once (the store keeps only a hash)."""
+    from store import api_keys
+
+    try:
+        with _store_sessions() as sessions, sessions.begin() as session:
+            key, token = api_keys.create(session, name, scope)
+    except api_keys.UnknownScope as exc:
+        err_console.print(f"[red]refused[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"key {key.key_id} for {key.name} ({', '.join(sorted(key.scopes))}); token, shown only now:"
+    )
+    print(token)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """The keys with their scopes and state (never the tokens)."""
+    from rich.table import Table
+
+    from store import api_keys
+
+    with _store_sessions() as sessions, sessions() as session:
+        keys = api_keys.all_keys(session)
+    table = Table("key id", "name", "scopes", "created", "revoked")
+    for key in keys:
+        table.add_row(key.key_id, key.name, ", ".join(sorted(key.scopes)), key.created_at.isoformat(timespec="seconds"),
+                      key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "")  # fmt: skip
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: str) -> None:
+    """Revoke a key: it stops working with the next request."""
+    from store import api_keys
+
+    with _store_sessions() as sessions, sessions.begin() as session:
+        done = api_keys.revoke(session, key_id)
+    if not done:
+        err_console.print(f"[red]no active key {key_id}[/red]: see `autohub apikey list`")
+        raise typer.Exit(1)
+    console.print(f"key {key_id} revoked")
+
+
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
 from hub_api import problems
-from hub_api.routes import health, webhooks
+from hub_api.routes import health, webhooks, xref
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
@@ -54,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(webhooks.router, prefix="/v1")
+    app.include_router(xref.router, prefix="/v1")
     return app

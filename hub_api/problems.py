@@ -30,9 +30,11 @@ class Problem(Exception):
         *,
         reason: str | None = None,
         field: str | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(title)
         self.status, self.title, self.detail, self.reason, self.field = status, title, detail, reason, field
+        self.headers = headers
 
 
 def problem_response(
@@ -53,7 +55,9 @@ def problem_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, reason=exc.reason, field=exc.field)
+        return problem_response(
+            exc.status, exc.title, exc.detail, reason=exc.reason, field=exc.field, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -379,3 +379,31 @@ class SharedIdentifierRow(Base):
     sources: Mapped[list[Any]]
     dealers: Mapped[list[Any]]
     found_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    """A client's key to the hub API. Only a hash of the secret is kept: the token is shown once, at creation."""
+
+    __tablename__ = "api_key"
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the public half of the token
+    name: Mapped[str] = mapped_column(String(120))  # who holds it, e.g. "crm-sync" or "steward:li"
+    secret_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the secret half
+    scopes: Mapped[list[Any]]  # read | read:pii | steward | admin
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class PiiAccessRow(Base):
+    """Audit log of every unmasked read of personal data (PIPL): who read what about whom, and when."""
+
+    __tablename__ = "pii_access"
+    __table_args__ = (Index("ix_pii_access_golden", "golden_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(40), index=True)
+    key_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(200))  # e.g. "GET /v1/customers/P-…"
+    golden_id: Mapped[str | None] = mapped_column(String(40))
+    fields: Mapped[list[Any]]  # which kinds of PII were shown: mobile, id_number, address …
+    occurred_at: Mapped[datetime]

@@ -1,0 +1,81 @@
+"""``GET /v1/xref/{source}/{source_id}``: which golden record a source system's record belongs to.
+
+A source system keeps its own ids; this is how it finds the hub's. The answer names the golden id that is
+current now: cross-references move with every merge and split, and a retired id is followed to its survivor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from hub_api.problems import Problem
+from hub_api.security import require
+from store.api_keys import ApiKey
+from store.tables import GoldenRecordRow, XrefRow
+
+router = APIRouter(tags=["cross-reference"])
+
+
+class XrefLink(BaseModel):
+    entity_type: str = Field(examples=["party"])
+    golden_id: str = Field(examples=["P-3F2A9C0B1D4E5F6A7B8C"])
+    method: str = Field(
+        description="deterministic | probabilistic | manual | singleton", examples=["deterministic"]
+    )
+    match_weight: float | None = Field(default=None, description="the model's match weight, for model links")
+    linked_at: datetime
+
+
+class Xref(BaseModel):
+    source: str = Field(examples=["erp"])
+    source_id: str = Field(examples=["C00000042"])
+    links: list[XrefLink]
+
+
+def _current(session: Session, golden_id: str) -> str:
+    """Follow ``merged_into`` to the surviving golden record (bounded, in case of a corrupt loop)."""
+    seen: set[str] = set()
+    while golden_id not in seen:
+        seen.add(golden_id)
+        into = session.scalar(
+            select(GoldenRecordRow.merged_into).where(GoldenRecordRow.golden_id == golden_id)
+        )
+        if not into:
+            break
+        golden_id = into
+    return golden_id
+
+
+@router.get(
+    "/xref/{source}/{source_id}",
+    summary="The golden record a source record belongs to",
+    response_model=Xref,
+    responses={404: {"description": "the hub holds no record with this source id"}},
+)
+async def xref(
+    request: Request,
+    source: Annotated[str, Path(examples=["erp"], description="erp | finance | insurance | dms | portal")],
+    source_id: Annotated[str, Path(examples=["C00000042"], description="the source system's own key")],
+    _: Annotated[ApiKey, Depends(require("read"))],
+) -> Xref:
+    hub = request.app.state.hub
+
+    def look_up() -> list[XrefLink]:
+        with hub.sessions() as session:
+            rows = session.scalars(select(XrefRow).where(XrefRow.source == source, XrefRow.entity_key == source_id)
+                                   .order_by(XrefRow.entity_type)).all()  # fmt: skip
+            return [XrefLink(entity_type=r.entity_type, golden_id=_current(session, r.golden_id), method=r.method,
+                             match_weight=r.match_weight, linked_at=r.linked_at) for r in rows]  # fmt: skip
+
+    links = await run_in_threadpool(look_up)
+    if not links:
+        raise Problem(404, "Unknown source record", f"no golden record holds {source}/{source_id}; the record may "
+                      "not be synced or matched yet", reason="unknown_source_record")  # fmt: skip
+    return Xref(source=source, source_id=source_id, links=links)
