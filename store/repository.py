@@ -144,6 +144,7 @@ def save_canonical(
             "source": source, "entity_type": entity.entity_type, "entity_key": entity.entity_key,
             "source_record_id": source_record_id, "body": body, "warnings": list(entity.warnings),
             "mapping_version": mapping_version, "updated_at": now,
+            "party_key": entity.entity_key if entity.entity_type == "party" else _party_key(body),
         }  # fmt: skip
     table = CanonicalRecordRow.__table__
     canonical_ids: dict[tuple[str, str], int] = {}
@@ -153,13 +154,25 @@ def save_canonical(
             index_elements=["source", "entity_type", "entity_key"],
             set_={
                 name: stmt.excluded[name]
-                for name in ("source_record_id", "body", "warnings", "mapping_version", "updated_at")
+                for name in (
+                    "source_record_id",
+                    "body",
+                    "warnings",
+                    "mapping_version",
+                    "updated_at",
+                    "party_key",
+                )
             },
         ).returning(table.c.id, table.c.entity_type, table.c.entity_key)
         for row in session.execute(stmt, list(chunk)):
             canonical_ids[(row.entity_type, row.entity_key)] = row.id
     _reindex_identifiers(session, canonical_ids, hashes)
     return len(latest)
+
+
+def _party_key(body: dict[str, Any]) -> str | None:
+    key = body.get("party_source_id") or body.get("holder_source_id")  # policies name their holder so
+    return str(key)[:300] if key else None
 
 
 def _reindex_identifiers(

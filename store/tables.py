@@ -90,6 +90,7 @@ class CanonicalRecordRow(Base):
         UniqueConstraint("source", "entity_type", "entity_key", name="uq_canonical_record_entity"),
         Index("ix_canonical_record_type", "entity_type", "source"),
         Index("ix_canonical_record_changed", "entity_type", "updated_at"),  # incremental matching's watermark
+        Index("ix_canonical_record_party", "source", "party_key"),  # everything a source says about one party
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -101,6 +102,9 @@ class CanonicalRecordRow(Base):
     warnings: Mapped[list[Any]]
     mapping_version: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[datetime]
+    # The source's key of the party this entity is about: its own key for a party, ``party_source_id`` for a
+    # relationship, consent, credit profile, policy or service event — so a customer view gathers them by index.
+    party_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class CanonicalIdentifierRow(Base):

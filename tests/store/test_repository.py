@@ -101,6 +101,30 @@ def test_canonical_upsert_keeps_newest_and_never_the_clear_id(store_session: Ses
     assert [(i.id_type, i.value_hash) for i in indexed] == [("resident_id", keyed_hash(ric, KEY))]
 
 
+def test_every_entity_is_indexed_by_the_party_it_is_about(store_session: Session) -> None:
+    (raw,) = insert_source_records(store_session, [_record("P1", v=1)], None)
+    assert raw is not None
+    entities = [
+        CanonicalEntity("party", "H42", _party("张伟")),
+        CanonicalEntity("insurance_policy", "PDAA1", {"policy_number": "PDAA1", "holder_source_id": "H42"}),
+        CanonicalEntity("vehicle_relationship", "H42:LFV2A21K7G3000001:policy_holder",
+                        {"party_source_id": "H42", "vin": "LFV2A21K7G3000001", "role": "policy_holder"}),
+        CanonicalEntity("vehicle", "LFV2A21K7G3000001", {"vin": "LFV2A21K7G3000001"}),
+    ]  # fmt: skip
+    save_canonical(store_session, "insurance", [(raw, e) for e in entities], mapping_version="1", pii_key=KEY)
+    store_session.commit()
+    about = store_session.scalars(
+        select(CanonicalRecordRow.entity_type).where(
+            CanonicalRecordRow.source == "insurance", CanonicalRecordRow.party_key == "H42"
+        )
+    ).all()
+    assert sorted(about) == [
+        "insurance_policy",
+        "party",
+        "vehicle_relationship",
+    ]  # the car itself is no one's
+
+
 def test_identifier_index_follows_the_newest_version(store_session: Session) -> None:
     (raw_id,) = insert_source_records(store_session, [_record("C1")], None)
     assert raw_id is not None
