@@ -401,20 +401,28 @@ def match_unmerge(
 
 @match_app.command("explain")
 def match_explain(
-    left: Annotated[str, typer.Argument(help="a party record as source/key, e.g. erp/C00000042")],
-    right: Annotated[str, typer.Argument(help="the other record, e.g. dms/D31001-000123")],
+    left: Annotated[
+        str, typer.Argument(help="a golden id (P-…), or a party record as source/key, e.g. erp/C00000042")
+    ],
+    right: Annotated[
+        str | None, typer.Argument(help="the other record of a pair, e.g. dms/D31001-000123")
+    ] = None,
 ) -> None:
-    """The model's waterfall for one pair, in words: what each comparison added or took away."""
+    """A golden record's members and attribute origins, or the model's waterfall for one pair, in words."""
     from autohub.errors import HubError
-    from matching.explain import explain_pair
+    from matching.explain import explain_golden, explain_pair
 
     try:
-        with _store_sessions() as sessions, console.status("scoring the pair"):
-            explanation = explain_pair(sessions, get_settings().matching, left, right)
+        with _store_sessions() as sessions, console.status("explaining"):
+            if right is None:
+                with sessions() as session:
+                    lines = explain_golden(session, left).lines()
+            else:
+                lines = explain_pair(sessions, get_settings().matching, left, right).lines()
     except HubError as exc:
         err_console.print(f"[red]explain failed[/red]: {exc}")
         raise typer.Exit(1) from exc
-    for line in explanation.lines():
+    for line in lines:
         console.print(line, markup=False, highlight=False)
 
 

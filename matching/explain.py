@@ -90,3 +90,46 @@ def explain_pair(
     total = float(scored["match_weight"])
     prior = total - sum(c.weight for c in contributions)
     return PairExplanation(left, right, prior, contributions, total, float(scored["match_probability"]))
+
+
+@dataclass(frozen=True)
+class GoldenExplanation:
+    golden_id: str
+    status: str
+    merged_into: str | None
+    members: list[tuple[str, str, float | None]]  # "source/key", how it was linked, match weight
+    attributes: list[tuple[str, str, str]]  # attribute, "source/key" it came from, survivorship rule
+
+    def lines(self) -> list[str]:
+        if self.merged_into:
+            return [f"{self.golden_id} was merged into {self.merged_into}: explain that one"]
+        out = [f"{self.golden_id} ({self.status}), {len(self.members)} member records:"]
+        for label, method, weight in self.members:
+            how = {"deterministic": "same resident ID / USCC", "manual": "a steward's decision",
+                   "singleton": "alone", "probabilistic": "the model"}.get(method, method)  # fmt: skip
+            out.append(
+                f"  {label:<28} {how}" + (f" (match weight {weight:+.1f})" if weight is not None else "")
+            )
+        out.append("attributes (from which record, by which survivorship rule):")
+        out.extend(f"  {attribute:<18} {label:<28} {rule}" for attribute, label, rule in self.attributes)
+        out.append("why two members are one customer: autohub match explain SOURCE/KEY SOURCE/KEY")
+        return out
+
+
+def explain_golden(session: Session, golden_id: str) -> GoldenExplanation:
+    """A golden record's members with how each was linked, and the origin of each attribute (lineage)."""
+    from sqlalchemy import select
+
+    from store.tables import AttributeLineageRow, GoldenRecordRow, XrefRow
+
+    golden = session.get(GoldenRecordRow, golden_id)
+    if golden is None:
+        raise UnknownRecord(
+            f"no golden record {golden_id}", fix="take the id from `autohub match run` or the API"
+        )
+    members = [(f"{x.source}/{x.entity_key}", x.method, x.match_weight) for x in session.scalars(
+        select(XrefRow).where(XrefRow.golden_id == golden_id).order_by(XrefRow.source, XrefRow.entity_key))]  # fmt: skip
+    attributes = [(a.attribute, f"{a.source}/{a.entity_key}", a.rule) for a in session.scalars(
+        select(AttributeLineageRow).where(AttributeLineageRow.golden_id == golden_id)
+        .order_by(AttributeLineageRow.attribute))]  # fmt: skip
+    return GoldenExplanation(golden_id, golden.status, golden.merged_into, members, attributes)

@@ -236,3 +236,22 @@ def test_name_order_swapped_means_both_parts_swapped(hub: Any) -> None:
     assert apart.match_probability < 0.5
     report = run_party_matching(sessions, MatchingConfig())
     assert _golden_of(report, "dms", "D99001-700001") != _golden_of(report, "dms", "D99001-700002")
+
+
+def test_explain_a_golden_record_names_its_members_and_where_each_attribute_came_from(hub: Any) -> None:
+    from matching.explain import UnknownRecord, explain_golden
+
+    sessions, loader = hub
+    load(loader, *ZHANG_WEI, lead("D99001-000123", "Wei Zhang", MOBILE, 1))
+    report = run_party_matching(sessions, MatchingConfig())
+    golden_id = _golden_of(report, "erp", "C00000042")
+    with sessions() as session:
+        explained = explain_golden(session, golden_id)
+        with pytest.raises(UnknownRecord):
+            explain_golden(session, "P-NOPE")
+    methods = {label: method for label, method, _ in explained.members}
+    assert methods["insurance/H000042"] == "deterministic"
+    assert methods["dms/D99001-000123"] == "probabilistic"
+    origins = {attribute: (label, rule) for attribute, label, rule in explained.attributes}
+    assert origins["name"] == ("erp/C00000042", "source_rank")
+    assert any("same resident ID" in line for line in explained.lines())
