@@ -83,7 +83,9 @@ def main() -> None:
 
         loader.load(records())
         load_s = time.perf_counter() - started
-        print(f"load: {count:,} source records ({people:,} people) in {load_s:.0f} s — {count / load_s:,.0f} rec/s")
+        print(
+            f"load: {count:,} source records ({people:,} people) in {load_s:.0f} s — {count / load_s:,.0f} rec/s"
+        )
 
         steps = Steps()
         matched = time.perf_counter()
