@@ -151,7 +151,8 @@ class IncrementalMatcher:
     def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> _Outcome:
         record_id = int(row["unique_id"])
         candidates = match_keys.candidates(session, row, self.config.incremental_candidate_limit)
-        golden_of = match_keys.goldens_of(session, [row, *candidates])
+        keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in [row, *candidates]}
+        golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
         scored = self._score(session, [row], candidates)
         threshold = self.config.match_threshold
         strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= threshold}
@@ -162,22 +163,20 @@ class IncrementalMatcher:
         touched = {golden_of[r] for r in strong | partners if r in golden_of}
         if record_id in golden_of:
             touched.add(golden_of[record_id])
-        members = match_keys.members_of(session, touched)
+        members, ages = store_golden.membership(session, "party", touched)
         neighbourhood = {record_id} | set(members) | strong | partners
         rows = match_keys.by_ids(session, neighbourhood)
         inner = self._score(session, rows, rows) if len(rows) > 1 else []
         by_id = {int(r["unique_id"]): r for r in rows}
         model_pairs = [p for p in inner if int(p["unique_id_l"]) < int(p["unique_id_r"])
                        and blocked_together(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
-        must, cannot = _constraints_among(session, neighbourhood)
+        must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
         edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(rows) + [
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
                  float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= threshold
         ]  # fmt: skip
         clustering = cluster(sorted(neighbourhood), edges, cannot, identities(rows))
-        assignment = assign_golden_ids(
-            clustering.members, members, age=match_keys.golden_ages(session, touched)
-        )
+        assignment = assign_golden_ids(clustering.members, members, age=ages)
         parties = {p.record_id: p for p in iter_parties(session, ids=sorted(neighbourhood))}
         writes = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(rs)], clustering.method_of)
                   for c, rs in clustering.members.items()]  # fmt: skip
@@ -263,20 +262,6 @@ class IncrementalMatcher:
                 continue
             grey[(left, right)] = (left, right, probability, float(p["match_weight"]))
         return list(grey.values()), frozenset(scope)
-
-
-def _constraints_among(
-    session: Session, ids: set[int]
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    c = MatchConstraintRow
-    stmt = select(c.kind, c.record_id_l, c.record_id_r).where(
-        c.entity_type == "party", c.active, c.record_id_l.in_(sorted(ids)), c.record_id_r.in_(sorted(ids))
-    )
-    must: list[tuple[int, int]] = []
-    cannot: list[tuple[int, int]] = []
-    for kind, left, right in session.execute(stmt):
-        (must if kind == "must_link" else cannot).append((left, right))
-    return must, cannot
 
 
 def _add(report: IncrementalReport, outcome: _Outcome) -> None:

@@ -8,7 +8,7 @@ sees a half-applied run and the change feed never announces what was rolled back
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,28 +86,41 @@ class WriteCounts:
     review_open: int = 0
 
 
-def membership(session: Session, entity_type: str) -> tuple[dict[int, str], dict[str, int]]:
-    """Record → golden id as the previous run left it, and golden id → age rank (older first), for ties."""
-    rows = session.execute(
-        select(XrefRow.canonical_record_id, XrefRow.golden_id).where(XrefRow.entity_type == entity_type)
-    ).all()
-    ages = session.execute(
-        select(GoldenRecordRow.golden_id)
-        .where(GoldenRecordRow.entity_type == entity_type)
-        .order_by(GoldenRecordRow.created_at, GoldenRecordRow.golden_id)
-    ).scalars()
-    return {int(r): g for r, g in rows if r is not None}, {g: n for n, g in enumerate(ages)}
+def membership(
+    session: Session, entity_type: str, golden_ids: Collection[str] | None = None
+) -> tuple[dict[int, str], dict[str, int]]:
+    """Record → golden id as the last run left it, and golden id → age rank (older first), for ties.
+
+    All golden records of the type (a full run), or only ``golden_ids`` and their members (an incremental match).
+    """
+    x, g = XrefRow, GoldenRecordRow
+    if golden_ids is None:
+        rows = session.execute(
+            select(x.canonical_record_id, x.golden_id).where(x.entity_type == entity_type)
+        ).all()
+        ages = list(session.scalars(select(g.golden_id).where(g.entity_type == entity_type).order_by(g.created_at, g.golden_id)))  # fmt: skip
+    else:
+        ids = sorted(set(golden_ids))
+        rows = [r for chunk in chunks(ids) for r in session.execute(
+            select(x.canonical_record_id, x.golden_id).where(x.golden_id.in_(chunk)))]  # fmt: skip
+        created = [r for chunk in chunks(ids) for r in session.execute(
+            select(g.created_at, g.golden_id).where(g.golden_id.in_(chunk)))]  # fmt: skip
+        ages = [golden_id for _, golden_id in sorted(created)]
+    return {int(r): gid for r, gid in rows if r is not None}, {gid: n for n, gid in enumerate(ages)}
 
 
-def constraints(session: Session, entity_type: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Active steward decisions: (must-links, cannot-links) as record-id pairs."""
+def constraints(
+    session: Session, entity_type: str, among: Collection[int] | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Active steward decisions: (must-links, cannot-links) as record-id pairs — all, or those ``among`` records."""
     must: list[tuple[int, int]] = []
     cannot: list[tuple[int, int]] = []
-    stmt = select(MatchConstraintRow).where(
-        MatchConstraintRow.entity_type == entity_type, MatchConstraintRow.active
-    )
-    for row in session.scalars(stmt):
-        (must if row.kind == "must_link" else cannot).append((row.record_id_l, row.record_id_r))
+    c = MatchConstraintRow
+    stmt = select(c.kind, c.record_id_l, c.record_id_r).where(c.entity_type == entity_type, c.active)
+    if among is not None:
+        stmt = stmt.where(c.record_id_l.in_(sorted(among)), c.record_id_r.in_(sorted(among)))
+    for kind, left, right in session.execute(stmt):
+        (must if kind == "must_link" else cannot).append((left, right))
     return must, cannot
 
 
@@ -141,8 +154,7 @@ def finish_match_run(session: Session, run_id: int, counts: dict[str, Any], erro
 def record_change(
     session: Session, golden_id: str, entity_type: str, change: str, payload: dict[str, Any]
 ) -> None:
-    session.add(ChangeLogRow(event_id=str(uuid.uuid4()), golden_id=golden_id, entity_type=entity_type,
-                             change_type=change, payload=payload, occurred_at=_now()))  # fmt: skip
+    session.add(ChangeLogRow(**_change(golden_id, entity_type, change, payload, _now())))
 
 
 def _change(golden_id: str, kind: str, change: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -311,12 +323,16 @@ def open_review(session: Session, entity_type: str, limit: int) -> list[ReviewPa
             for r in rows]  # fmt: skip
 
 
-def golden_by_key(session: Session, entity_type: str) -> dict[tuple[str, str], str]:
-    """(source, entity key) → golden id, as the last run left the cross-reference."""
-    stmt = select(XrefRow.source, XrefRow.entity_key, XrefRow.golden_id).where(
-        XrefRow.entity_type == entity_type
-    )
-    return {(s, k): g for s, k, g in session.execute(stmt)}
+def golden_by_key(
+    session: Session, entity_type: str, keys: Collection[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], str]:
+    """(source, entity key) → golden id, as the last run left the cross-reference (all, or these ``keys``)."""
+    x = XrefRow
+    stmt = select(x.source, x.entity_key, x.golden_id).where(x.entity_type == entity_type)
+    if keys is None:
+        return {(s, k): g for s, k, g in session.execute(stmt)}
+    return {(s, k): g for chunk in chunks(sorted(set(keys)))
+            for s, k, g in session.execute(stmt.where(tuple_(x.source, x.entity_key).in_(chunk)))}  # fmt: skip
 
 
 def vehicle_owners(session: Session) -> dict[str, str | None]:

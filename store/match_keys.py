@@ -18,11 +18,9 @@ from sqlalchemy.orm import Session
 from store.batching import chunks
 from store.tables import (
     CanonicalRecordRow,
-    GoldenRecordRow,
     PartyMatchKeyRow,
     PartyMatchVinRow,
     SharedIdentifierRow,
-    XrefRow,
 )
 
 KEY_COLUMNS = (
@@ -180,41 +178,6 @@ def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:
         SharedIdentifierRow.names.desc(), SharedIdentifierRow.kind, SharedIdentifierRow.masked
     )
     return list(session.scalars(stmt))
-
-
-def goldens_of(session: Session, rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
-    """record id → the golden party it belongs to now, for feature rows (looked up by the xref's key)."""
-    by_key = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in rows}
-    found: dict[int, str] = {}
-    for chunk in chunks(list(by_key)):
-        stmt = select(XrefRow.source, XrefRow.entity_key, XrefRow.golden_id).where(
-            XrefRow.entity_type == "party", tuple_(XrefRow.source, XrefRow.entity_key).in_(chunk)
-        )
-        for source, key, golden_id in session.execute(stmt):
-            found[by_key[(source, key)]] = golden_id
-    return found
-
-
-def members_of(session: Session, golden_ids: Iterable[str]) -> dict[int, str]:
-    """record id → golden id for every member of the given golden parties."""
-    found: dict[int, str] = {}
-    for chunk in chunks(sorted(set(golden_ids))):
-        stmt = select(XrefRow.canonical_record_id, XrefRow.golden_id).where(XrefRow.golden_id.in_(chunk))
-        found.update({int(r): g for r, g in session.execute(stmt) if r is not None})
-    return found
-
-
-def golden_ages(session: Session, golden_ids: Iterable[str]) -> dict[str, int]:
-    """golden id → age rank among the given ones (older first), the tie-break of stable id assignment."""
-    ids = sorted(set(golden_ids))
-    if not ids:
-        return {}
-    stmt = (
-        select(GoldenRecordRow.golden_id)
-        .where(GoldenRecordRow.golden_id.in_(ids))
-        .order_by(GoldenRecordRow.created_at, GoldenRecordRow.golden_id)
-    )
-    return {g: n for n, g in enumerate(session.scalars(stmt))}
 
 
 def party_vins(session: Session, source: str, party_key: str) -> set[str]:
