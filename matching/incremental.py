@@ -2,8 +2,8 @@
 under a second, without a full re-run.
 
 For one record: its feature row (with the shared-identifier guard applied against the store), its candidates
-through the store's blocking-key index, the model's scores against them (Splink ``score_pairs`` with term
-frequencies counted in the store, so 王伟 weighs as little as in a full run), and then the neighbourhood —
+through the store's blocking-key index, the model's scores against them (``PairScorer``, with term frequencies
+counted in the store, so 王伟 weighs as little as in a full run), and then the neighbourhood —
 the record plus every member of each golden record it links to, or belonged to — is re-clustered with the same
 rules as a full run: steward decisions first, resident-ID links, model pairs; golden ids kept where the cluster
 still exists, merges and splits recorded, survivorship re-applied, and the change feed written in the same
@@ -27,7 +27,7 @@ from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import assess_shared, party_features
 from matching.golden_ids import assign_golden_ids
 from matching.run import golden_write
-from matching.splink_model import TF_COLUMNS, PairScorer, blocked_together, load_model
+from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
 from store import golden as store_golden
 from store import match_keys
 from store.golden import RunDecisions
@@ -75,7 +75,7 @@ class _Outcome:
 
 
 class IncrementalMatcher:
-    """Keeps one Splink linker (≈1 s to build) for many records: build once per worker, call ``match`` often."""
+    """Keeps one compiled scorer (≈2 s to build) for many records: build once per worker, call ``match`` often."""
 
     def __init__(self, sessions: sessionmaker[Session], config: MatchingConfig) -> None:
         self.sessions = sessions
@@ -150,7 +150,9 @@ class IncrementalMatcher:
 
     def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> _Outcome:
         record_id = int(row["unique_id"])
-        candidates = match_keys.candidates(session, row, self.config.incremental_candidate_limit)
+        candidates = match_keys.candidates(
+            session, row, BLOCKING_KEYS, self.config.incremental_candidate_limit
+        )
         keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in [row, *candidates]}
         golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
         scored = self._score(session, [row], candidates)
@@ -166,10 +168,9 @@ class IncrementalMatcher:
         members, ages = store_golden.membership(session, "party", touched)
         neighbourhood = {record_id} | set(members) | strong | partners
         rows = match_keys.by_ids(session, neighbourhood)
-        inner = self._score(session, rows, rows) if len(rows) > 1 else []
         by_id = {int(r["unique_id"]): r for r in rows}
-        model_pairs = [p for p in inner if int(p["unique_id_l"]) < int(p["unique_id_r"])
-                       and blocked_together(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
+        model_pairs = [p for p in self._score(session, rows) if blocked_together(
+            by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
         must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
         edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(rows) + [
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
@@ -216,12 +217,16 @@ class IncrementalMatcher:
         return newly
 
     def _score(
-        self, session: Session, left: list[dict[str, Any]], right: list[dict[str, Any]]
+        self, session: Session, left: list[dict[str, Any]], right: list[dict[str, Any]] | None = None
     ) -> list[dict[str, Any]]:
-        if not left or not right:
+        """``left`` × ``right``, or every pair within ``left`` once when ``right`` is None."""
+        any_pair = len(left) > 1 if right is None else bool(left and right)
+        if not any_pair:
             return []
         frequencies = {
-            c: match_keys.term_frequencies(session, c, [r[c] for r in [*left, *right]], self._totals[c])
+            c: match_keys.term_frequencies(
+                session, c, [r[c] for r in [*left, *(right or [])]], self._totals[c]
+            )
             for c in TF_COLUMNS
         }
 
@@ -231,8 +236,9 @@ class IncrementalMatcher:
                 out[f"tf_{column}"] = frequencies[column].get(r[column]) if r[column] else None
             return out
 
-        scored = self.scorer.score([with_tf(r) for r in left], [with_tf(r) for r in right])
-        return [p for p in scored if p["unique_id_l"] != p["unique_id_r"]]
+        if right is None:
+            return self.scorer.score_within([with_tf(r) for r in left])
+        return self.scorer.score([with_tf(r) for r in left], [with_tf(r) for r in right])
 
     @staticmethod
     def _must_link_partners(session: Session, record_id: int) -> set[int]:

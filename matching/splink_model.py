@@ -63,32 +63,21 @@ def _name_comparison() -> cl.CustomComparison:
     )
 
 
-def _region_comparison() -> cl.CustomComparison:
+def _exact_then_coarser(column: str, coarser: str) -> cl.CustomComparison:
+    """Exact agreement, then agreement on a coarser key: region then city, birth date then birth month."""
     return cl.CustomComparison(
-        output_column_name="region",
+        output_column_name=column,
         comparison_levels=[
-            cll.NullLevel("region"),
-            cll.ExactMatchLevel("region"),
-            cll.ExactMatchLevel("city"),
-            cll.ElseLevel(),
-        ],
-    )
-
-
-def _birth_comparison() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="birth_date",
-        comparison_levels=[
-            cll.NullLevel("birth_date"),
-            cll.ExactMatchLevel("birth_date"),
-            cll.ExactMatchLevel("birth_year_month"),
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            cll.ExactMatchLevel(coarser),
             cll.ElseLevel(),
         ],
     )
 
 
 # The prediction blocking rules as column groups: the full run hands them to Splink; the incremental matcher
-# finds the same candidates through the store's key index (store/match_keys.py) and checks pairs here.
+# looks the same keys up in the store's key index (store/match_keys.candidates) and checks pairs here.
 BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("id_hash",), ("mobile",), ("email",), ("vins",), ("name_py", "city"), ("name_py", "birth_date"), ("org_name",),
 )  # fmt: skip
@@ -117,9 +106,9 @@ def settings() -> SettingsCreator:
             _name_comparison(),
             cl.ExactMatch("id_hash"),
             cl.ExactMatch("mobile").configure(term_frequency_adjustments=True),
-            _birth_comparison(),
+            _exact_then_coarser("birth_date", "birth_year_month"),
             cl.ExactMatch("email"),
-            _region_comparison(),
+            _exact_then_coarser("region", "city"),
             cl.ArrayIntersectAtSizes("vins", [1]),
             cl.ExactMatch("gender"),
         ],
@@ -159,18 +148,29 @@ class PairScorer:
     def __init__(self, model: dict[str, Any]) -> None:
         self.api = DuckDBAPI()
         self.model = model
-        self.cache_key = f"autohub-party-{id(self)}"  # one compiled SQL per scorer (and so per model)
+        self.cache_key = (
+            f"autohub-party-{id(self)}"  # one compiled SQL per scorer (and so per model) and mode
+        )
         placeholder: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
-        self.score(
-            [placeholder | {"unique_id": 1}], [placeholder | {"unique_id": 2}]
-        )  # compile now (≈2 s), not on a record
+        pair = [placeholder | {"unique_id": 1}, placeholder | {"unique_id": 2}]
+        self.score(pair[:1], pair[1:])  # compile both now (≈2 s), not on a record
+        self.score_within(pair)
 
     def score(self, left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every left × right pair (without blocking): ``unique_id_l/_r``, ``match_probability``, ``match_weight``…"""
+        return self._compare(left, right, "cross", "1=1")
+
+    def score_within(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every pair among ``rows`` once (lower ``unique_id`` on the left), never a row with itself."""
+        return self._compare(rows, rows, "within", "l.unique_id < r.unique_id")
+
+    def _compare(
+        self, left: list[dict[str, Any]], right: list[dict[str, Any]], mode: str, join_condition: str
+    ) -> list[dict[str, Any]]:
         if not left or not right:
             return []
         result = compare_records(scoring_table(left), scoring_table(right), self.model, self.api,
-                                 sql_cache_key=self.cache_key)  # fmt: skip
+                                 sql_cache_key=f"{self.cache_key}-{mode}", join_condition=join_condition)  # fmt: skip
         pairs: list[dict[str, Any]] = result.as_record_list()
         self.api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]  # or they pile up
         return pairs

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
@@ -96,21 +96,22 @@ def by_ids(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
     return found
 
 
-def candidates(session: Session, row: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
-    """Parties sharing any blocking key with ``row`` (the prediction blocking rules, as index look-ups)."""
+def candidates(
+    session: Session, row: Mapping[str, Any], blocking_keys: Sequence[Sequence[str]], limit: int
+) -> list[dict[str, Any]]:
+    """Parties sharing any blocking key with ``row``, as index look-ups: each key is a group of columns that
+    must all agree (``("vins",)`` means a shared car, through ``match_party_vin``)."""
     k = PartyMatchKeyRow
     conditions: list[Any] = []
-    for column in ("id_hash", "mobile", "email", "org_name"):
-        if row.get(column):
-            conditions.append(getattr(k, column) == row[column])
-    if row.get("name_py"):
-        if row.get("city"):
-            conditions.append((k.name_py == row["name_py"]) & (k.city == row["city"]))
-        if row.get("birth_date"):
-            conditions.append((k.name_py == row["name_py"]) & (k.birth_date == row["birth_date"]))
-    if row.get("vins"):
-        sharing = select(PartyMatchVinRow.record_id).where(PartyMatchVinRow.vin.in_(list(row["vins"])))
-        conditions.append(k.record_id.in_(sharing))
+    for key in blocking_keys:
+        if tuple(key) == ("vins",):
+            if row.get("vins"):
+                sharing = select(PartyMatchVinRow.record_id).where(
+                    PartyMatchVinRow.vin.in_(list(row["vins"]))
+                )
+                conditions.append(k.record_id.in_(sharing))
+        elif all(row.get(column) for column in key):
+            conditions.append(and_(*(getattr(k, column) == row[column] for column in key)))
     if not conditions:
         return []
     stmt = (
