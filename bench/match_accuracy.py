@@ -17,7 +17,6 @@ import argparse
 import json
 import logging
 import resource
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -76,32 +75,23 @@ def febrl4(threshold: float) -> None:
 
 
 def generated(people: int, seed: int, keep: Path | None = None) -> None:
+    from scratch_store import scratch_store
     from sqlalchemy.orm import Session
 
-    from mappings import MappingRegistry
     from matching.config import MatchingConfig
     from matching.evaluation import false_merges, pairwise_score, party_truth
     from matching.run import run_party_matching
-    from pipeline import Loader, to_source_record
     from sample_data import generate
-    from store.engine import create_store_engine, session_factory
     from store.matching_input import iter_parties, party_vehicle_links
-    from store.migrate import upgrade
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{(keep or Path(folder)) / 'hub.db'}"
-        upgrade(url)
-        engine = create_store_engine(url)
-        sessions = session_factory(engine)
-        registry = MappingRegistry.load()
-        loader = Loader(sessions, registry, pii_key=b"bench-key")
+    with scratch_store(keep) as store:
         started = time.perf_counter()
-        loader.load(to_source_record(registry[g.source], g.stream, g.payload) for g in generate(people, seed))
+        store.load(generate(people, seed))
         print(f"generated {people:,} people, loaded in {time.perf_counter() - started:.0f} s")
         truth = party_truth(
-            ((g.source, g.stream, g.payload, g.person_id) for g in generate(people, seed)), registry
+            ((g.source, g.stream, g.payload, g.person_id) for g in generate(people, seed)), store.registry
         )
-        report = run_party_matching(sessions, MatchingConfig())
+        report = run_party_matching(store.sessions, MatchingConfig())
         score = pairwise_score(report.cluster_of, truth)
         merged = false_merges(report.cluster_of, truth)
         if keep:  # for looking into the false merges afterwards
@@ -112,12 +102,11 @@ def generated(people: int, seed: int, keep: Path | None = None) -> None:
         print(f"hub pipeline: {report.records:,} parties → {report.clusters:,} golden · precision {score.precision:.4f}, "
               f"recall {score.recall:.4f}, F1 {score.f1:.4f} · golden records merging different people: {len(merged)} · "
               f"{report.seconds:.1f} s · peak RSS {_rss_mb():,.0f} MB")  # fmt: skip
-        with Session(engine) as session:
+        with Session(store.engine) as session:
             rows = _plain_rows(list(iter_parties(session)), party_vehicle_links(session))
         plain = _plain_splink(rows, truth)
         print(f"plain Splink (raw names, no TF, no shared-phone guard, no ID links): precision {plain.precision:.4f}, "
               f"recall {plain.recall:.4f}, F1 {plain.f1:.4f}")  # fmt: skip
-        engine.dispose()
 
 
 def _plain_rows(parties: list[Any], links: dict[tuple[str, str], set[str]]) -> list[dict[str, Any]]:

@@ -16,9 +16,7 @@ import argparse
 import logging
 import resource
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -35,33 +33,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
 
-    from mappings import MappingRegistry
+    from scratch_store import scratch_store
+
     from matching.config import MatchingConfig
     from matching.incremental import IncrementalMatcher
     from matching.run import run_party_matching
-    from pipeline import Loader, to_source_record
     from sample_data import generate
-    from store.engine import create_store_engine, session_factory
-    from store.migrate import upgrade
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'hub.db'}"
-        upgrade(url)
-        engine = create_store_engine(url)
-        sessions = session_factory(engine)
-        registry = MappingRegistry.load()
-        loader = Loader(sessions, registry, pii_key=b"bench-key")
+    with scratch_store() as store:
+        sessions = store.sessions
         started = time.perf_counter()
         # One generated world; the records of its last ``--newcomers`` people arrive after the full run.
-        records = list(generate(args.people + args.newcomers, args.seed))
-        late = [g for g in records if g.person_id and int(g.person_id[1:]) > args.people]
-        early = [g for g in records if not (g.person_id and int(g.person_id[1:]) > args.people)]
-        loader.load(to_source_record(registry[g.source], g.stream, g.payload) for g in early)
+        early, late = [], []
+        for g in generate(args.people + args.newcomers, args.seed):
+            (late if g.person_id and int(g.person_id[1:]) > args.people else early).append(g)
+        store.load(early)
         full = run_party_matching(sessions, MatchingConfig())
         print(f"store: {args.people:,} people, {full.records:,} parties → {full.clusters:,} golden "
               f"(load + full match {time.perf_counter() - started:.0f} s, full match {full.seconds:.0f} s)")  # fmt: skip
 
-        loader.load(to_source_record(registry[g.source], g.stream, g.payload) for g in late)
+        store.load(late)
         built = time.perf_counter()
         matcher = IncrementalMatcher(sessions, MatchingConfig())
         setup = time.perf_counter() - built
@@ -81,7 +72,6 @@ def main() -> None:
               f"merged away {again.retired:,}, merges {again.merges:,}, splits {again.splits:,} "
               f"of {again.clusters:,} golden records")  # fmt: skip
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import resource
-import tempfile
 import time
-from pathlib import Path
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 RECORDS_PER_PERSON = 14.3  # measured on the generator (100 000 people → 1.43 M records)
@@ -52,36 +50,28 @@ def main() -> None:
     parser.add_argument("--skip-bare", action="store_true", help="leave out the bare Splink comparison")
     args = parser.parse_args()
 
+    from scratch_store import scratch_store
     from sqlalchemy.orm import Session
 
-    from mappings import MappingRegistry
     from matching.config import MatchingConfig
     from matching.features import features_from_store
     from matching.run import run_party_matching
     from matching.vehicles import build_golden_vehicles
-    from pipeline import Loader, to_source_record
     from sample_data import generate
-    from store.engine import create_store_engine, session_factory
-    from store.migrate import upgrade
 
     people = max(1, round(args.records / RECORDS_PER_PERSON))
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'hub.db'}"
-        upgrade(url)
-        engine = create_store_engine(url)
-        sessions = session_factory(engine)
-        registry = MappingRegistry.load()
-        loader = Loader(sessions, registry, pii_key=b"bench-key")
+    with scratch_store() as store:
+        sessions = store.sessions
         started = time.perf_counter()
         count = 0
 
-        def records():  # type: ignore[no-untyped-def]
+        def counted():  # type: ignore[no-untyped-def]
             nonlocal count
             for g in generate(people, args.seed):
                 count += 1
-                yield to_source_record(registry[g.source], g.stream, g.payload)
+                yield g
 
-        loader.load(records())
+        store.load(counted())
         load_s = time.perf_counter() - started
         print(
             f"load: {count:,} source records ({people:,} people) in {load_s:.0f} s — {count / load_s:,.0f} rec/s"
@@ -100,13 +90,12 @@ def main() -> None:
         print(f"end to end: {load_s + match_s:.0f} s")
 
         if not args.skip_bare:
-            with Session(engine) as session:
+            with Session(store.engine) as session:
                 rows = features_from_store(session, shared_min_names=3).rows
             bare = _bare_splink(rows)
             print(f"bare Splink predict + connected components on the same {len(rows):,} rows: {bare:.1f} s · "
                   f"hub matching / bare = {report.seconds / bare:.1f}× (party matching {report.seconds:.0f} s)")  # fmt: skip
         print(f"peak RSS (process) {_rss_mb():,.0f} MB")
-        engine.dispose()
 
 
 def _bare_splink(rows: list[dict[str, object]]) -> float:
