@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
 from hub_api import problems
-from hub_api.routes import health, webhooks, xref
+from hub_api.routes import changes, customers, health, quarantine, stewardship, webhooks, xref
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,6 +31,24 @@ class Hub:
     engine: Engine
     sessions: sessionmaker[Session]
     loader: Loader
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` with a session in the thread pool (the store driver blocks); nothing is committed."""
+
+        def run() -> T:
+            with self.sessions() as session:
+                return work(session)
+
+        return await run_in_threadpool(run)
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Like ``read``, in one transaction that commits when ``work`` returns and rolls back if it raises."""
+
+        def run() -> T:
+            with self.sessions.begin() as session:
+                return work(session)
+
+        return await run_in_threadpool(run)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,4 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(webhooks.router, prefix="/v1")
     app.include_router(xref.router, prefix="/v1")
+    app.include_router(customers.router, prefix="/v1")
+    app.include_router(changes.router, prefix="/v1")
+    app.include_router(stewardship.router, prefix="/v1")
+    app.include_router(quarantine.router, prefix="/v1")
     return app

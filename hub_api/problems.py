@@ -14,6 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from autohub.errors import HubError
+from canonical_model.identifiers.errors import InvalidIdentifier
+
 log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://autohub.invalid/problems/"  # documentation anchors; stable identifiers for clients
@@ -52,7 +55,26 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+# A library error's HTTP status, by type name (the library does not know about HTTP); unknown kinds are 400.
+HUB_ERROR_STATUS = {"StewardRefused": 409, "ErasureRefused": 409, "UnknownRecord": 404}
+
+
+def _reason(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(InvalidIdentifier)
+    async def _identifier(_: Request, exc: InvalidIdentifier) -> JSONResponse:
+        return problem_response(422, f"Invalid {exc.kind}", exc.message,
+                                reason=f"invalid_{exc.kind.lower().replace(' ', '_')}.{exc.reason}")  # fmt: skip
+
+    @app.exception_handler(HubError)
+    async def _hub(_: Request, exc: HubError) -> JSONResponse:
+        name = type(exc).__name__
+        return problem_response(HUB_ERROR_STATUS.get(name, 400), (exc.__doc__ or name).strip().split("\n")[0],
+                                str(exc), reason=_reason(name), field=exc.field)  # fmt: skip
+
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(

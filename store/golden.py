@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from store import change_feed
 from store.batching import chunks
 from store.tables import (
     AttributeLineageRow,
@@ -154,6 +155,7 @@ def finish_match_run(session: Session, run_id: int, counts: dict[str, Any], erro
 def record_change(
     session: Session, golden_id: str, entity_type: str, change: str, payload: dict[str, Any]
 ) -> None:
+    change_feed.lock_for_append(session)
     session.add(ChangeLogRow(**_change(golden_id, entity_type, change, payload, _now())))
 
 
@@ -211,6 +213,8 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
         _change(old, kind, "merged", {"merged_into": into}, now) for old, into in decisions.retired.items()
     )
     counts.retired = len(retired)
+    if changes:
+        change_feed.lock_for_append(session)
     _bulk_insert(session, ChangeLogRow, changes)
     for survivor, before in decisions.merges:
         session.add(MergeHistoryRow(action="merge", entity_type=kind, golden_ids_before=sorted(before),
@@ -294,11 +298,21 @@ def _write_review(
 
 
 @dataclass(frozen=True)
+class ReviewSide:
+    record_id: int
+    source: str
+    entity_key: str
+    golden_id: str | None
+    description: str  # "source/key: name · masked mobile"
+
+
+@dataclass(frozen=True)
 class ReviewPair:
     id: int
     match_probability: float
-    left: str  # "source/key: name · masked mobile"
-    right: str
+    match_weight: float
+    left: ReviewSide
+    right: ReviewSide
 
 
 def _describe(row: CanonicalRecordRow) -> str:
@@ -311,15 +325,33 @@ def _describe(row: CanonicalRecordRow) -> str:
     return f"{row.source}/{row.entity_key}: {name} · {shown}"
 
 
-def open_review(session: Session, entity_type: str, limit: int) -> list[ReviewPair]:
-    rows = session.scalars(select(MatchReviewRow).where(MatchReviewRow.entity_type == entity_type,
-                                                        MatchReviewRow.status == "open")
-                           .order_by(MatchReviewRow.match_probability.desc()).limit(limit)).all()  # fmt: skip
+def open_review(
+    session: Session, entity_type: str, limit: int, *, after_id: int | None = None
+) -> list[ReviewPair]:
+    """Open grey-band pairs: most likely first, or — with ``after_id`` — in id order after it (API pages)."""
+    stmt = select(MatchReviewRow).where(
+        MatchReviewRow.entity_type == entity_type, MatchReviewRow.status == "open"
+    )
+    if after_id is None:
+        stmt = stmt.order_by(MatchReviewRow.match_probability.desc())
+    else:
+        stmt = stmt.where(MatchReviewRow.id > after_id).order_by(MatchReviewRow.id)
+    rows = session.scalars(stmt.limit(limit)).all()
     ids = {i for r in rows for i in (r.record_id_l, r.record_id_r)}
     records = {
         r.id: r for r in session.scalars(select(CanonicalRecordRow).where(CanonicalRecordRow.id.in_(ids)))
     }
-    return [ReviewPair(r.id, r.match_probability, _describe(records[r.record_id_l]), _describe(records[r.record_id_r]))
+    x = XrefRow
+    golden = {(s, k): g for s, k, g in session.execute(select(x.source, x.entity_key, x.golden_id).where(
+        x.entity_type == entity_type, x.canonical_record_id.in_(ids)))}  # fmt: skip
+
+    def side(record_id: int) -> ReviewSide:
+        r = records[record_id]
+        return ReviewSide(
+            record_id, r.source, r.entity_key, golden.get((r.source, r.entity_key)), _describe(r)
+        )
+
+    return [ReviewPair(r.id, r.match_probability, r.match_weight, side(r.record_id_l), side(r.record_id_r))
             for r in rows]  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,10 +10,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.settings import Settings
 from hub_api.server import api_in_thread
+from mappings import MappingRegistry
+from matching.config import MatchingConfig
+from matching.run import run_party_matching
+from matching.vehicles import build_golden_vehicles
+from pipeline import Loader, to_source_record
+from sample_data import generate
+from store import api_keys
+from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
+
+WORLD_PII_KEY = "world-test-key-0123456789abcdef0123456789"
 
 
 @dataclass
@@ -35,3 +47,46 @@ def live_api(tmp_path: Path) -> Iterator[LiveApi]:
     settings = Settings(data_dir=tmp_path, database_url=url, portal={"secret": "portal-test-secret"})
     with serve(settings) as client:
         yield LiveApi(client, settings, url)
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store made from 150 generated people through every source, matched: customers, cars, resales."""
+    path = tmp_path_factory.mktemp("world") / "hub.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = create_store_engine(url)
+    sessions = session_factory(engine)
+    loader = Loader(sessions, MappingRegistry.load(), pii_key=WORLD_PII_KEY.encode())
+    loader.load(
+        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(150, seed=23)
+    )
+    run_party_matching(sessions, MatchingConfig())
+    build_golden_vehicles(sessions)
+    engine.dispose()
+    return path
+
+
+@dataclass
+class WorldApi(LiveApi):
+    sessions: sessionmaker[Session]
+
+    def token(self, *scopes: str, name: str = "crm-sync") -> dict[str, str]:
+        """Authorization header of a new key with ``scopes``."""
+        with self.sessions.begin() as session:
+            _, token = api_keys.create(session, name, list(scopes))
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def world_api(world: Path, tmp_path: Path) -> Iterator[WorldApi]:
+    """The generated world, copied for this test, behind a live API."""
+    path = tmp_path / "hub.db"
+    shutil.copyfile(world, path)
+    url = f"sqlite:///{path}"
+    settings = Settings(data_dir=tmp_path, database_url=url, pii_hash_key=WORLD_PII_KEY,
+                        portal={"secret": "portal-test-secret"})  # fmt: skip
+    engine = create_store_engine(url)
+    with serve(settings) as client:
+        yield WorldApi(client, settings, url, session_factory(engine))
+    engine.dispose()

@@ -1,0 +1,84 @@
+"""``GET /v1/quarantine``: every record a sync could not take, with the reason and the fix, and the counts.
+
+Nothing a source sends is silently dropped: what fails mapping or validation waits here, named by its source
+id, until the source corrects it (the corrected record maps and the entry is resolved). The raw text of an
+unreadable message is not served (it may hold personal data the hub could not even locate to mask).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, next_cursor
+from hub_api.security import require
+from store import reports
+from store.api_keys import ApiKey
+
+router = APIRouter(tags=["data quality"])
+
+
+class QuarantineItem(BaseModel):
+    id: int
+    source: str = Field(examples=["erp"])
+    stream: str = Field(examples=["customers"])
+    source_id: str | None = Field(examples=["C00000042"])
+    stage: str = Field(examples=["validation"], description="receive | mapping | validation")
+    reason: str = Field(examples=["invalid_vin.check_digit"])
+    field: str | None = Field(examples=["VIN"])
+    message: str = Field(examples=["VIN 'LFV3A28E8KF016768': check digit is '8' but …"])
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class QuarantineCount(BaseModel):
+    source: str
+    reason: str
+    count: int
+
+
+Source = Annotated[str | None, Query(description="only this source", examples=["dms"])]
+
+
+@router.get("/quarantine", summary="Quarantined records", response_model=Page[QuarantineItem])
+async def quarantine(
+    request: Request,
+    _: Annotated[ApiKey, Depends(require("read"))],
+    source: Source = None,
+    reason: Annotated[
+        str | None, Query(description="exact reason code", examples=["invalid_vin.check_digit"])
+    ] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 100,
+) -> Page[QuarantineItem]:
+    after = decode_cursor(cursor)
+
+    def page(session: Session) -> Page[QuarantineItem]:
+        rows = reports.list_quarantine(session, source=source, reason=reason, after_id=after, limit=limit)
+        items = [QuarantineItem.model_validate(r, from_attributes=True) for r in rows]
+        return Page[QuarantineItem](items=items, next_cursor=next_cursor([r.id for r in rows], limit))
+
+    result: Page[QuarantineItem] = await request.app.state.hub.read(page)
+    return result
+
+
+@router.get(
+    "/quarantine/counts",
+    summary="Unresolved quarantine by source and reason",
+    response_model=list[QuarantineCount],
+)
+async def quarantine_counts(
+    request: Request, _: Annotated[ApiKey, Depends(require("read"))], source: Source = None
+) -> list[QuarantineCount]:
+    def count(session: Session) -> list[QuarantineCount]:
+        return [
+            QuarantineCount(source=s, reason=r, count=n)
+            for s, r, n in reports.quarantine_by_reason(session, source)
+        ]
+
+    result: list[QuarantineCount] = await request.app.state.hub.read(count)
+    return result
