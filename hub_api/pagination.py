@@ -34,25 +34,40 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: nothing more now")
 
 
-def encode_cursor(key: int) -> str:
+def encode_cursor(key: int | str) -> str:
     return base64.urlsafe_b64encode(f"c1:{key}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> int:
+    """The integer key inside a cursor (0 without one)."""
     if not cursor:
         return 0
+    key = decode_key(cursor)
+    if not key.isdigit():
+        raise _bad(cursor)
+    return int(key)
+
+
+def decode_key(cursor: str | None) -> str:
+    """The key inside a cursor ("" without one)."""
+    if not cursor:
+        return ""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, _, key = raw.partition(":")
-        if version != "c1" or not key.isdigit():
-            raise ValueError(raw)
-        return int(key)
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise BadCursor(
-            f"cursor {cursor!r} was not issued by this hub",
-            field="cursor",
-            fix="pass the next_cursor of the previous page, or omit it to start from the beginning",
-        ) from exc
+        raise _bad(cursor) from exc
+    version, _, key = raw.partition(":")
+    if version != "c1" or not key:
+        raise _bad(cursor)
+    return key
+
+
+def _bad(cursor: str | None) -> BadCursor:
+    return BadCursor(
+        f"cursor {cursor!r} was not issued by this hub",
+        field="cursor",
+        fix="pass the next_cursor of the previous page, or omit it to start from the beginning",
+    )
 
 
 def next_cursor(keys: Sequence[int], limit: int) -> str | None:

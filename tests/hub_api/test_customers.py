@@ -63,7 +63,8 @@ def test_customer_360_gathers_what_every_source_says(world_api: WorldApi) -> Non
         assert _golden_body(world_api, vehicle["golden_id"])["current_owner"] == golden_id
     assert view["lineage"] is None
     consents = [f.body for f in facts if f.entity_type == "consent"]
-    assert consents and view["credit_profiles"]
+    assert consents
+    assert view["credit_profiles"]
     assert {(c["purpose"], c["channel"], c["recipient"]) for c in view["consents"]} == {
         (c["purpose"], c["channel"], c["recipient"]) for c in consents
     }
