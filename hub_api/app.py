@@ -15,7 +15,17 @@ from starlette.concurrency import run_in_threadpool
 from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
 from hub_api import problems
-from hub_api.routes import changes, customers, health, quarantine, recalls, stewardship, webhooks, xref
+from hub_api.routes import (
+    changes,
+    customers,
+    erasures,
+    health,
+    quarantine,
+    recalls,
+    stewardship,
+    webhooks,
+    xref,
+)
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
@@ -82,4 +92,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stewardship.router, prefix="/v1")
     app.include_router(quarantine.router, prefix="/v1")
     app.include_router(recalls.router, prefix="/v1")
+    app.include_router(erasures.router, prefix="/v1")
     return app

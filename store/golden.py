@@ -164,6 +164,11 @@ def _change(golden_id: str, kind: str, change: str, payload: dict[str, Any], now
             "payload": payload, "occurred_at": now, "publish_attempts": 0}  # fmt: skip
 
 
+def _kept_status(status: str) -> str:
+    """A rebuilt golden record is active again (after a merge, say) — unless a PIPL restriction holds it."""
+    return "restricted" if status == "restricted" else "active"
+
+
 def _bulk_insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     """Many rows in a few executemany statements: a full run writes hundreds of thousands, which the ORM's
     object-per-row unit of work would take minutes to flush."""
@@ -195,8 +200,9 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
                             "version": 1, "created_at": now, "updated_at": now, "merged_into": None})  # fmt: skip
             changes.append(_change(golden.golden_id, kind, "created", {"version": 1}, now))
             counts.created += 1
-        elif row.body != golden.body or row.status != "active":
-            updates.append({"golden_id": golden.golden_id, "body": golden.body, "status": "active", "merged_into": None,
+        elif row.body != golden.body or row.status != _kept_status(row.status):
+            status = _kept_status(row.status)
+            updates.append({"golden_id": golden.golden_id, "body": golden.body, "status": status, "merged_into": None,
                             "version": row.version + 1, "updated_at": now})  # fmt: skip
             changes.append(_change(golden.golden_id, kind, "updated", {"version": row.version + 1}, now))
             counts.updated += 1
