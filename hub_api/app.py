@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
 from hub_api import problems
+from hub_api.metrics import Metrics, MetricsMiddleware
 from hub_api.routes import (
     changes,
     customers,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*chosen.mapping_dirs)
         app.state.hub = Hub(chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key))
+        app.state.metrics.watch_store(sessions)
         try:
             yield
         finally:
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Golden customer and vehicle records, cross-references and the change feed of AutoHub.",
         lifespan=lifespan,
     )
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(webhooks.router, prefix="/v1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -26,3 +26,15 @@ async def healthz(request: Request) -> dict[str, Any]:
     except Exception as exc:
         raise Problem(503, "Store unreachable", type(exc).__name__, reason="store_unreachable") from exc
     return {"status": "ok"}
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    """Request counts and latencies by route, golden records, quarantine and outbox backlog (no PII, no ids)."""
+    body, content_type = await run_in_threadpool(request.app.state.metrics.exposition)
+    return Response(body, media_type=content_type)

@@ -156,3 +156,28 @@ def test_quarantine_is_listed_page_by_page_and_counted(world_api: WorldApi) -> N
     assert len(only) == counts[0]["count"]
     assert all(q["reason"] == reason for q in only)
     assert all("raw_text" not in q for q in listed)
+
+
+def test_metrics_count_requests_by_route_template_and_report_the_backlog(world_api: WorldApi) -> None:
+    headers = world_api.token("read")
+    with world_api.sessions() as session:
+        golden_id = session.scalar(
+            select(GoldenRecordRow.golden_id).where(GoldenRecordRow.entity_type == "party")
+        )
+        unpublished = session.scalar(
+            select(func.count()).select_from(ChangeLogRow).where(ChangeLogRow.published_at.is_(None))
+        )
+        parties = session.scalar(select(func.count()).select_from(GoldenRecordRow).where(
+            GoldenRecordRow.entity_type == "party", GoldenRecordRow.status == "active"))  # fmt: skip
+    for _ in range(3):
+        assert world_api.client.get(f"/v1/customers/{golden_id}", headers=headers).status_code == 200
+    world_api.client.get("/v1/customers/P-NOPE", headers=headers)
+    text = world_api.client.get("/metrics").text
+    assert (
+        'autohub_http_requests_total{method="GET",route="/v1/customers/{golden_id}",status="200"} 3.0' in text
+    )
+    assert 'route="/v1/customers/{golden_id}",status="404"} 1.0' in text
+    assert golden_id not in text
+    assert f'autohub_golden_records{{entity_type="party",status="active"}} {float(parties)}' in text
+    assert f"autohub_outbox_unpublished {float(unpublished)}" in text
+    assert "autohub_http_request_seconds_bucket" in text

@@ -1,0 +1,131 @@
+"""``GET /metrics`` in the Prometheus text format: request rates and latencies, and the hub's backlog.
+
+Requests are counted by route template (``/v1/customers/{golden_id}``, never the id itself: one time series
+per route, and no customer ids in the monitoring system). Store figures — golden records by type and status,
+unresolved quarantine, the outbox backlog and its age — are read at scrape time but cached briefly, so a
+scrape every few seconds from several Prometheus replicas costs the store a few index scans a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from store.tables import ChangeLogRow, GoldenRecordRow, QuarantineRow
+
+STORE_CACHE_S = 15.0
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class StoreCollector(Collector):
+    """Backlog gauges from the store, cached for ``STORE_CACHE_S``."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[GaugeMetricFamily]] = (0.0, [])
+
+    def _read(self) -> list[GaugeMetricFamily]:
+        golden = GaugeMetricFamily("autohub_golden_records", "Golden records by type and status",
+                                   labels=["entity_type", "status"])  # fmt: skip
+        quarantine = GaugeMetricFamily("autohub_quarantine_unresolved", "Unresolved quarantine entries by source",
+                                       labels=["source"])  # fmt: skip
+        backlog = GaugeMetricFamily(
+            "autohub_outbox_unpublished", "Change events not yet confirmed by the broker"
+        )
+        age = GaugeMetricFamily(
+            "autohub_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished change"
+        )
+        with self.sessions() as session:
+            g = GoldenRecordRow
+            for kind, status, n in session.execute(
+                select(g.entity_type, g.status, func.count()).group_by(g.entity_type, g.status)
+            ):
+                golden.add_metric([kind, status], n)
+            q = QuarantineRow
+            for source, n in session.execute(
+                select(q.source, func.count()).where(q.resolved_at.is_(None)).group_by(q.source)
+            ):
+                quarantine.add_metric([source], n)
+            c = ChangeLogRow
+            count, oldest = session.execute(
+                select(func.count(), func.min(c.occurred_at)).where(c.published_at.is_(None))
+            ).one()
+        backlog.add_metric([], count)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
+        return [golden, quarantine, backlog, age]  # fmt: skip
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            stamp, families = self._cached
+            if time.monotonic() - stamp > STORE_CACHE_S:
+                families = self._read()
+                self._cached = (time.monotonic(), families)
+        yield from families
+
+
+class Metrics:
+    """One registry per app (tests build several apps in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("autohub_http_requests", "HTTP requests by route and status",
+                                ["method", "route", "status"], registry=self.registry)  # fmt: skip
+        self.latency = Histogram("autohub_http_request_seconds", "HTTP request latency by route",
+                                 ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
+
+    def watch_store(self, sessions: sessionmaker[Session]) -> None:
+        self.registry.register(StoreCollector(sessions))
+
+    def exposition(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _template(scope: Scope) -> str:
+    """The matched route with its parameters named (``/v1/customers/{golden_id}``), or ``unmatched``."""
+    if scope.get("route") is None:
+        return "unmatched"
+    path: str = scope["path"]
+    params: dict[str, Any] = scope.get("path_params") or {}
+    for name, value in params.items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): it adds microseconds, not a task per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Callable[[], Metrics]) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            template = _template(scope)
+            metrics = self.metrics()
+            metrics.requests.labels(scope["method"], template, str(status["code"])).inc()
+            metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
