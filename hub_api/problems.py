@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autohub.errors import HubError
@@ -20,6 +21,32 @@ from canonical_model.identifiers.errors import InvalidIdentifier
 log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://autohub.invalid/problems/"  # documentation anchors; stable identifiers for clients
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str = Field(examples=[TYPE_BASE + "unknown_golden_id"])
+    title: str = Field(examples=["Unknown customer"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["no golden customer P-…"])
+    reason: str | None = Field(
+        default=None, description="machine-readable cause", examples=["unknown_golden_id"]
+    )
+    field: str | None = Field(default=None, description="the input to fix", examples=["cursor"])
+
+
+def _doc(description: str) -> dict[str, Any]:
+    return {"description": description, "model": ProblemDocument, "content": {MEDIA_TYPE: {}}}
+
+
+# Every /v1 route may answer these; documented once, on the routers.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _doc("a malformed cursor or parameter"),
+    401: _doc("no API key, or an unknown or revoked one"),
+    403: _doc("the key lacks the scope this needs"),
+    422: _doc("the request does not match the schema, or an identifier is invalid"),
+}
 
 
 class Problem(Exception):
