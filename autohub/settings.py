@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)
     portal: PortalWebhookConfig = Field(default_factory=PortalWebhookConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    # How long the API trusts a verified key before reading it again: a revocation takes effect within this.
+    api_key_cache_s: float = Field(default=2.0, ge=0, le=60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

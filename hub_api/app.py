@@ -27,6 +27,7 @@ from hub_api.routes import (
     webhooks,
     xref,
 )
+from hub_api.security import KeyCache
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
@@ -44,7 +45,8 @@ class Hub:
     loader: Loader
 
     async def read(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` with a session in the thread pool (the store driver blocks); nothing is committed."""
+        """Run ``work`` with a session in the thread pool (the store driver blocks); committed only if ``work``
+        commits (a read that writes an audit row now and then need not pay a COMMIT every time)."""
 
         def run() -> T:
             with self.sessions() as session:
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry = MappingRegistry.load(*chosen.mapping_dirs)
         app.state.hub = Hub(chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key))
         app.state.metrics.watch_store(sessions)
+        app.state.key_cache = KeyCache(chosen.api_key_cache_s)
         try:
             yield
         finally:

@@ -1,5 +1,7 @@
-"""Who is calling: API keys with scopes, checked on every request (one primary-key read, no cache, so a revoked
-key stops working at once).
+"""Who is calling: API keys with scopes, checked on every request.
+
+A verified key is trusted for ``AUTOHUB_API_KEY_CACHE_S`` seconds (default 2) before it is read again, so a
+revocation takes effect within that time while a busy client does not cost a store round trip per request.
 
 Scopes: ``read`` (golden records, PII masked), ``read:pii`` (also unmasked mobiles, ID numbers, addresses —
 each such read is audited), ``steward`` (merge, unmerge, review), ``admin`` (everything). ``read:pii`` and
@@ -8,6 +10,7 @@ each such read is audited), ``steward`` (merge, unmerge, review), ``admin`` (eve
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from fastapi import Depends, Request
@@ -17,6 +20,27 @@ from hub_api.problems import Problem
 from store.api_keys import ApiKey, verify
 
 _INCLUDES = {"read": {"read", "read:pii", "steward"}}  # a scope is also granted by these
+
+
+class KeyCache:
+    """Verified tokens → key, for a few seconds; bounded, and emptied whole when full (no LRU bookkeeping)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._entries: dict[str, tuple[float, ApiKey]] = {}
+
+    def get(self, token: str) -> ApiKey | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, key: ApiKey) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic() + self.ttl_s, key)
 
 
 def allowed(key: ApiKey, scope: str) -> bool:
@@ -38,12 +62,17 @@ async def authenticated(request: Request) -> ApiKey:
                       "an administrator creates one with `autohub apikey create`", reason="unauthenticated",
                       headers=challenge)  # fmt: skip
     hub = request.app.state.hub
+    cache: KeyCache = request.app.state.key_cache
+    key = cache.get(token)
+    if key is None:
 
-    def look_up() -> ApiKey | None:
-        with hub.sessions() as session:
-            return verify(session, token)
+        def look_up() -> ApiKey | None:
+            with hub.sessions() as session:
+                return verify(session, token)
 
-    key = await run_in_threadpool(look_up)
+        key = await run_in_threadpool(look_up)
+        if key is not None:
+            cache.put(token, key)
     if key is None:
         raise Problem(401, "Invalid API key", "the key is unknown, mistyped or revoked", reason="invalid_api_key",
                       headers=challenge)  # fmt: skip

@@ -183,6 +183,8 @@ class XrefRow(Base):
     """Cross-reference: which golden record a source entity belongs to, and how that was decided."""
 
     __tablename__ = "xref"
+    # A VIN is one car in every source: the vehicle views look its golden record up without naming a source.
+    __table_args__ = (Index("ix_xref_entity_key", "entity_type", "entity_key"),)
 
     source: Mapped[str] = mapped_column(String(40), primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -96,9 +96,10 @@ async def get_customer(
         )
         if mask.shown and not not_modified(if_none_match, etag_of(content)):
             audit_pii_read(session, key, f"GET /v1/customers/{golden_id}", golden_id, sorted(mask.shown))
+            session.commit()  # the audit row is written before the data leaves
         return content
 
-    result = await hub.write(load)
+    result = await hub.read(load)
     if isinstance(result, _Moved):
         query = f"?{request.url.query}" if request.url.query else ""
         return Response(status_code=308, headers={"Location": f"/v1/customers/{result.to}{query}"})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import Result
 
+from autohub.settings import Settings
 from mappings import MappingRegistry
 from matching.config import MatchingConfig
 from matching.run import run_party_matching
@@ -14,7 +17,8 @@ from pipeline import Loader
 from store import api_keys
 from store import golden as store_golden
 from store.engine import create_store_engine, session_factory
-from tests.hub_api.conftest import LiveApi
+from store.migrate import upgrade
+from tests.hub_api.conftest import LiveApi, serve
 from tests.matching.conftest import ZHANG_WEI, lead, load
 
 
@@ -107,3 +111,19 @@ def test_the_cli_creates_lists_and_revokes_keys(hub_cli: Any) -> None:
     assert token.split("_")[2] not in listed.output
     assert hub_cli("apikey", "revoke", key_id).exit_code == 0
     assert hub_cli("apikey", "revoke", key_id).exit_code == 1
+
+
+def test_a_revoked_key_stops_working_within_the_cache_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hub.db"
+    upgrade(url)
+    settings = Settings(data_dir=tmp_path, database_url=url, api_key_cache_s=0.5)
+    engine = create_store_engine(url)
+    with session_factory(engine).begin() as session:
+        key, token = api_keys.create(session, "crm-sync", ["read"])
+    with serve(settings) as client:
+        assert client.get("/v1/xref/erp/C1", headers=_bearer(token)).status_code == 404  # accepted, cached
+        with session_factory(engine).begin() as session:
+            api_keys.revoke(session, key.key_id)
+        time.sleep(0.6)
+        assert client.get("/v1/xref/erp/C1", headers=_bearer(token)).status_code == 401
+    engine.dispose()
