@@ -437,7 +437,9 @@ def match_review(limit: Annotated[int, typer.Option(help="pairs to show")] = 20)
         pairs = open_review(session, "party", limit)
     table = Table("id", "probability", "left", "right", title="Pairs for a data steward (grey band)")
     for pair in pairs:
-        table.add_row(str(pair.id), f"{pair.match_probability:.3f}", pair.left.description, pair.right.description)
+        table.add_row(
+            str(pair.id), f"{pair.match_probability:.3f}", pair.left.description, pair.right.description
+        )
     console.print(table)
 
 
