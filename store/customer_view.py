@@ -129,3 +129,41 @@ def parties_of(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[
         )
         out.update({(s, k): g for s, k, g in session.execute(stmt)})
     return out
+
+
+def goldens_of_records(session: Session, record_ids: Collection[int]) -> set[str]:
+    """The golden customers holding these canonical party records (through their cross-references)."""
+    c, x = CanonicalRecordRow, XrefRow
+    found: set[str] = set()
+    for chunk in chunks(sorted(set(record_ids))):
+        stmt = (
+            select(x.golden_id)
+            .join(c, (c.source == x.source) & (c.entity_key == x.entity_key))
+            .where(c.id.in_(chunk), c.entity_type == "party", x.entity_type == "party")
+        )
+        found.update(session.scalars(stmt))
+    return found
+
+
+def parties_of_vins(session: Session, record_ids: Collection[int]) -> set[tuple[str, str]]:
+    """(source, party key) of the parties the VIN-bearing records ``record_ids`` are about."""
+    c = CanonicalRecordRow
+    out: set[tuple[str, str]] = set()
+    for chunk in chunks(sorted(set(record_ids))):
+        stmt = select(c.source, c.party_key).where(
+            c.id.in_(chunk), c.party_key.is_not(None), c.entity_type != "vehicle"
+        )
+        out.update((s, k) for s, k in session.execute(stmt) if k is not None)
+    return out
+
+
+def active_goldens(session: Session, golden_ids: Collection[str]) -> list[GoldenRecordRow]:
+    """The active golden records among ``golden_ids``, merged ones replaced by their survivors, by id."""
+    rows: dict[str, GoldenRecordRow] = {}
+    for chunk in chunks(sorted(set(golden_ids))):
+        for row in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.golden_id.in_(chunk))):
+            if row.status == "merged":
+                row = golden(session, survivor(session, row.golden_id)) or row
+            if row.status == "active":
+                rows[row.golden_id] = row
+    return [rows[k] for k in sorted(rows)]

@@ -16,6 +16,7 @@ from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
+from store import search_keys
 from store.batching import chunks
 from store.dialect import insert_for
 from store.pii import protect_identifiers
@@ -167,6 +168,7 @@ def save_canonical(
         for row in session.execute(stmt, list(chunk)):
             canonical_ids[(row.entity_type, row.entity_key)] = row.id
     _reindex_identifiers(session, canonical_ids, hashes)
+    search_keys.reindex(session, {canonical_ids[key]: (key[0], latest[key]["body"]) for key in canonical_ids})
     return len(latest)
 
 

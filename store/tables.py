@@ -122,6 +122,21 @@ class CanonicalIdentifierRow(Base):
     masked: Mapped[str] = mapped_column(String(64))
 
 
+class SearchKeyRow(Base):
+    """Look-up keys of canonical records (mobile, e-mail, name, pinyin, organisation, plate, VIN): see
+    ``store.search_keys``."""
+
+    __tablename__ = "search_key"
+    __table_args__ = (Index("ix_search_key_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    canonical_record_id: Mapped[int] = mapped_column(
+        ForeignKey("canonical_record.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320))
+
+
 class QuarantineRow(Base):
     """A record that could not go on, with a machine-readable reason and a message a person can act on."""
 

@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from canonical_model.names import normalise_name
 from hub_api.masking import Masker
+from hub_api.pagination import CursorParam, LimitParam, Page, decode_key, encode_cursor
 from hub_api.problems import Problem
 from hub_api.security import allowed, require
 from hub_api.views.customer import Customer, customer_view
 from store import customer_view as reads
+from store import search_keys
 from store.api_keys import ApiKey, audit_pii_read
 
 router = APIRouter(tags=["customers"])
@@ -104,3 +108,88 @@ async def get_customer(
         query = f"?{request.url.query}" if request.url.query else ""
         return Response(status_code=308, headers={"Location": f"/v1/customers/{result.to}{query}"})
     return cached_json(result, if_none_match)
+
+
+class CustomerSummary(BaseModel):
+    golden_id: str = Field(examples=["P-3F2A9C0B1D4E5F6A7B8C"])
+    kind: str = Field(examples=["person"])
+    name: str | None = Field(default=None, examples=["张伟"])
+    mobile: str | None = Field(
+        default=None, examples=["+86139****5843"], description="masked unless read:pii"
+    )
+    region_code: str | None = None
+    sources: list[str] = []
+    member_count: int = 0
+
+
+SEARCH_KINDS = ("mobile", "email", "name", "pinyin", "organisation", "plate", "vin", "id_number")
+
+
+def _hits(session: Session, kind: str, value: str, pii_key: bytes) -> set[str]:
+    """Golden customer ids for one search criterion (merged ids still in it; resolved by active_goldens)."""
+    if kind == "id_number":
+        return reads.goldens_of_records(session, search_keys.find_by_id_number(session, value, pii_key))
+    query = search_keys.normalise_query(kind, value)
+    if kind == "name" and not query:  # a romanised name ("Wei Zhang") has no characters: search its pinyin
+        kind, query = "pinyin", normalise_name(value).pinyin_key
+    if kind not in ("plate", "vin"):
+        return reads.goldens_of_records(session, search_keys.find(session, kind, query))
+    vins = {query} if kind == "vin" else {f.body["vin"] for f in reads.facts_by_id(session, search_keys.find(session, "plate", query)) if f.body.get("vin")}  # fmt: skip
+    records = [r for v in vins for r in search_keys.find(session, "vin", v)]
+    return set(reads.parties_of(session, sorted(reads.parties_of_vins(session, records))).values())
+
+
+@router.get(
+    "/customers",
+    summary="Search golden customers",
+    response_model=Page[CustomerSummary],
+    description="Exactly one of the criteria. A mobile, plate or VIN may be typed in any usual form; an ID number "
+    "is matched by its keyed hash and is never stored or logged in clear. A plate or VIN finds the car's owners, "
+    "drivers and policy holders. Restricted customers (PIPL) are not searchable.",
+)
+async def search_customers(
+    request: Request,
+    key: Annotated[ApiKey, Depends(require("read"))],
+    mobile: Annotated[str | None, Query(max_length=40, examples=["139 1726 5843"])] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    name: Annotated[str | None, Query(max_length=100, examples=["張偉"])] = None,
+    pinyin: Annotated[str | None, Query(max_length=100, examples=["zhang wei"])] = None,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+    plate: Annotated[str | None, Query(max_length=20, examples=["沪A12345"])] = None,
+    vin: Annotated[str | None, Query(max_length=40, examples=["LFV3A28E8KF016767"])] = None,
+    id_number: Annotated[
+        str | None, Query(max_length=40, description="resident ID or USCC; matched by hash")
+    ] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Response:
+    given = {k: v for k, v in {"mobile": mobile, "email": email, "name": name, "pinyin": pinyin,
+             "organisation": organisation, "plate": plate, "vin": vin, "id_number": id_number}.items() if v}  # fmt: skip
+    if len(given) != 1:
+        raise Problem(400, "One criterion", f"search by exactly one of {', '.join(SEARCH_KINDS)}; got "
+                      f"{', '.join(given) or 'none'}", reason="one_criterion")  # fmt: skip
+    ((kind, value),) = given.items()
+    after = decode_key(cursor)
+    hub = request.app.state.hub
+    clear = allowed(key, "read:pii")
+
+    def search(session: Session) -> Page[CustomerSummary]:
+        goldens = [g for g in reads.active_goldens(session, _hits(session, kind, value, hub.settings.pii_key))
+                   if g.golden_id > after]  # fmt: skip
+        mask = Masker(clear)
+        page = goldens[:limit]
+        items = [CustomerSummary(golden_id=g.golden_id, kind=g.body.get("kind", "person"),
+                                 name=(g.body.get("name") or {}).get("simplified") or g.body.get("organisation_name"),
+                                 mobile=mask.mobile((g.body.get("mobile") or {}).get("mobile")),
+                                 region_code=g.body.get("region_code"), sources=g.body.get("sources") or [],
+                                 member_count=g.body.get("member_count", 0)) for g in page]  # fmt: skip
+        if mask.shown:
+            audit_pii_read(session, key, f"GET /v1/customers?{kind}=…", None, sorted(mask.shown))
+            session.commit()
+        more = len(goldens) > limit
+        return Page[CustomerSummary](
+            items=items, next_cursor=encode_cursor(page[-1].golden_id) if more else None
+        )
+
+    result: Page[CustomerSummary] = await hub.read(search)
+    return Response(result.model_dump_json(), media_type=JSON)
