@@ -24,6 +24,7 @@ from hub_api.routes import (
     quarantine,
     recalls,
     stewardship,
+    vehicles,
     webhooks,
     xref,
 )
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router, prefix="/v1")
     app.include_router(xref.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     app.include_router(customers.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
+    app.include_router(vehicles.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     app.include_router(changes.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     app.include_router(stewardship.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     app.include_router(quarantine.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
