@@ -181,3 +181,39 @@ def test_metrics_count_requests_by_route_template_and_report_the_backlog(world_a
     assert f'autohub_golden_records{{entity_type="party",status="active"}} {float(parties)}' in text
     assert f"autohub_outbox_unpublished {float(unpublished)}" in text
     assert "autohub_http_request_seconds_bucket" in text
+
+
+def test_quality_scorecard_counts_what_the_store_holds(world_api: WorldApi) -> None:
+    from collections import Counter
+
+    from store.tables import PartyMatchKeyRow, SharedIdentifierRow, SourceRecordRow
+
+    card = world_api.client.get("/v1/quality", headers=world_api.token("read")).json()
+    sources = {s["source"]: s for s in card["sources"]}
+    with world_api.sessions() as session:
+        received = Counter(session.scalars(select(SourceRecordRow.source)))
+        quarantined = Counter(session.scalars(select(QuarantineRow.source)))
+        xrefs = session.execute(
+            select(XrefRow.source, XrefRow.entity_key, XrefRow.golden_id).where(
+                XrefRow.entity_type == "party"
+            )
+        ).all()
+        keys = session.scalars(select(PartyMatchKeyRow)).all()
+        shared = session.scalars(select(SharedIdentifierRow)).all()
+    assert {s: v["received"] for s, v in sources.items()} == dict(received)
+    assert {s: v["quarantined"] for s, v in sources.items() if v["quarantined"]} == dict(quarantined)
+    for source, score in sources.items():
+        assert sum(score["quarantine_by_family"].values()) == score["quarantined"]
+        per_golden = Counter(g for s, _, g in xrefs if s == source)
+        assert score["duplicate_records"] == sum(n - 1 for n in per_golden.values() if n > 1)
+        mine = [k for k in keys if k.source == source]
+        if mine:
+            assert score["completeness"]["mobile"] == round(sum(1 for k in mine if k.mobile) / len(mine), 4)
+        invalid_vins = score["quarantine_by_family"].get("invalid_vin", 0)
+        assert score["validity"]["vin"] == round(1 - invalid_vins / score["received"], 4)
+    dealers = {d["dealer"]: d for d in card["dealers"]}
+    assert sum(d["parties"] for d in dealers.values()) == sum(1 for s, _, _ in xrefs if s == "dms")
+    for row in shared:
+        for dealer in row.dealers:
+            assert row.masked in dealers[dealer]["shared_masked"]
+    assert shared, "the generated world has dealers sharing a phone"
