@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +102,39 @@ def build_store(people: int, goldens: int) -> None:
     print(f"store: copied {copies}× → {base * (copies + 1):,} golden customers")
 
 
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local auth = os.getenv("BENCH_AUTH")
+request = function()
+  local headers = {}
+  if auth ~= "" then headers["Authorization"] = auth end
+  return wrk.format("GET", paths[math.random(#paths)], headers)
+end
+"""
+
+
+def wrk_max(
+    port: int, paths: list[str], headers: dict[str, str], connections: int, seconds: float
+) -> str | None:
+    """Closed-loop maximum with wrk (C, one thread: leaves the CPU to the server), if it is installed."""
+    if shutil.which("wrk") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "paths").write_text("\n".join(paths))
+        (Path(folder) / "random.lua").write_text(WRK_SCRIPT)
+        env = os.environ | {"BENCH_PATHS": f"{folder}/paths", "BENCH_AUTH": headers.get("Authorization", "")}
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s",  # noqa: S603, S607
+                              f"{folder}/random.lua", f"http://127.0.0.1:{port}"], env=env, capture_output=True,
+                             text=True, check=True).stdout  # fmt: skip
+    return out
+
+
+def wrk_rps(report: str) -> float:
+    line = next(line for line in report.splitlines() if line.startswith("Requests/sec:"))
+    return float(line.split(":")[1])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,7 +169,7 @@ def main() -> None:
     )
     parser.add_argument("--goldens", type=int, default=100_000)
     parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--rate", type=float, nargs="+", default=[100, 1000], help="open-loop rates (req/s)")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--reuse", action="store_true", help="keep the store of the previous run")
@@ -157,7 +192,7 @@ def main() -> None:
     hub_cmd = [str(Path(sys.executable).parent / "autohub"), "serve", "--port", str(hub_port)]
     bare_cmd = [sys.executable, "-m", "uvicorn", "bare_starlette:app", "--port", str(bare_port),
                 "--log-level", "warning", "--no-access-log"]  # fmt: skip
-    results = {}
+    results: dict[str, float] = {}
     for name, cmd, port, prefix, headers in (
         ("bare Starlette", bare_cmd, bare_port, "/customers/", {}),
         ("hub GET /v1/customers/{id}", hub_cmd, hub_port, "/v1/customers/", auth),
@@ -165,15 +200,28 @@ def main() -> None:
         paths = [prefix + i for i in sample]
         with server(cmd, port, "/healthz" if prefix.startswith("/v1") else paths[0], HERE):
             closed_loop("127.0.0.1", port, paths[:200], headers, connections=4, seconds=3)  # warm-up
-            peak = closed_loop(
-                "127.0.0.1", port, paths, headers, connections=args.connections, seconds=args.seconds
-            )
-            steady = open_loop("127.0.0.1", port, paths, headers, rate=args.rate, seconds=args.seconds)
-        results[name] = (peak, steady)
-        print(peak.line(f"{name} (max)"))
-        print(steady.line(f"{name} @ {args.rate:.0f}/s"))
-    bare, hub = results["bare Starlette"][0], results["hub GET /v1/customers/{id}"][0]
-    print(f"ratio hub/bare (max req/s): {hub.rps / bare.rps:.2f}  (goal ≥ 0.5)")
+            report = wrk_max(port, paths, headers, args.connections, args.seconds)
+            if report is not None:
+                rps = wrk_rps(report)
+                latency = [
+                    line.strip() for line in report.splitlines() if line.strip().startswith(("50%", "99%"))
+                ]
+                print(f"{name + ' (max, wrk)':<34} {rps:8.0f} req/s   {'   '.join(latency)}")
+            else:
+                peak = closed_loop(
+                    "127.0.0.1", port, paths, headers, connections=args.connections, seconds=args.seconds
+                )
+                rps = peak.rps
+                print(peak.line(f"{name} (max)"))
+            for rate in args.rate:
+                print(
+                    open_loop("127.0.0.1", port, paths, headers, rate=rate, seconds=args.seconds).line(
+                        f"{name} @ {rate:.0f}/s"
+                    )
+                )
+        results[name] = rps
+    bare, hub = results["bare Starlette"], results["hub GET /v1/customers/{id}"]
+    print(f"ratio hub/bare (max req/s): {hub / bare:.2f}  (goal ≥ 0.5)")
 
 
 if __name__ == "__main__":

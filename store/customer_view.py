@@ -36,7 +36,7 @@ class SourceFact:
 @dataclass
 class CustomerData:
     golden: GoldenRecordRow
-    members: list[XrefRow]
+    members: list[MemberLink]
     facts: list[SourceFact] = field(default_factory=list)  # relationships, consents, credit, policies, events
     vehicles: dict[str, GoldenRecordRow] = field(default_factory=dict)  # VIN → golden vehicle
     lineage: list[AttributeLineageRow] = field(default_factory=list)
@@ -108,10 +108,41 @@ def lineage(session: Session, golden_id: str) -> list[AttributeLineageRow]:
     return list(session.scalars(stmt.order_by(AttributeLineageRow.attribute)))
 
 
+@dataclass(frozen=True)
+class MemberLink:
+    """A member record of a golden customer, as its cross-reference says."""
+
+    source: str
+    entity_key: str
+    method: str
+    match_weight: float | None
+    linked_at: Any
+
+
+def members_and_facts(session: Session, golden_id: str) -> tuple[list[MemberLink], list[SourceFact]]:
+    """The members of ``golden_id`` and everything said about them, in one statement (the 360's hot path: a
+    member with nothing said about it comes back once, with empty fact columns)."""
+    c, x = CanonicalRecordRow, XrefRow
+    stmt = (select(x.source, x.entity_key, x.method, x.match_weight, x.linked_at,
+                   c.id, c.entity_type, c.entity_key, c.body, c.updated_at)
+            .outerjoin(c, (c.source == x.source) & (c.party_key == x.entity_key) & (c.entity_type != "party"))
+            .where(x.golden_id == golden_id, x.entity_type == "party")
+            .order_by(x.source, x.entity_key))  # fmt: skip
+    links: dict[tuple[str, str], MemberLink] = {}
+    facts: list[SourceFact] = []
+    for source, key, method, weight, linked_at, fact_id, kind, fact_key, body, updated_at in session.execute(
+        stmt
+    ):
+        links.setdefault((source, key), MemberLink(source, key, method, weight, linked_at))
+        if fact_id is not None:
+            facts.append(SourceFact(fact_id, source, kind, fact_key, body, updated_at))
+    return list(links.values()), facts
+
+
 def customer(session: Session, row: GoldenRecordRow, *, with_lineage: bool = False) -> CustomerData:
     """Everything the customer view shows about the active golden customer ``row``."""
-    data = CustomerData(row, members(session, row.golden_id))
-    data.facts = facts_about(session, [(m.source, m.entity_key) for m in data.members])
+    links, facts = members_and_facts(session, row.golden_id)
+    data = CustomerData(row, links, facts)
     vins = {f.body["vin"] for f in data.facts if f.body.get("vin")}
     data.vehicles = golden_vehicles(session, vins)
     if with_lineage:
