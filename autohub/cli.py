@@ -258,6 +258,48 @@ def dms_publish(
     console.print(f"published {sent:,} events to {get_settings().dms.exchange} (confirmed)")
 
 
+outbox_app = typer.Typer(help="The change feed's outbox: publish golden-record changes to RabbitMQ.",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("relay")
+def outbox_relay(
+    once: Annotated[bool, typer.Option(help="publish what is waiting, then stop")] = False,
+    idle_exit: Annotated[
+        float | None, typer.Option(help="stop after this many idle seconds (default: run)")
+    ] = None,
+) -> None:
+    """Publish committed changes to the exchange (publisher confirms; at least once, dedupe by event_id)."""
+    from outbox.relay import OutboxRelay
+
+    settings = get_settings()
+    with _store_sessions() as sessions:
+        relay = OutboxRelay(sessions, settings.outbox)
+        if once:
+            report = relay.publish_pending()
+            relay.close()
+            console.print(f"outbox: {report.published:,} published · {report.remaining:,} waiting"
+                          + (f" · broker: {report.error}" if report.error else ""))  # fmt: skip
+            if report.error:
+                raise typer.Exit(1)
+            return
+        console.print(f"relaying to exchange {settings.outbox.exchange} (Ctrl-C to stop)")
+        total = relay.run_forever(idle_exit_s=idle_exit)
+    console.print(f"outbox: {total:,} published")
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """How many changes wait for the broker, the oldest one's time and the most attempts any one took."""
+    from outbox.relay import status
+
+    with _store_sessions() as sessions, sessions() as session:
+        now = status(session)
+    oldest = now.oldest_unpublished.isoformat() if now.oldest_unpublished else "-"
+    console.print(f"unpublished {now.unpublished:,} · oldest {oldest} · max attempts {now.max_attempts}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",

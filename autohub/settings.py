@@ -15,6 +15,7 @@ from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig
 from matching.config import MatchingConfig
+from outbox.config import OutboxConfig
 
 # Known only so that it can be refused outside the demo; never a real key.
 DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)
     portal: PortalWebhookConfig = Field(default_factory=PortalWebhookConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     # How long the API trusts a verified key before reading it again: a revocation takes effect within this.
     api_key_cache_s: float = Field(default=2.0, ge=0, le=60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

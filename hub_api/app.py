@@ -30,6 +30,7 @@ from hub_api.routes import (
 )
 from hub_api.security import KeyCache
 from mappings import MappingRegistry
+from outbox.relay import OutboxRelay, RelayThread
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
 
@@ -44,6 +45,7 @@ class Hub:
     engine: Engine
     sessions: sessionmaker[Session]
     loader: Loader
+    after_commit: Callable[[], None] | None = None  # wakes the outbox relay when it runs in this process
 
     async def read(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` with a session in the thread pool (the store driver blocks); committed only if ``work``
@@ -60,7 +62,10 @@ class Hub:
 
         def run() -> T:
             with self.sessions.begin() as session:
-                return work(session)
+                result = work(session)
+            if self.after_commit:
+                self.after_commit()
+            return result
 
         return await run_in_threadpool(run)
 
@@ -78,9 +83,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = Hub(chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key))
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
+        relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None
+        app.state.hub.after_commit = relay.wake.set if relay else None
+        if relay:
+            relay.start()
         try:
             yield
         finally:
+            if relay:
+                relay.close()
             engine.dispose()
 
     app = FastAPI(
