@@ -21,7 +21,7 @@ from hub_api.masking import Masker
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_key, encode_cursor
 from hub_api.problems import Problem
 from hub_api.security import allowed, require
-from hub_api.views.customer import Customer, customer_view
+from hub_api.views.customer import Customer, customer_view, display_name
 from store import customer_view as reads
 from store import search_keys
 from store.api_keys import ApiKey, audit_pii_read
@@ -179,7 +179,7 @@ async def search_customers(
         mask = Masker(clear)
         page = goldens[:limit]
         items = [CustomerSummary(golden_id=g.golden_id, kind=g.body.get("kind", "person"),
-                                 name=(g.body.get("name") or {}).get("simplified") or g.body.get("organisation_name"),
+                                 name=display_name(g.body),
                                  mobile=mask.mobile((g.body.get("mobile") or {}).get("mobile")),
                                  region_code=g.body.get("region_code"), sources=g.body.get("sources") or [],
                                  member_count=g.body.get("member_count", 0)) for g in page]  # fmt: skip

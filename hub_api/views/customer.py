@@ -141,6 +141,12 @@ class Customer(BaseModel):
     lineage: list[LineageView] | None = Field(default=None, description="with ?explain=true")
 
 
+def display_name(body: dict[str, Any]) -> str | None:
+    """How a golden party is named in lists: the simplified name (a romanised one as received), or the company."""
+    name = body.get("name") or {}
+    return str(name.get("simplified") or name.get("raw") or body.get("organisation_name") or "") or None
+
+
 def _contacts(body: dict[str, Any], mask: Masker) -> list[ContactPointView]:
     out: list[ContactPointView] = []
     for kind in ("mobile", "email", "address"):

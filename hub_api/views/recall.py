@@ -16,6 +16,7 @@ from datetime import date
 from pydantic import BaseModel, Field, model_validator
 
 from hub_api.masking import Masker
+from hub_api.views.customer import display_name
 from store.recall import Affected, Criteria
 
 LEGAL_BASIS = "legal_obligation"
@@ -112,13 +113,6 @@ class RecallPage(BaseModel):
     invalid: list[InvalidVinItem] = Field(default=[], description="VINs that are not VINs, with the reason")
 
 
-def _name(body: dict[str, object]) -> str | None:
-    name = body.get("name")
-    if isinstance(name, dict):
-        return str(name.get("simplified") or name.get("raw") or "") or None
-    return str(body["organisation_name"]) if body.get("organisation_name") else None
-
-
 def _contacts(body: dict[str, object], mask: Masker) -> list[RecallContact]:
     out: list[RecallContact] = []
     for kind, channel in CHANNELS:
@@ -142,7 +136,7 @@ def recall_vehicle(item: Affected, mask: Masker, marketing: dict[str, str]) -> R
     owner = None
     if item.owner is not None:
         o = item.owner
-        owner = RecallOwner(golden_id=o.golden_id, status=o.status, name=_name(o.body), contacts=_contacts(o.body, mask),
+        owner = RecallOwner(golden_id=o.golden_id, status=o.status, name=display_name(o.body), contacts=_contacts(o.body, mask),
                             marketing_consent=marketing.get(o.golden_id, "none"))  # fmt: skip
     return RecallVehicle(vin=body["vin"], golden_id=item.vehicle.golden_id, make=definition.get("make"),
                          model=definition.get("model"), model_year=definition.get("model_year"),

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from hub_api.masking import Masker
-from hub_api.views.customer import EventView, PolicyView, event_view
+from hub_api.views.customer import EventView, PolicyView, display_name, event_view
 from store.customer_view import SourceFact
 from store.tables import GoldenRecordRow
 
@@ -71,10 +71,9 @@ def vehicle_view(
     if owner is not None:
         if owner.status == "restricted":
             mask.clear = False
-        name = owner.body.get("name") or {}
         mobile = (owner.body.get("mobile") or {}).get("mobile")
         current = CurrentOwner(golden_id=owner.golden_id, status=owner.status,
-                               name=name.get("simplified") or name.get("raw") or owner.body.get("organisation_name"),
+                               name=display_name(owner.body),
                                mobile=mask.mobile(mobile))  # fmt: skip
     events = sorted((f for f in facts if f.entity_type == "service_event"), key=lambda f: f.body.get("occurred_at", ""), reverse=True)  # fmt: skip
     policies = [PolicyView(policy_number=f.body["policy_number"], vin=f.body["vin"], insurer=f.body.get("insurer"),
