@@ -74,6 +74,11 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
             "[bold]autohub match review[/bold] (the grey band), [bold]autohub match explain A B[/bold] (why two "
             "records are or are not one customer); after new data, [bold]autohub match run --incremental[/bold]."
         )
+        console.print(
+            "The API on this store: [bold]autohub apikey create me --scope read[/bold], then [bold]autohub serve"
+            "[/bold] and e.g. [bold]curl -H 'Authorization: Bearer <token>' localhost:8000/v1/customers?name=王伟"
+            "[/bold] — OpenAPI at /docs."
+        )
     url = make_url(result.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         query = "select source, reason, field, message from quarantine limit 5"

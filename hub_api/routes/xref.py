@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from hub_api.problems import Problem
 from hub_api.security import require
 from store.api_keys import ApiKey
-from store.tables import GoldenRecordRow, XrefRow
+from store.customer_view import survivor
+from store.tables import XrefRow
 
 router = APIRouter(tags=["cross-reference"])
 
@@ -39,20 +39,6 @@ class Xref(BaseModel):
     links: list[XrefLink]
 
 
-def _current(session: Session, golden_id: str) -> str:
-    """Follow ``merged_into`` to the surviving golden record (bounded, in case of a corrupt loop)."""
-    seen: set[str] = set()
-    while golden_id not in seen:
-        seen.add(golden_id)
-        into = session.scalar(
-            select(GoldenRecordRow.merged_into).where(GoldenRecordRow.golden_id == golden_id)
-        )
-        if not into:
-            break
-        golden_id = into
-    return golden_id
-
-
 @router.get(
     "/xref/{source}/{source_id}",
     summary="The golden record a source record belongs to",
@@ -71,7 +57,7 @@ async def xref(
         with hub.sessions() as session:
             rows = session.scalars(select(XrefRow).where(XrefRow.source == source, XrefRow.entity_key == source_id)
                                    .order_by(XrefRow.entity_type)).all()  # fmt: skip
-            return [XrefLink(entity_type=r.entity_type, golden_id=_current(session, r.golden_id), method=r.method,
+            return [XrefLink(entity_type=r.entity_type, golden_id=survivor(session, r.golden_id), method=r.method,
                              match_weight=r.match_weight, linked_at=r.linked_at) for r in rows]  # fmt: skip
 
     links = await run_in_threadpool(look_up)
