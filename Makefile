@@ -13,7 +13,7 @@ help:  ## list the commands
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev,airflow]'
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install AutoHub with its dev tools
