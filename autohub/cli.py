@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -280,23 +281,45 @@ def outbox_relay(
             report = relay.publish_pending()
             relay.close()
             console.print(f"outbox: {report.published:,} published · {report.remaining:,} waiting"
-                          + (f" · broker: {report.error}" if report.error else ""))  # fmt: skip
+                          + (" · another relay is publishing" if report.busy else ""))  # fmt: skip
             if report.error:
+                err_console.print(f"[red]outbox: broker failed[/red]: {report.error}")
                 raise typer.Exit(1)
             return
-        console.print(f"relaying to exchange {settings.outbox.exchange} (Ctrl-C to stop)")
-        total = relay.run_forever(idle_exit_s=idle_exit)
+        console.print(f"relaying to exchange {settings.outbox.exchange} (Ctrl-C or SIGTERM to stop)")
+        with _stop_on_signals() as stop:
+            total = relay.run_forever(stop, idle_exit_s=idle_exit)
     console.print(f"outbox: {total:,} published")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM end the relay after its current batch is committed, not in the middle of it (which would
+    only re-publish, but needlessly). The previous handlers come back afterwards."""
+    import signal
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @outbox_app.command("status")
 def outbox_status() -> None:
-    """How many changes wait for the broker, the oldest one's time and the most attempts any one took."""
+    """How many changes wait for the broker, how long the oldest has waited, the most attempts any one took."""
+    from datetime import UTC, datetime
+
     from outbox.relay import status
 
     with _store_sessions() as sessions, sessions() as session:
         now = status(session)
-    oldest = now.oldest_unpublished.isoformat() if now.oldest_unpublished else "-"
+    oldest = "-"
+    if now.oldest_unpublished is not None:
+        age = (datetime.now(UTC) - now.oldest_unpublished).total_seconds()
+        oldest = f"{age:,.0f} s ago ({now.oldest_unpublished.isoformat(timespec='seconds')})"
     console.print(f"unpublished {now.unpublished:,} · oldest {oldest} · max attempts {now.max_attempts}")
 
 

@@ -6,34 +6,35 @@ rows in ``seq`` order, publishes them with publisher confirms, and marks them pu
 confirmed — so delivery is at least once (a crash between confirm and commit re-publishes), and each message
 carries ``message_id = event_id`` for consumers to drop what they already have. Order is kept: a failure
 stops the batch, and nothing after the failed change is published before it.
+
+Order also holds with several relays (``autohub serve --workers 4`` with ``AUTOHUB_OUTBOX__IN_API``, or the
+API and ``autohub outbox relay`` side by side): on PostgreSQL a batch first takes a transaction-scoped advisory
+lock, and a relay that does not get it leaves the batch to the one that did. SQLite is the one-process
+embedded store; two relays on one SQLite file publish some changes twice (still in order per relay).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
+import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import pika
 import structlog
-from pika.adapters.blocking_connection import BlockingChannel
-from pika.exceptions import AMQPError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import SourceUnavailable
+from autohub.errors import ConfigError, HubError
 from outbox.config import OutboxConfig
-from store.change_feed import as_event
+from outbox.publisher import ChangePublisher
 from store.tables import ChangeLogRow
 
 log = structlog.get_logger(__name__)
 
-
-class BrokerUnavailable(SourceUnavailable):
-    """RabbitMQ refused or dropped the connection, or did not confirm a change."""
+# "outbox": one advisory lock id for every relay (the feed's writers take another, see store/change_feed.py)
+_RELAY_LOCK = 0x6F75_7462_6F78
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class RelayReport:
     published: int
     failed: int  # changes whose publish failed in this call (tried again next time)
     remaining: int  # unpublished changes left in the outbox
-    error: str | None = None
+    error: str | None = None  # what failed and what to do, from an ``outbox.errors`` type
+    busy: bool = False  # another relay was publishing (PostgreSQL): nothing tried here, nothing wrong
 
 
 @dataclass(frozen=True)
@@ -61,115 +63,125 @@ def status(session: Session) -> OutboxStatus:
     return OutboxStatus(int(count), oldest, int(attempts or 0))
 
 
+def backoff_s(failures: int, config: OutboxConfig) -> float:
+    """The wait after ``failures`` failed rounds in a row: exponential, capped, jittered like tenacity's
+    ``wait_random_exponential`` but never below half the step — relays in several API workers must not all
+    reconnect in the same instant after a broker restart, nor spin when the draw is near zero."""
+    step = min(config.poll_interval_s * 2.0**failures, config.max_backoff_s)
+    return step * random.uniform(0.5, 1.0)  # noqa: S311 — jitter, not a secret
+
+
 class OutboxRelay:
+    """Owns one broker connection, kept open across calls; use it from one thread (pika is not thread-safe)."""
+
     def __init__(self, sessions: sessionmaker[Session], config: OutboxConfig) -> None:
         self.sessions, self.config = sessions, config
-        self._connection: pika.BlockingConnection | None = None
-        self._channel: BlockingChannel | None = None
-
-    def _open(self) -> BlockingChannel:
-        if self._channel is not None and self._channel.is_open:
-            return self._channel
-        self.close()
-        params = pika.URLParameters(self.config.url.get_secret_value())
-        params.socket_timeout = params.blocked_connection_timeout = self.config.connect_timeout_s
-        try:
-            self._connection = pika.BlockingConnection(params)
-            channel = self._connection.channel()
-            channel.confirm_delivery()
-            channel.exchange_declare(self.config.exchange, exchange_type="topic", durable=True)
-        except (AMQPError, OSError) as exc:
-            self.close()
-            raise BrokerUnavailable(f"RabbitMQ unreachable: {type(exc).__name__}",
-                                    fix="check AUTOHUB_OUTBOX__URL and the broker; changes wait in the outbox") from exc  # fmt: skip
-        self._channel = channel
-        return channel
+        self.publisher = ChangePublisher(config)
 
     def close(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None and connection.is_open:
-            with contextlib.suppress(AMQPError):
-                connection.close()
-
-    def _publish(self, channel: BlockingChannel, row: ChangeLogRow) -> None:
-        event = as_event(row)
-        properties = pika.BasicProperties(
-            content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent, message_id=row.event_id,
-            type=row.change_type, timestamp=int(row.occurred_at.timestamp()),
-            headers={"seq": row.seq, "golden_id": row.golden_id},
-        )  # fmt: skip
-        body = json.dumps(event, ensure_ascii=False).encode()
-        # With confirms on, basic_publish returns once the broker confirmed, and raises if it nacked/returned.
-        channel.basic_publish(self.config.exchange, f"{row.entity_type}.{row.change_type}", body, properties)
+        self.publisher.close()
 
     def publish_pending(self, limit: int | None = None) -> RelayReport:
         """Publish unpublished changes in order, up to ``limit``; never raises for a broker failure."""
-        published = failed = 0
-        error: str | None = None
-        wanted = limit if limit is not None else float("inf")
-        while published < wanted:
-            size = int(min(self.config.batch_size, wanted - published))
+        self.publisher.keepalive()
+        published, error, busy = 0, None, False
+        while limit is None or published < limit:
+            size = self.config.batch_size if limit is None else min(self.config.batch_size, limit - published)
             with self.sessions() as session:
+                if not _take_turn(session):
+                    busy = True
+                    break
                 rows = session.scalars(select(ChangeLogRow).where(ChangeLogRow.published_at.is_(None))
                                        .order_by(ChangeLogRow.seq).limit(size)).all()  # fmt: skip
                 if not rows:
                     break
-                done: list[int] = []
-                try:
-                    channel = self._open()
-                    for row in rows:
-                        self._publish(channel, row)
-                        done.append(row.seq)
-                except (BrokerUnavailable, AMQPError, OSError) as exc:
-                    failed_seq = rows[len(done)].seq
-                    session.execute(update(ChangeLogRow).where(ChangeLogRow.seq == failed_seq)
-                                    .values(publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
-                    error = str(exc) or type(exc).__name__
-                    failed = 1
-                    self.close()
-                self._mark(session, done)
-                session.commit()
-                published += len(done)
+                done, error = self._publish_in_order(rows)
+                _mark_published(session, [row.seq for row in rows[:done]])
                 if error:
-                    break
+                    _count_failed_attempt(session, rows[done].seq)
+                session.commit()  # releases the turn: the next batch (ours or another relay's) starts after
+            published += done
+            if error:
+                break
         with self.sessions() as session:
             remaining = status(session).unpublished
-        if published or error:
-            log.info("outbox relay", published=published, failed=failed, remaining=remaining, error=error)
-        return RelayReport(published, failed, remaining, error)
+        report = RelayReport(
+            published, int(error is not None), remaining, str(error) if error else None, busy
+        )
+        _log(report, error)
+        return report
 
-    @staticmethod
-    def _mark(session: Session, seqs: list[int]) -> None:
-        now = datetime.now(UTC)
-        for start in range(0, len(seqs), 1_000):
-            chunk = seqs[start : start + 1_000]
-            session.execute(update(ChangeLogRow).where(ChangeLogRow.seq.in_(chunk))
-                            .values(published_at=now, publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
+    def _publish_in_order(self, rows: Sequence[ChangeLogRow]) -> tuple[int, HubError | None]:
+        """How many of ``rows`` the broker confirmed before the first failure, and that failure."""
+        for done, row in enumerate(rows):
+            try:
+                self.publisher.publish(row)
+            except HubError as exc:
+                return done, exc
+        return len(rows), None
 
     def run_forever(self, stop: threading.Event | None = None, *, idle_exit_s: float | None = None,
                     wake: threading.Event | None = None) -> int:  # fmt: skip
-        """Relay until ``stop`` is set (or nothing arrived for ``idle_exit_s``); back off while the broker is down.
+        """Relay until ``stop`` is set (or nothing arrived for ``idle_exit_s``); back off while the broker fails.
 
         ``wake`` lets a writer in the same process say "committed just now" so the change goes out at once
-        instead of at the next poll.
+        instead of at the next poll. While backing off it is ignored: a busy API must not turn every commit
+        into another connection attempt on a broker that is down.
         """
         stop = stop or threading.Event()
         wake = wake or threading.Event()
-        total, backoff, idle_since = 0, self.config.poll_interval_s, time.monotonic()
-        while not stop.is_set():
-            report = self.publish_pending()
-            total += report.published
-            if report.published:
-                idle_since = time.monotonic()
-            if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
-                break
-            backoff = (
-                min(backoff * 2, self.config.max_backoff_s) if report.error else self.config.poll_interval_s
-            )
-            if wake.wait(backoff):
-                wake.clear()
-        self.close()
+        total = failures = 0
+        idle_since = time.monotonic()
+        log.info("outbox relay started", exchange=self.config.exchange, broker=self.publisher.where)
+        try:
+            while not stop.is_set():
+                wake.clear()  # a commit during the round below wakes the next one at once
+                report = self.publish_pending()
+                total += report.published
+                failures = failures + 1 if report.error else 0
+                if report.published:
+                    idle_since = time.monotonic()
+                if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                    break
+                if failures:
+                    stop.wait(backoff_s(failures, self.config))
+                else:
+                    wake.wait(self.config.poll_interval_s)
+        finally:
+            self.close()
+            log.info("outbox relay stopped", published=total)
         return total
+
+
+def _take_turn(session: Session) -> bool:
+    """On PostgreSQL, whether this relay may publish the next batch (held until the batch commits)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK}))
+
+
+def _mark_published(session: Session, seqs: list[int]) -> None:
+    now = datetime.now(UTC)
+    for start in range(0, len(seqs), 1_000):
+        chunk = seqs[start : start + 1_000]
+        session.execute(update(ChangeLogRow).where(ChangeLogRow.seq.in_(chunk))
+                        .values(published_at=now, publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
+
+
+def _count_failed_attempt(session: Session, seq: int) -> None:
+    session.execute(update(ChangeLogRow).where(ChangeLogRow.seq == seq)
+                    .values(publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
+
+
+def _log(report: RelayReport, error: HubError | None) -> None:
+    """Counts only: the payloads (ids and versions) and the broker URL (a password) stay out of the log."""
+    if error is None:
+        if report.published:
+            log.info("outbox published", published=report.published, remaining=report.remaining)
+        return
+    emit = log.error if isinstance(error, ConfigError) else log.warning  # waiting will not fix a ConfigError
+    emit("outbox publish failed", published=report.published, remaining=report.remaining,
+         error_kind=type(error).__name__, error=str(error))  # fmt: skip
 
 
 class RelayThread:

@@ -1,4 +1,4 @@
-"""A test exchange on the real RabbitMQ with a queue bound to everything published to it."""
+"""A test exchange on the real RabbitMQ with a queue bound to everything published to it, and changes to send."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ from typing import Any
 import pika
 import pytest
 from pika.adapters.blocking_connection import BlockingChannel
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from outbox.config import OutboxConfig
+from store.golden import record_change
+from store.tables import ChangeLogRow
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -51,3 +55,14 @@ def scratch_exchange() -> Iterator[Broker]:
     yield Broker(config, channel, queue)
     channel.exchange_delete(config.exchange)
     connection.close()
+
+
+def commit_changes(sessions: sessionmaker[Session], n: int) -> list[str]:
+    """``n`` more committed changes, the way golden-record writers add them; every event id so far, in seq order."""
+    with sessions.begin() as session:
+        for i in range(n):
+            record_change(
+                session, f"P-TEST{i:04d}", "party", "created" if i % 2 == 0 else "updated", {"version": i}
+            )
+    with sessions() as session:
+        return list(session.scalars(select(ChangeLogRow.event_id).order_by(ChangeLogRow.seq)))

@@ -17,7 +17,7 @@ from outbox.relay import OutboxRelay, status
 from store.engine import create_store_engine, session_factory
 from store.golden import record_change
 from store.tables import ChangeLogRow
-from tests.outbox.broker import Broker, scratch_exchange
+from tests.outbox.broker import Broker, commit_changes, scratch_exchange
 
 pytestmark = pytest.mark.rabbitmq
 BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -36,20 +36,10 @@ def sessions(store_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def _changes(sessions: sessionmaker[Session], n: int) -> list[str]:
-    with sessions.begin() as session:
-        for i in range(n):
-            record_change(
-                session, f"P-TEST{i:04d}", "party", "created" if i % 2 == 0 else "updated", {"version": i}
-            )
-    with sessions() as session:
-        return list(session.scalars(select(ChangeLogRow.event_id).order_by(ChangeLogRow.seq)))
-
-
 def test_committed_changes_arrive_in_order_once_and_are_marked(
     sessions: sessionmaker[Session], broker: Broker
 ) -> None:
-    events = _changes(sessions, 7)
+    events = commit_changes(sessions, 7)
     relay = OutboxRelay(sessions, broker.config.model_copy(update={"batch_size": 3}))
     report = relay.publish_pending()
     assert (report.published, report.failed, report.remaining) == (7, 0, 0)
@@ -94,7 +84,7 @@ def _closed_port() -> int:
 def test_a_broker_outage_leaves_changes_waiting_and_they_are_published_later(
     sessions: sessionmaker[Session], broker: Broker
 ) -> None:
-    events = _changes(sessions, 4)
+    events = commit_changes(sessions, 4)
     down = broker.config.model_copy(update={"url": SecretStr(f"amqp://guest:guest@127.0.0.1:{_closed_port()}/%2F"),
                                             "connect_timeout_s": 1.0})  # fmt: skip
     failing = OutboxRelay(sessions, down)
@@ -121,7 +111,7 @@ def test_the_cli_relays_what_is_waiting(store_url: str, broker: Broker, monkeypa
     from autohub.settings import get_settings
 
     engine = create_store_engine(store_url)
-    events = _changes(session_factory(engine), 3)
+    events = commit_changes(session_factory(engine), 3)
     engine.dispose()
     monkeypatch.setenv("AUTOHUB_DATABASE_URL", store_url)
     monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
