@@ -81,10 +81,12 @@ def normalise_query(kind: str, text: str) -> str:
     raise ValueError(f"unknown search kind {kind!r}; one of {', '.join(KINDS)}")
 
 
-def find(session: Session, kind: str, value: str, *, limit: int = 1_000) -> list[int]:
-    """Canonical record ids carrying the key, in id order."""
-    stmt = (select(SearchKeyRow.canonical_record_id).where(SearchKeyRow.kind == kind, SearchKeyRow.value == value)
-            .order_by(SearchKeyRow.canonical_record_id).limit(limit))  # fmt: skip
+def find(session: Session, kind: str, value: str, *, after_id: int = 0, limit: int = 1_000) -> list[int]:
+    """Canonical record ids carrying the key, in id order from ``after_id`` on (a keyset cursor: the
+    ``(kind, value)`` index finds the key, and a page never skips or repeats a record when others are added)."""
+    k = SearchKeyRow
+    stmt = (select(k.canonical_record_id).where(k.kind == kind, k.value == value, k.canonical_record_id > after_id)
+            .order_by(k.canonical_record_id).limit(limit))  # fmt: skip
     return list(session.scalars(stmt))
 
 
@@ -99,10 +101,14 @@ def identifier_hashes(number: str, key: bytes) -> set[str]:
     return {keyed_hash(candidate, key) for candidate in candidates}
 
 
-def find_by_id_number(session: Session, number: str, key: bytes, *, limit: int = 1_000) -> list[int]:
+def find_by_id_number(
+    session: Session, number: str, key: bytes, *, after_id: int = 0, limit: int = 1_000
+) -> list[int]:
+    """Canonical record ids whose identifiers hash like ``number`` (typed in clear, never stored so)."""
     c = CanonicalIdentifierRow
     types = [t.value for t in IdentifierType]  # the index leads with the type
-    stmt = (select(c.canonical_record_id).where(c.id_type.in_(types), c.value_hash.in_(identifier_hashes(number, key)))
+    stmt = (select(c.canonical_record_id).where(c.id_type.in_(types), c.value_hash.in_(identifier_hashes(number, key)),
+                                                c.canonical_record_id > after_id)
             .order_by(c.canonical_record_id).limit(limit))  # fmt: skip
     return list(session.scalars(stmt))
 
