@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from canonical_model.identifiers.masking import mask_middle, mask_mobile
 
@@ -52,6 +53,14 @@ class Masker:
 
     def birth_date(self, value: str | None) -> str | None:
         return self._pass("birth_date", value, birth_date)
+
+    def contact(self, kind: str, point: dict[str, Any]) -> str | None:
+        """A golden contact point's value (``mobile``, ``email``; an address's street), masked as its kind is."""
+        if kind == "mobile":
+            return self.mobile(point.get("mobile"))
+        if kind == "email":
+            return self.email(point.get("email"))
+        return self.street((point.get("address") or {}).get("street"))
 
     def figure(self, value: object) -> str | None:
         """Credit grade, limit, balance: financial information is sensitive (PIPL Art. 28)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -43,6 +44,22 @@ class CustomerData:
 
     def of_type(self, entity_type: str) -> list[SourceFact]:
         return [f for f in self.facts if f.entity_type == entity_type]
+
+
+def consent_statement(body: dict[str, Any]) -> tuple[str, datetime | None]:
+    """What one consent record says and since when: ``withdrawn`` when its withdrawal is not older than its
+    grant, else ``granted`` (the consent view and the recall look-up read consents the same way)."""
+    granted, withdrawn = (
+        datetime.fromisoformat(v) if v else None for v in (body.get("granted_at"), body.get("withdrawn_at"))
+    )
+    if withdrawn is not None and (granted is None or withdrawn >= granted):
+        return "withdrawn", withdrawn
+    return "granted", granted
+
+
+def newer(since: datetime | None, held: datetime | None) -> bool:
+    """Whether a statement dated ``since`` replaces one dated ``held`` (an undated one never does)."""
+    return since is not None and (held is None or since > held)
 
 
 def golden(session: Session, golden_id: str) -> GoldenRecordRow | None:

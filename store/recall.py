@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
-from store.customer_view import facts_about, golden_vehicles, survivor
+from store.customer_view import consent_statement, facts_about, golden_vehicles, newer, survivor
 from store.tables import GoldenRecordRow, XrefRow
 
 SCAN_BATCH = 2_000
@@ -142,18 +142,12 @@ def marketing_consent(session: Session, owner_ids: Collection[str]) -> dict[str,
             XrefRow.entity_type == "party", XrefRow.golden_id.in_(chunk)
         )
         members.update({(s, k): g for s, k, g in session.execute(stmt)})
-    newest: dict[str, tuple[str, str]] = {}  # golden id → (when, status)
+    newest: dict[str, tuple[str, datetime | None]] = {}  # golden id → (status, since)
     for fact in facts_about(session, members):
-        body = fact.body
-        if fact.entity_type != "consent" or body.get("purpose") != "marketing":
+        if fact.entity_type != "consent" or fact.body.get("purpose") != "marketing":
             continue
-        withdrawn, granted = body.get("withdrawn_at"), body.get("granted_at")
-        stated = (
-            (withdrawn, "withdrawn")
-            if withdrawn and (not granted or withdrawn >= granted)
-            else (granted or "", "granted")
-        )
-        owner = members[(fact.source, body.get("party_source_id", ""))]
-        if owner not in newest or stated[0] > newest[owner][0]:
-            newest[owner] = stated
-    return {owner: status for owner, (_, status) in newest.items()}
+        status, since = consent_statement(fact.body)
+        owner = members[(fact.source, fact.body.get("party_source_id", ""))]
+        if owner not in newest or newer(since, newest[owner][1]):
+            newest[owner] = (status, since)
+    return {owner: status for owner, (status, _) in newest.items()}

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from hub_api.masking import Masker
-from store.customer_view import CustomerData, SourceFact
+from store.customer_view import CustomerData, SourceFact, consent_statement, newer
 
 RECENT_EVENTS = 20
 
@@ -153,14 +153,11 @@ def _contacts(body: dict[str, Any], mask: Masker) -> list[ContactPointView]:
         point = body.get(kind)
         if not point:
             continue
-        if kind == "mobile":
-            value = mask.mobile(point.get("mobile"))
-        elif kind == "email":
-            value = mask.email(point.get("email"))
-        else:
+        value = mask.contact(kind, point)
+        if kind == "address":
             address = point.get("address") or {}
             parts = [address.get("province"), address.get("city"), address.get("district")]
-            value = " ".join(p for p in [*parts, mask.street(address.get("street"))] if p)
+            value = " ".join(p for p in [*parts, value] if p)
         if value:
             region = (point.get("address") or {}).get("region_code") if kind == "address" else None
             out.append(
@@ -171,24 +168,18 @@ def _contacts(body: dict[str, Any], mask: Masker) -> list[ContactPointView]:
     return out
 
 
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def _consents(facts: list[SourceFact]) -> list[ConsentView]:
     """Newest statement per (purpose, channel, recipient): a later withdrawal beats an earlier grant."""
     latest: dict[tuple[str, str, str], ConsentView] = {}
     for fact in facts:
         b = fact.body
-        granted, withdrawn = _when(b.get("granted_at")), _when(b.get("withdrawn_at"))
-        is_withdrawn = withdrawn is not None and (granted is None or withdrawn >= granted)
+        status, since = consent_statement(b)
         view = ConsentView(purpose=b["purpose"], channel=b["channel"], recipient=b.get("recipient", ""),
-                           status="withdrawn" if is_withdrawn else "granted",
-                           legal_basis=b.get("legal_basis", "consent"),
-                           since=withdrawn if is_withdrawn else granted, source=fact.source)  # fmt: skip
+                           status=status, legal_basis=b.get("legal_basis", "consent"), since=since,
+                           source=fact.source)  # fmt: skip
         key = (view.purpose, view.channel, view.recipient)
         held = latest.get(key)
-        if held is None or (view.since is not None and (held.since is None or view.since > held.since)):
+        if held is None or newer(view.since, held.since):
             latest[key] = view
     return sorted(latest.values(), key=lambda v: (v.purpose, v.channel, v.recipient))
 

@@ -119,12 +119,7 @@ def _contacts(body: dict[str, object], mask: Masker) -> list[RecallContact]:
         point = body.get(kind)
         if not isinstance(point, dict) or point.get("is_placeholder"):
             continue
-        if kind == "mobile":
-            value = mask.mobile(point.get("mobile"))
-        elif kind == "email":
-            value = mask.email(point.get("email"))
-        else:
-            value = mask.street((point.get("address") or {}).get("street"))
+        value = mask.contact(kind, point)
         if value:
             out.append(RecallContact(channel=channel, value=value))
     return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,9 @@ from outbox.config import OutboxConfig
 from outbox.relay import OutboxRelay, backoff_s
 from store.engine import create_store_engine, session_factory
 from store.tables import ChangeLogRow
-from tests.outbox.broker import Broker, commit_changes, scratch_exchange
+from tests.outbox.broker import Broker, commit_changes
 
 pytestmark = pytest.mark.rabbitmq
-
-
-@pytest.fixture
-def broker() -> Iterator[Broker]:
-    with scratch_exchange() as exchange:
-        yield exchange
-
-
-@pytest.fixture
-def sessions(store_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = create_store_engine(store_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _attempts(sessions: sessionmaker[Session]) -> list[tuple[bool, int]]:

@@ -4,7 +4,6 @@ never, a broker outage is survived and made good, and the CLI relays."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,9 @@ from outbox.relay import OutboxRelay, status
 from store.engine import create_store_engine, session_factory
 from store.golden import record_change
 from store.tables import ChangeLogRow
-from tests.outbox.broker import Broker, commit_changes, scratch_exchange
+from tests.outbox.broker import Broker, commit_changes
 
 pytestmark = pytest.mark.rabbitmq
-BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
-
-
-@pytest.fixture
-def broker() -> Iterator[Broker]:
-    with scratch_exchange() as exchange:
-        yield exchange
-
-
-@pytest.fixture
-def sessions(store_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = create_store_engine(store_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def test_committed_changes_arrive_in_order_once_and_are_marked(
