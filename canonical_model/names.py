@@ -162,6 +162,27 @@ def _normalise_latin(raw: str, order: NameOrder) -> NormalisedName:
     return NormalisedName(raw, "latin", "", surname, given, pinyin, variants)
 
 
+def romanised_pinyin_keys(raw: str) -> set[str]:
+    """Every pinyin key a romanised name typed into a search may stand for.
+
+    Why: the order guess of ``normalise_name`` is right for most names but not for all ("Fang Wang" is 王芳
+    typed given-name first, yet Wang is the more frequent surname, so the guess reads it as 方旺), and Wade-Giles
+    spellings map to more than one surname (Wong is 王 or 黄). A search must not miss the person, so it looks
+    under each reading; an order made explicit ("Wang, Fang" or "WANG Fang") is trusted.
+    """
+    words = [w.lower() for w in _LATIN_SPLIT.split(unicodedata.normalize("NFKC", raw).strip()) if w]
+    if not words or _CJK.search(raw):
+        return set()
+    first = raw.split()[0]
+    explicit = "," in raw or (first.isupper() and len(first) > 1)
+    orders = [words] if explicit or len(words) < 2 else [words, [words[-1], *words[:-1]]]
+    keys: set[str] = set()
+    for surname, *given in orders:
+        for variant in ROMANISED_SURNAMES.get(surname, (surname,)):
+            keys.add(variant + "".join(given))
+    return keys
+
+
 # Names repeat heavily (a few thousand full names cover most people), and OpenCC + pypinyin dominate the
 # cost of mapping a record: a bounded cache makes the repeats free. The result is frozen, so sharing is safe.
 @lru_cache(maxsize=200_000)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from canonical_model.names import normalise_name
+from canonical_model.names import romanised_pinyin_keys
 from hub_api.masking import Masker
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_key, encode_cursor
 from hub_api.problems import Problem
@@ -130,8 +130,13 @@ def _hits(session: Session, kind: str, value: str, pii_key: bytes) -> set[str]:
     if kind == "id_number":
         return reads.goldens_of_records(session, search_keys.find_by_id_number(session, value, pii_key))
     query = search_keys.normalise_query(kind, value)
-    if kind == "name" and not query:  # a romanised name ("Wei Zhang") has no characters: search its pinyin
-        kind, query = "pinyin", normalise_name(value).pinyin_key
+    if (
+        kind == "name" and not query
+    ):  # a romanised name ("Wei Zhang") has no characters: search its pinyin readings
+        keys = romanised_pinyin_keys(value)
+        return reads.goldens_of_records(
+            session, sorted({r for k in keys for r in search_keys.find(session, "pinyin", k)})
+        )
     if kind not in ("plate", "vin"):
         return reads.goldens_of_records(session, search_keys.find(session, kind, query))
     vins = {query} if kind == "vin" else {f.body["vin"] for f in reads.facts_by_id(session, search_keys.find(session, "plate", query)) if f.body.get("vin")}  # fmt: skip

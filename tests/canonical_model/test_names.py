@@ -2,7 +2,7 @@
 
 import pytest
 
-from canonical_model.names import normalise_name, split_han, to_simplified
+from canonical_model.names import normalise_name, romanised_pinyin_keys, split_han, to_simplified
 
 
 @pytest.mark.parametrize(("raw", "pinyin"), [
@@ -49,3 +49,16 @@ def test_empty_and_mixed() -> None:
     assert normalise_name("  ").script == "empty"
     mixed = normalise_name("张 Wei")
     assert (mixed.script, mixed.surname) == ("mixed", "张")
+
+
+def test_a_romanised_search_looks_under_every_reading_of_the_name() -> None:
+    # 方伟 typed given name first: Wei (魏) is the more frequent surname, so the order guess alone reads 魏方.
+    assert normalise_name("Wei Fang").pinyin_key == "weifang"
+    assert "fangwei" in romanised_pinyin_keys("Wei Fang")
+    assert romanised_pinyin_keys("Wei Zhang") == {"zhangwei", "weizhang"}
+    assert {"wangwei", "huangwei"} <= romanised_pinyin_keys("Wei Wong")  # Wong is 王 or 黄
+    # An explicit order is trusted; a single word or Chinese characters give no romanised readings.
+    assert romanised_pinyin_keys("ZHANG Wei") == {"zhangwei"}
+    assert romanised_pinyin_keys("Zhang, Wei") == {"zhangwei"}
+    assert romanised_pinyin_keys("Zhang") == {"zhang"}
+    assert romanised_pinyin_keys("张伟") == set()
