@@ -17,6 +17,8 @@ from rich.console import Console
 
 from autohub.settings import get_settings
 from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
+from jobs.store_access import StoreNotMigrated, shown_url
+from jobs.sync import PullSource
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -129,7 +131,7 @@ def demo(
     people = people or settings.demo_people
     seed = settings.demo_seed if seed is None else seed
     console.rule("[bold]AutoHub demo")
-    console.print(f"store {_shown_url(settings.effective_database_url)} · {people:,} people · seed {seed}")
+    console.print(f"store {shown_url(settings.effective_database_url)} · {people:,} people · seed {seed}")
     if dms not in ("auto", "rabbitmq", "file"):
         raise typer.BadParameter("choose auto, rabbitmq or file", param_hint="--dms")
     columns = (TextColumn("syncing records"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -145,79 +147,62 @@ def demo(
         raise typer.Exit(1)
 
 
-class SyncSource(StrEnum):
-    ERP = "erp"
-    FINANCE = "finance"
-    INSURANCE = "insurance"
+@contextmanager
+def _job(what: str) -> Iterator[None]:
+    """A job's failure as the terminal shows it: a store behind the schema exits 2, any other hub error 1."""
+    from autohub.errors import HubError
+
+    try:
+        with _migrated_store_only():
+            yield
+    except HubError as exc:
+        err_console.print(f"[red]{what} failed[/red]: {exc}")
+        raise typer.Exit(1) from exc
+
+
+@contextmanager
+def _migrated_store_only() -> Iterator[None]:
+    """A store behind the code's schema is refused with exit code 2 and the command that fixes it."""
+    try:
+        yield
+    except StoreNotMigrated as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(2) from exc
 
 
 @contextmanager
 def _store_sessions() -> Iterator[sessionmaker[Session]]:
-    """Sessions on the configured store (refusing one behind the newest schema); the engine is disposed after."""
-    from store.engine import create_store_engine, session_factory
-    from store.migrate import current_revision, head_revision
+    """Sessions on the configured store (refusing one behind the newest schema, exit 2); disposed after."""
+    from jobs.store_access import store_sessions
 
-    url = get_settings().effective_database_url
-    if current_revision(url) != head_revision():
-        err_console.print(
-            f"the store {_shown_url(url)} is not at the newest schema: run `autohub db upgrade`"
-        )
-        raise typer.Exit(2)
-    engine = create_store_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
+    with _migrated_store_only(), store_sessions(get_settings()) as sessions:
+        yield sessions
 
 
 @contextmanager
 def _store_loader() -> Iterator[Loader]:
-    """A Loader on the configured store, for the sync and consume commands."""
-    from mappings import MappingRegistry
-    from pipeline import Loader
+    """A Loader on the configured store, for the consume commands."""
+    from jobs.store_access import store_loader
 
-    settings = get_settings()
-    with _store_sessions() as sessions:
-        yield Loader(sessions, MappingRegistry.load(*settings.mapping_dirs), pii_key=settings.pii_key,
-                     batch_size=settings.batch_size)  # fmt: skip
+    with _migrated_store_only(), store_loader(get_settings()) as loader:
+        yield loader
 
 
 @app.command()
 def sync(
-    source: Annotated[SyncSource, typer.Argument(help="the source to sync")],
+    source: Annotated[PullSource, typer.Argument(help="the source to sync")],
 ) -> None:
     """Sync one source into the store from its saved watermarks (incremental, idempotent, retried)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from autohub.errors import HubError
-    from connectors.base import Connector
-    from connectors.erp_soap import ErpSoapConnector
-    from connectors.finance_sql import FinanceSqlConnector
-    from connectors.insurance_rest import InsuranceRestConnector
-    from connectors.runner import run_sync
+    from jobs.sync import describe, sync_source
 
-    settings = get_settings()
     columns = (SpinnerColumn(), TextColumn(f"syncing {source.value}"), TextColumn("{task.completed:,} records"),
                TimeElapsedColumn())  # fmt: skip
-    try:
-        with _store_loader() as loader, Progress(*columns, console=console, transient=True) as progress:
-            connector: Connector
-            if source is SyncSource.ERP:
-                connector = ErpSoapConnector(settings.erp, cache_path=settings.data_dir / "zeep-cache.db")
-            elif source is SyncSource.FINANCE:
-                connector = FinanceSqlConnector(settings.finance)
-            else:
-                connector = InsuranceRestConnector(settings.insurance)
-            task = progress.add_task("sync", total=None)
-            report = run_sync(connector, loader, on_progress=lambda n: progress.advance(task, n))
-    except HubError as exc:
-        err_console.print(f"[red]sync {source.value} failed[/red]: {exc}")
-        raise typer.Exit(1) from exc
-    console.print(
-        f"{source.value}: run {report.run_id} · {report.records_in:,} records in · {report.unchanged:,} unchanged · "
-        f"{report.mapped:,} mapped · {report.quarantined:,} quarantined"
-        + "".join(f"\n  quarantined {n:,} × {reason}" for reason, n in report.reasons.most_common())
-    )
+    with _job(f"sync {source.value}"), Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("sync", total=None)
+        report = sync_source(source, get_settings(), on_progress=lambda n: progress.advance(task, n))
+    console.print(describe(report))
 
 
 dms_app = typer.Typer(help="Dealer DMS events over RabbitMQ.", no_args_is_help=True)
@@ -333,9 +318,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    console.print(
-        f"AutoHub API on http://{host}:{port} · store {_shown_url(settings.effective_database_url)}"
-    )
+    console.print(f"AutoHub API on http://{host}:{port} · store {shown_url(settings.effective_database_url)}")
     uvicorn.run("hub_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=False)  # fmt: skip
 
@@ -372,57 +355,31 @@ def match_run(
     ] = True,
 ) -> None:
     """Match parties into golden records (stable ids, steward decisions obeyed) and report what changed."""
-    from autohub.errors import HubError
-    from matching.run import run_party_matching
-    from matching.vehicles import build_golden_vehicles
+    from jobs.matching import describe_full, match_full
 
-    settings = get_settings()
     if not full:
-        _match_incremental(settings)
+        _match_incremental()
         return
-    try:
-        with _store_sessions() as sessions, console.status("matching") as status:
-            report = run_party_matching(sessions, settings.matching, on_step=lambda s: status.update(s))
-            vehicles = build_golden_vehicles(sessions, on_step=lambda s: status.update(s))
-    except HubError as exc:
-        err_console.print(f"[red]matching failed[/red]: {exc}")
-        raise typer.Exit(1) from exc
-    console.print(
-        f"run {report.run_id}: {report.records:,} party records → {report.clusters:,} golden records "
-        f"({report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, {report.retired:,} merged away); "
-        f"{report.pairs_scored:,} pairs scored, {report.deterministic_links:,} ID links, {report.review_open:,} for review, "
-        f"{report.refused_by_steward:,} links refused by steward decisions, "
-        f"{report.refused_conflicting_ids:,} by conflicting resident IDs; {report.seconds:.1f} s"
-    )
-    console.print(f"golden vehicles: {vehicles['vehicles']:,} ({vehicles['created']:,} new, {vehicles['updated']:,} updated); "
-                  f"{vehicles['resold']:,} changed hands")  # fmt: skip
-    for shared in report.shared[:10]:
-        console.print(f"  not used as evidence: {shared.describe()}")
+    with _job("matching"), console.status("matching") as status:
+        result = match_full(get_settings(), on_step=lambda s: status.update(s))
+    console.print(describe_full(result))
 
 
-def _match_incremental(settings: Any) -> None:
+def _match_incremental() -> None:
     from rich.progress import Progress
 
-    from matching.incremental import IncrementalMatcher, IndexNotBuilt
+    from jobs.matching import describe_incremental, match_incremental
+    from matching.incremental import IndexNotBuilt
 
-    with _store_sessions() as sessions:
-        matcher = IncrementalMatcher(sessions, settings.matching)
+    with _job("incremental matching"), Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("matching new and changed parties", total=None)
         try:
-            pending = matcher.pending()
+            report = match_incremental(get_settings(), on_start=lambda n: progress.update(task, total=n),
+                                       on_record=lambda _: progress.advance(task))  # fmt: skip
         except IndexNotBuilt as exc:
             err_console.print(f"[red]incremental matching refused[/red]: {exc}")
             raise typer.Exit(1) from exc
-        with Progress(console=err_console, transient=True) as progress:
-            task = progress.add_task("matching new and changed parties", total=len(pending))
-            report = matcher.match(pending, on_record=lambda _: progress.advance(task))
-    latencies = sorted(report.latencies_ms) or [0.0]
-    console.print(
-        f"run {report.run_id}: {report.records:,} new or changed party records · {report.joined:,} joined a golden "
-        f"record, {report.created:,} new, {report.merged:,} merged away, {report.split:,} split off, "
-        f"{report.review_open:,} for review, {report.newly_shared:,} numbers became shared; "
-        f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.0f} ms per record, {report.seconds:.1f} s"
-    )
-    console.print("golden vehicles are rebuilt by the next full run (`autohub match run --full`)")
+    console.print(describe_incremental(report))
 
 
 def _steward(action: str, apply: Any) -> None:
@@ -590,14 +547,72 @@ def apikey_revoke(key_id: str) -> None:
     console.print(f"key {key_id} revoked")
 
 
+@dms_app.command("health")
+def dms_health() -> None:
+    """Check the DMS feed on RabbitMQ: events waiting, dead letters, consumers (limits: AUTOHUB_ORCHESTRATION__DMS_*)."""
+    from jobs.dms_health import check_feed
+
+    settings = get_settings()
+    with _job("DMS feed check"):
+        health = check_feed(settings.dms, settings.orchestration)
+    console.print(health.describe())
+
+
+@app.command()
+def quality(
+    output: Annotated[
+        Path | None, typer.Option(help="JSON file (default: a dated file in the artefacts dir)")
+    ] = None,
+) -> None:
+    """File the data-quality scorecard per source and per dealer (the same JSON as GET /v1/quality)."""
+    from jobs.quality import file_scorecard
+
+    with _job("quality scorecard"):
+        report = file_scorecard(get_settings(), output)
+    console.print("\n".join([*report.summary, f"scorecard written to {report.path}"]), soft_wrap=True)
+
+
+recall_app = typer.Typer(help="Recall campaigns.", no_args_is_help=True)
+app.add_typer(recall_app, name="recall")
+
+
+@recall_app.command("export")
+def recall_export(
+    campaign: Annotated[str, typer.Option(help="the campaign's filing number")],
+    vin: Annotated[
+        list[str] | None, typer.Option(help="an affected VIN (repeat), instead of criteria")
+    ] = None,
+    wmi: Annotated[list[str] | None, typer.Option(help="world manufacturer identifier (repeat)")] = None,
+    model: Annotated[list[str] | None, typer.Option(help="model name (repeat)")] = None,
+    model_year: Annotated[list[int] | None, typer.Option(help="model year (repeat)")] = None,
+    plant: Annotated[list[str] | None, typer.Option(help="plant code (repeat)")] = None,
+    produced_from: Annotated[str | None, typer.Option(help="first production date, YYYY-MM-DD")] = None,
+    produced_to: Annotated[str | None, typer.Option(help="last production date, YYYY-MM-DD")] = None,
+    clear: Annotated[
+        bool, typer.Option(help="owners' contacts in clear (audited with the campaign)")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="CSV file (default: recall-CAMPAIGN.csv in the artefacts dir)")
+    ] = None,
+) -> None:
+    """Write a campaign's affected cars with their current owners and contact channels to CSV, for the filing."""
+    from pydantic import ValidationError
+
+    from jobs.recall_export import export_recall, recall_request
+
+    try:
+        request = recall_request(campaign, vins=vin, wmi=wmi, models=model, model_years=model_year, plants=plant,
+                                 produced_from=produced_from, produced_to=produced_to)  # fmt: skip
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"]) from exc
+    with _job("recall export"):
+        done = export_recall(get_settings(), request, path=output, clear=clear)
+    console.print(f"{done.vehicles:,} affected cars ({done.without_owner:,} without a known owner; "
+                  f"{done.invalid_vins:,} invalid and {done.not_found:,} unknown VINs in the list) → {done.path}", soft_wrap=True)  # fmt: skip
+
+
 db_app = typer.Typer(help="The hub store's schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-
-def _shown_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @db_app.command("upgrade")
@@ -609,7 +624,7 @@ def db_upgrade(
 
     url = get_settings().effective_database_url
     upgrade(url, revision)
-    console.print(f"store {_shown_url(url)} at revision [bold]{current_revision(url)}[/bold]")
+    console.print(f"store {shown_url(url)} at revision [bold]{current_revision(url)}[/bold]")
 
 
 @db_app.command("current")
@@ -619,7 +634,7 @@ def db_current() -> None:
 
     url = get_settings().effective_database_url
     current, head = current_revision(url), head_revision()
-    console.print(f"store {_shown_url(url)}: revision {current or 'none (empty)'}; head {head}")
+    console.print(f"store {shown_url(url)}: revision {current or 'none (empty)'}; head {head}")
     if current != head:
         err_console.print("the store is behind: run `autohub db upgrade`")
         raise typer.Exit(1)

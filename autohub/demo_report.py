@@ -79,6 +79,12 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
             "[/bold] and e.g. [bold]curl -H 'Authorization: Bearer <token>' localhost:8000/v1/customers?name=王伟"
             "[/bold] — OpenAPI at /docs."
         )
+        console.print(
+            "The same jobs on a schedule: [bold]autohub quality[/bold], [bold]autohub recall export --campaign C "
+            "--wmi LFV[/bold], [bold]autohub dms health[/bold] — and under Airflow 3 the DAGs in dags/ call them "
+            "(README: 'Running under Airflow'; try [bold]airflow dags test autohub_quality[/bold] with "
+            "AIRFLOW__CORE__DAGS_FOLDER=dags)."
+        )
     url = make_url(result.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         query = "select source, reason, field, message from quarantine limit 5"

@@ -14,6 +14,7 @@ from connectors.erp_soap import ErpSoapConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig
+from jobs.config import OrchestrationConfig
 from matching.config import MatchingConfig
 from outbox.config import OutboxConfig
 
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     portal: PortalWebhookConfig = Field(default_factory=PortalWebhookConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     # How long the API trusts a verified key before reading it again: a revocation takes effect within this.
     api_key_cache_s: float = Field(default=2.0, ge=0, le=60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -27,6 +27,7 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 FAULT_KINDS = frozenset(
     {"http_500", "server_fault", "client_fault", "malformed", "billion_laughs", "xxe", "slow"}
 )
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
 
 
 @dataclass
@@ -71,6 +72,16 @@ class ErpSoapServer:
             raise RuntimeError("the fake ERP is not started")
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/erp"
+
+    def location_for(self, host_header: str | None) -> str:
+        """The endpoint a WSDL fetched through ``host_header`` names.
+
+        Bound to every interface (0.0.0.0 in a container), the bind address is no address a client can call:
+        the WSDL then names the host the client asked for (the Host header), as many SOAP stacks do.
+        """
+        if self._server and str(self._server.server_address[0]) in WILDCARD_HOSTS and host_header:
+            return f"http://{host_header}/erp"
+        return self.location
 
     # --- behaviour --------------------------------------------------------------------------------------
 
@@ -220,7 +231,8 @@ def _handler_for(erp: ErpSoapServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"not found", "text/plain")
                 return
             erp.wsdl_requests += 1
-            self._send(200, wsdl(erp.location, erp.record_types, erp.dialect).encode())
+            location = erp.location_for(self.headers.get("Host"))
+            self._send(200, wsdl(location, erp.record_types, erp.dialect).encode())
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -237,20 +249,17 @@ def _handler_for(erp: ErpSoapServer) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:  # pragma: no cover - a manual tool
     """Serve generated sample data: ``python -m fakes.erp_soap --people 1000 --port 8081``."""
-    import argparse
-
+    from fakes.serving import world_parser
     from sample_data import generate
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=1000)
-    parser.add_argument("--port", type=int, default=8081)
+    parser = world_parser(__doc__, 8081)
     args = parser.parse_args()
     records: dict[str, list[dict[str, Any]]] = {stream: [] for stream in BY_STREAM}
-    for record in generate(args.people, seed=42):
+    for record in generate(args.people, seed=args.seed):
         if record.source == "erp":
             records[record.stream].append(record.payload)
     server = ErpSoapServer(records=records)
-    print(f"fake ERP WSDL at {server.start(port=args.port)}")
+    print(f"fake ERP WSDL at {server.start(host=args.host, port=args.port)}", flush=True)
     threading.Event().wait()
 
 

@@ -139,3 +139,45 @@ def _handler_for(api: InsuranceApi) -> type[BaseHTTPRequestHandler]:
                                          int(query.get("limit", ["100"])[0])))  # fmt: skip
 
     return Handler
+
+
+def main() -> None:  # pragma: no cover - a manual tool and the compose `demo` profile's partner
+    """Serve generated sample data: ``python -m fakes.insurance_api --people 1000 --port 8082``.
+
+    It accepts one OAuth2 client. By default that is the client the hub is configured with
+    (``AUTOHUB_INSURANCE__CLIENT_ID`` / ``AUTOHUB_INSURANCE__CLIENT_SECRET``), so a container given the hub's
+    env file agrees with the hub without the secret being written twice; without them, the fake's demo pair.
+    """
+    import os
+
+    from fakes.serving import world_parser
+    from sample_data import generate
+
+    demo = InsuranceApi()
+    parser = world_parser(__doc__, 8082)
+    parser.add_argument(
+        "--client-id", default=os.environ.get("AUTOHUB_INSURANCE__CLIENT_ID") or demo.client_id
+    )
+    parser.add_argument(
+        "--client-secret", default=os.environ.get("AUTOHUB_INSURANCE__CLIENT_SECRET") or demo.client_secret
+    )
+    args = parser.parse_args()
+    policies = [
+        record.payload
+        for record in generate(args.people, seed=args.seed)
+        if (record.source, record.stream) == ("insurance", "policies")
+    ]
+    api = InsuranceApi(policies=policies, client_id=args.client_id, client_secret=args.client_secret)
+    base_url = api.start(host=args.host, port=args.port)
+    # A secret the operator chose stays out of the log; the built-in demo one is no secret.
+    shown = args.client_secret if args.client_secret == demo.client_secret else "(the one configured)"
+    print(
+        f"fake insurer at {base_url}: {len(policies):,} policies, token at {base_url}/oauth/token, "
+        f"client id {args.client_id!r}, client secret {shown}",
+        flush=True,
+    )
+    threading.Event().wait()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

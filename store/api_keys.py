@@ -93,6 +93,11 @@ def audit_pii_read(
                              fields=sorted(set(fields)), occurred_at=datetime.now(UTC)))  # fmt: skip
 
 
+def job_actor(job: str) -> ApiKey:
+    """The actor an unmasked read by a scheduled job is audited under (no API key is involved; the job is named)."""
+    return ApiKey("job", f"job:{job}"[:120], frozenset({"read:pii"}), datetime.now(UTC), None)
+
+
 def pii_reads(session: Session, golden_id: str) -> list[dict[str, Any]]:
     stmt = select(PiiAccessRow).where(PiiAccessRow.golden_id == golden_id).order_by(PiiAccessRow.occurred_at)
     return [{"key": r.key_name, "action": r.action, "fields": r.fields, "at": r.occurred_at}

@@ -215,3 +215,9 @@ def active_goldens(session: Session, golden_ids: Collection[str]) -> list[Golden
             if row.status == "active":
                 rows[row.golden_id] = row
     return [rows[k] for k in sorted(rows)]
+
+
+def display_name(body: dict[str, Any]) -> str | None:
+    """How a golden party is named in lists: the simplified name (a romanised one as received), or the company."""
+    name = body.get("name") or {}
+    return str(name.get("simplified") or name.get("raw") or body.get("organisation_name") or "") or None

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, String, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -309,3 +310,41 @@ def scorecard(session: Session) -> Scorecard:
         sorted(card.sources.values(), key=lambda s: s.source),
         sorted(card.dealers.values(), key=lambda d: d.dealer),
     )
+
+
+class SourceQuality(BaseModel):
+    source: str = Field(examples=["dms"])
+    received: int = Field(description="raw records received (every version)")
+    quarantined: int
+    quarantine_by_family: dict[str, int] = Field(examples=[{"invalid_vin": 18, "missing_required": 4}])
+    completeness: dict[str, float] = Field(examples=[{"name": 1.0, "mobile": 0.93, "id_number": 0.41}],
+                                           description="share of parties with each field usable for matching")  # fmt: skip
+    validity: dict[str, float] = Field(examples=[{"vin": 0.995, "resident_id": 0.998, "mobile": 0.997}],
+                                       description="share of received records not quarantined as invalid")  # fmt: skip
+    duplicate_records: int = Field(
+        description="records beyond the first of this source within one golden customer"
+    )
+    shared_identifiers: int = Field(description="mobiles/e-mails carried by several different people")
+
+
+class DealerQuality(BaseModel):
+    dealer: str = Field(examples=["D31002"])
+    parties: int
+    duplicate_records: int
+    shared_identifiers: int
+    shared_masked: list[str] = Field(examples=[["131****2693"]], description="the suspicious numbers, masked")
+
+
+class QualityScorecard(BaseModel):
+    sources: list[SourceQuality]
+    dealers: list[DealerQuality]
+
+    @classmethod
+    def of(cls, card: Scorecard) -> QualityScorecard:
+        """The scorecard as the API serves it and the quality job files it (one shape for both)."""
+        sources = [SourceQuality(source=s.source, received=s.received, quarantined=s.quarantined,
+                                 quarantine_by_family=s.quarantine_by_family, completeness=s.completeness.shares(),
+                                 validity=s.validity(), duplicate_records=s.duplicate_records,
+                                 shared_identifiers=s.shared_identifiers) for s in card.sources]  # fmt: skip
+        dealers = [DealerQuality.model_validate(d, from_attributes=True) for d in card.dealers]
+        return cls(sources=sources, dealers=dealers)

@@ -124,3 +124,35 @@ def hub_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
     yield invoke
     get_settings.cache_clear()
+
+
+WORLD_PII_KEY = "world-test-key-0123456789abcdef0123456789"
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store made from 150 generated people through every source, matched: customers, cars, resales.
+
+    Session-wide and read-only: a test that writes copies the file first."""
+    from mappings import MappingRegistry
+    from matching.config import MatchingConfig
+    from matching.run import run_party_matching
+    from matching.vehicles import build_golden_vehicles
+    from pipeline import Loader, to_source_record
+    from sample_data import generate
+    from store.engine import create_store_engine, session_factory
+    from store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("world") / "hub.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = create_store_engine(url)
+    sessions = session_factory(engine)
+    loader = Loader(sessions, MappingRegistry.load(), pii_key=WORLD_PII_KEY.encode())
+    loader.load(
+        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(150, seed=23)
+    )
+    run_party_matching(sessions, MatchingConfig())
+    build_golden_vehicles(sessions)
+    engine.dispose()
+    return path

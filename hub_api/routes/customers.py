@@ -16,15 +16,16 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from canonical_model.disclosure import Masker
 from canonical_model.names import romanised_pinyin_keys
-from hub_api.masking import Masker
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_key, encode_cursor
 from hub_api.problems import Problem
 from hub_api.security import allowed, require
-from hub_api.views.customer import Customer, customer_view, display_name
+from hub_api.views.customer import Customer, customer_view
 from store import customer_view as reads
 from store import search_keys
 from store.api_keys import ApiKey, audit_pii_read
+from store.customer_view import display_name
 
 router = APIRouter(tags=["customers"])
 JSON = "application/json"

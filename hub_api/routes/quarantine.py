@@ -18,6 +18,7 @@ from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, nex
 from hub_api.security import require
 from store import quality, reports
 from store.api_keys import ApiKey
+from store.quality import QualityScorecard
 
 router = APIRouter(tags=["data quality"])
 
@@ -84,34 +85,6 @@ async def quarantine_counts(
     return result
 
 
-class SourceQuality(BaseModel):
-    source: str = Field(examples=["dms"])
-    received: int = Field(description="raw records received (every version)")
-    quarantined: int
-    quarantine_by_family: dict[str, int] = Field(examples=[{"invalid_vin": 18, "missing_required": 4}])
-    completeness: dict[str, float] = Field(examples=[{"name": 1.0, "mobile": 0.93, "id_number": 0.41}],
-                                           description="share of parties with each field usable for matching")  # fmt: skip
-    validity: dict[str, float] = Field(examples=[{"vin": 0.995, "resident_id": 0.998, "mobile": 0.997}],
-                                       description="share of received records not quarantined as invalid")  # fmt: skip
-    duplicate_records: int = Field(
-        description="records beyond the first of this source within one golden customer"
-    )
-    shared_identifiers: int = Field(description="mobiles/e-mails carried by several different people")
-
-
-class DealerQuality(BaseModel):
-    dealer: str = Field(examples=["D31002"])
-    parties: int
-    duplicate_records: int
-    shared_identifiers: int
-    shared_masked: list[str] = Field(examples=[["131****2693"]], description="the suspicious numbers, masked")
-
-
-class QualityScorecard(BaseModel):
-    sources: list[SourceQuality]
-    dealers: list[DealerQuality]
-
-
 @router.get(
     "/quality", summary="Data-quality scorecard per source and per dealer", response_model=QualityScorecard
 )
@@ -119,13 +92,7 @@ async def quality_scorecard(
     request: Request, _: Annotated[ApiKey, Depends(require("read"))]
 ) -> QualityScorecard:
     def score(session: Session) -> QualityScorecard:
-        card = quality.scorecard(session)
-        sources = [SourceQuality(source=s.source, received=s.received, quarantined=s.quarantined,
-                                 quarantine_by_family=s.quarantine_by_family, completeness=s.completeness.shares(),
-                                 validity=s.validity(), duplicate_records=s.duplicate_records,
-                                 shared_identifiers=s.shared_identifiers) for s in card.sources]  # fmt: skip
-        dealers = [DealerQuality.model_validate(d, from_attributes=True) for d in card.dealers]
-        return QualityScorecard(sources=sources, dealers=dealers)
+        return QualityScorecard.of(quality.scorecard(session))
 
     result: QualityScorecard = await request.app.state.hub.read(score)
     return result

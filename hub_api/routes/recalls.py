@@ -15,66 +15,24 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from canonical_model.identifiers import vin as vin_rules
-from canonical_model.identifiers.errors import InvalidVin
-from hub_api.masking import Masker
+from canonical_model.disclosure import Masker
 from hub_api.pagination import CursorParam, LimitParam, decode_key, encode_cursor
 from hub_api.security import allowed, require
-from hub_api.views.recall import (
+from recall.campaign import (
     CSV_COLUMNS,
-    InvalidVinItem,
+    PII_FIELDS,
     RecallPage,
     RecallRequest,
+    campaign_page,
+    campaign_vehicles,
     csv_lines,
-    recall_vehicle,
 )
-from store import recall
 from store.api_keys import ApiKey, audit_pii_read
 
 router = APIRouter(tags=["recalls"])
-PII_FIELDS = ["mobile", "email", "address"]
 _CSV_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": ",".join(CSV_COLUMNS) + "\n"}}}
 }
-
-
-def _split_vins(vins: list[str]) -> tuple[list[str], list[InvalidVinItem]]:
-    valid: list[str] = []
-    invalid: list[InvalidVinItem] = []
-    for raw in vins:
-        try:
-            valid.append(vin_rules.validate(raw))
-        except InvalidVin as exc:
-            invalid.append(InvalidVinItem(vin=raw, reason=exc.reason, message=exc.message))
-    return valid, invalid
-
-
-def _page(session: Session, request: RecallRequest, after: str, limit: int, mask: Masker) -> RecallPage:
-    if request.vins is not None:
-        valid, invalid = _split_vins(request.vins)
-        campaign = recall.by_vins(session, valid)
-        page = RecallPage(items=[], not_found=campaign.not_found, invalid=invalid)
-    else:
-        campaign = recall.by_criteria(session, request.scan_criteria(), after=after, limit=limit)
-        page = RecallPage(
-            items=[], next_cursor=encode_cursor(campaign.last_key) if campaign.last_key else None
-        )
-    marketing = recall.marketing_consent(session, {a.owner.golden_id for a in campaign.affected if a.owner})
-    page.items = [recall_vehicle(a, mask, marketing) for a in campaign.affected]
-    return page
-
-
-def _all(session: Session, request: RecallRequest, mask: Masker) -> Iterator[Any]:
-    if request.vins is not None:
-        yield from _page(session, request, "", 0, mask).items
-        return
-    after = ""
-    while True:
-        page = _page(session, request, after, recall.SCAN_BATCH, mask)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        after = decode_key(page.next_cursor)
 
 
 @router.post(
@@ -97,11 +55,11 @@ async def recalls(
     action = f"POST /v1/recalls campaign={body.campaign}"
     if accept and "text/csv" in accept:
         if clear:
-            await hub.write(lambda session: audit_pii_read(session, key, action, None, PII_FIELDS))
+            await hub.write(lambda session: audit_pii_read(session, key, action, None, list(PII_FIELDS)))
 
         def stream() -> Iterator[str]:
             with hub.sessions() as session:
-                yield from csv_lines(_all(session, body, Masker(clear)))
+                yield from csv_lines(campaign_vehicles(session, body, Masker(clear)))
 
         filename = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in body.campaign)
         return StreamingResponse(stream(), media_type="text/csv; charset=utf-8",
@@ -109,7 +67,8 @@ async def recalls(
 
     def answer(session: Session) -> RecallPage:
         mask = Masker(clear)
-        page = _page(session, body, after, limit, mask)
+        page, last_key = campaign_page(session, body, after, limit, mask)
+        page.next_cursor = encode_cursor(last_key) if last_key else None
         if mask.shown:
             audit_pii_read(session, key, action, None, sorted(mask.shown))
         return page

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from sqlalchemy.orm import Session
 
+from canonical_model.disclosure import Masker
 from canonical_model.identifiers import vin as vin_rules
-from hub_api.masking import Masker
 from hub_api.problems import Problem
 from hub_api.routes.customers import cached_json, etag_of, not_modified
 from hub_api.security import allowed, require

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hub_api.masking import Masker
+from canonical_model.disclosure import Masker
 from store.customer_view import CustomerData, SourceFact, consent_statement, newer
 
 RECENT_EVENTS = 20
@@ -139,12 +139,6 @@ class Customer(BaseModel):
     members: list[MemberView] = []
     pii: str = Field(examples=["masked"], description="masked | clear: whether PII is shown in clear")
     lineage: list[LineageView] | None = Field(default=None, description="with ?explain=true")
-
-
-def display_name(body: dict[str, Any]) -> str | None:
-    """How a golden party is named in lists: the simplified name (a romanised one as received), or the company."""
-    name = body.get("name") or {}
-    return str(name.get("simplified") or name.get("raw") or body.get("organisation_name") or "") or None
 
 
 def _contacts(body: dict[str, Any], mask: Masker) -> list[ContactPointView]:

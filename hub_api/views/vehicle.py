@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hub_api.masking import Masker
-from hub_api.views.customer import EventView, PolicyView, display_name, event_view
-from store.customer_view import SourceFact
+from canonical_model.disclosure import Masker
+from hub_api.views.customer import EventView, PolicyView, event_view
+from store.customer_view import SourceFact, display_name
 from store.tables import GoldenRecordRow
 
 

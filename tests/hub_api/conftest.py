@@ -14,17 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.settings import Settings
 from hub_api.server import api_in_thread
-from mappings import MappingRegistry
-from matching.config import MatchingConfig
-from matching.run import run_party_matching
-from matching.vehicles import build_golden_vehicles
-from pipeline import Loader, to_source_record
-from sample_data import generate
 from store import api_keys
 from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
+from tests.conftest import WORLD_PII_KEY
 
-WORLD_PII_KEY = "world-test-key-0123456789abcdef0123456789"
+__all__ = ["WORLD_PII_KEY"]  # re-exported: the API tests import it from here
 
 
 @dataclass
@@ -47,24 +42,6 @@ def live_api(tmp_path: Path) -> Iterator[LiveApi]:
     settings = Settings(data_dir=tmp_path, database_url=url, portal={"secret": "portal-test-secret"})
     with serve(settings) as client:
         yield LiveApi(client, settings, url)
-
-
-@pytest.fixture(scope="package")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store made from 150 generated people through every source, matched: customers, cars, resales."""
-    path = tmp_path_factory.mktemp("world") / "hub.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = create_store_engine(url)
-    sessions = session_factory(engine)
-    loader = Loader(sessions, MappingRegistry.load(), pii_key=WORLD_PII_KEY.encode())
-    loader.load(
-        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(150, seed=23)
-    )
-    run_party_matching(sessions, MatchingConfig())
-    build_golden_vehicles(sessions)
-    engine.dispose()
-    return path
 
 
 @dataclass

@@ -14,12 +14,17 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.orm import Session
 
-from hub_api.masking import Masker
-from hub_api.views.customer import display_name
+from canonical_model.disclosure import Masker
+from canonical_model.identifiers import vin as vin_rules
+from canonical_model.identifiers.errors import InvalidVin
+from store import recall
+from store.customer_view import display_name
 from store.recall import Affected, Criteria
 
 LEGAL_BASIS = "legal_obligation"
+PII_FIELDS = ("mobile", "email", "address")  # what a clear answer may show: audited before it is given
 CHANNELS = (("mobile", "sms"), ("mobile", "phone"), ("email", "email"), ("address", "mail"))
 CSV_COLUMNS = ("vin", "vehicle_golden_id", "make", "model", "model_year", "production_date", "plant_code",
                "owner_golden_id", "owner_name", "owner_status", "owner_since", "previous_owners", "mobile", "email",
@@ -137,6 +142,47 @@ def recall_vehicle(item: Affected, mask: Masker, marketing: dict[str, str]) -> R
                          model=definition.get("model"), model_year=definition.get("model_year"),
                          production_date=body.get("production_date"), plant_code=body.get("plant_code"), owner=owner,
                          owner_since=item.owner_since, previous_owners=item.previous_owners)  # fmt: skip
+
+
+def split_vins(vins: list[str]) -> tuple[list[str], list[InvalidVinItem]]:
+    """Valid VINs in their canonical form, and the invalid ones with the rule they break (never dropped)."""
+    valid: list[str] = []
+    invalid: list[InvalidVinItem] = []
+    for raw in vins:
+        try:
+            valid.append(vin_rules.validate(raw))
+        except InvalidVin as exc:
+            invalid.append(InvalidVinItem(vin=raw, reason=exc.reason, message=exc.message))
+    return valid, invalid
+
+
+def campaign_page(
+    session: Session, request: RecallRequest, after: str, limit: int, mask: Masker
+) -> tuple[RecallPage, str | None]:
+    """One page of the answer and the scan key to continue after (None: the last page; a VIN list is one page)."""
+    last_key: str | None = None
+    if request.vins is not None:
+        valid, invalid = split_vins(request.vins)
+        campaign = recall.by_vins(session, valid)
+        page = RecallPage(items=[], not_found=campaign.not_found, invalid=invalid)
+    else:
+        campaign = recall.by_criteria(session, request.scan_criteria(), after=after, limit=limit)
+        page = RecallPage(items=[])
+        last_key = campaign.last_key or None
+    marketing = recall.marketing_consent(session, {a.owner.golden_id for a in campaign.affected if a.owner})
+    page.items = [recall_vehicle(a, mask, marketing) for a in campaign.affected]
+    return page, last_key
+
+
+def campaign_vehicles(session: Session, request: RecallRequest, mask: Masker) -> Iterator[RecallVehicle]:
+    """Every affected car of the campaign, read batch by batch (a criteria scan may cover millions of cars)."""
+    after = ""
+    while True:
+        page, last_key = campaign_page(session, request, after, recall.SCAN_BATCH, mask)
+        yield from page.items
+        if last_key is None:
+            return
+        after = last_key
 
 
 def csv_lines(vehicles: Iterable[RecallVehicle]) -> Iterator[str]:

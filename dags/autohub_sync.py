@@ -1,0 +1,61 @@
+"""One sync DAG per pull source (ERP, finance, insurance): sync from the watermarks, then announce the Asset.
+
+The task calls ``jobs.sync.sync_source`` — the function behind ``autohub sync SOURCE``. A re-run of a failed run
+is idempotent (pages are committed before their watermark moves; records read twice are recognised). The
+Asset ``autohub://canonical/SOURCE`` is updated only when new records landed, so matching is not woken for
+nothing; the announce task is skipped otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from jobs.config import orchestration_settings
+
+PULL_SOURCES = ("erp", "finance", "insurance")
+
+
+def canonical_asset(source: str) -> Asset:
+    return Asset(f"autohub://canonical/{source}")
+
+
+def _sync_dag(source: str, schedule: str | None, defaults: dict[str, Any]) -> None:
+    @dag(
+        dag_id=f"autohub_sync_{source}",
+        schedule=schedule,
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,  # two syncs of one source would race for the same watermark
+        default_args=defaults,
+        tags=["autohub", "sync", source],
+        doc_md=__doc__,
+    )
+    def sync_source_dag() -> None:
+        @task
+        def sync() -> dict[str, Any]:
+            from autohub.settings import get_settings
+            from jobs.sync import PullSource, describe, sync_source
+
+            report = sync_source(PullSource(source), get_settings())
+            print(describe(report))
+            return {"run_id": report.run_id, "records_in": report.records_in, "mapped": report.mapped,
+                    "unchanged": report.unchanged, "quarantined": report.quarantined}  # fmt: skip
+
+        @task(outlets=[canonical_asset(source)])
+        def announce(report: dict[str, Any]) -> int:
+            if not report["mapped"]:
+                raise AirflowSkipException(f"no new {source} records landed; matching is not woken")
+            return int(report["mapped"])
+
+        announce(sync())
+
+    sync_source_dag()
+
+
+_settings = orchestration_settings()
+for _source in PULL_SOURCES:
+    _sync_dag(_source, getattr(_settings, f"{_source}_schedule"), _settings.task_defaults())

@@ -1,0 +1,80 @@
+"""Is the DMS feed keeping up? Queue depth, dead letters and consumers on RabbitMQ, checked against limits.
+
+The consumer is a long-running service, not a scheduled job; this check is what a scheduler runs to notice
+that it stopped, fell behind, or is dead-lettering events (each dead letter is a dealer event the hub did not
+take and a steward must look at).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autohub.errors import FatalError
+from connectors.dms_amqp import DmsAmqpConfig
+from jobs.config import OrchestrationConfig
+
+
+class DmsFeedUnhealthy(FatalError):
+    """The DMS feed is past a limit: a backlog, dead letters, no consumer, or a queue that does not exist."""
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    queue: str
+    ready: int  # events waiting for the consumer
+    consumers: int
+    dead_queue: str
+    dead: int  # events RabbitMQ or the consumer dead-lettered
+
+    def problems(self, limits: OrchestrationConfig) -> list[str]:
+        found = []
+        if self.ready > limits.dms_max_ready:
+            found.append(f"{self.ready:,} event(s) waiting in {self.queue} (limit {limits.dms_max_ready:,})")
+        if self.dead > limits.dms_max_dead:
+            found.append(
+                f"{self.dead:,} event(s) dead-lettered in {self.dead_queue} (limit {limits.dms_max_dead:,})"
+            )
+        if limits.dms_require_consumer and self.consumers == 0:
+            found.append(f"no consumer is attached to {self.queue}")
+        return found
+
+    def describe(self) -> str:
+        return (f"{self.queue}: {self.ready:,} waiting, {self.consumers} consumer(s); "
+                f"{self.dead_queue}: {self.dead:,} dead-lettered")  # fmt: skip
+
+
+def _depth(channel: object, queue: str) -> tuple[int, int]:
+    from pika.exceptions import ChannelClosedByBroker
+
+    try:
+        answer = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+    except ChannelClosedByBroker as exc:
+        raise DmsFeedUnhealthy(
+            f"queue {queue!r} does not exist on the broker ({exc.reply_text})",
+            fix="start the DMS consumer once (`autohub dms consume`); it declares the queues",
+        ) from exc
+    return int(answer.method.message_count), int(answer.method.consumer_count)
+
+
+def queue_health(config: DmsAmqpConfig) -> QueueHealth:
+    """Read the depths without touching a message (passive declares on a throw-away channel each)."""
+    from connectors.dms_amqp import connect
+
+    connection = connect(config)
+    try:
+        ready, consumers = _depth(connection.channel(), config.queue)
+        dead, _ = _depth(connection.channel(), config.dead_letter_queue)
+    finally:
+        if connection.is_open:
+            connection.close()
+    return QueueHealth(config.queue, ready, consumers, config.dead_letter_queue, dead)
+
+
+def check_feed(config: DmsAmqpConfig, limits: OrchestrationConfig) -> QueueHealth:
+    """The health, or ``DmsFeedUnhealthy`` naming every limit passed (the scheduler's task fails with it)."""
+    health = queue_health(config)
+    problems = health.problems(limits)
+    if problems:
+        raise DmsFeedUnhealthy("DMS feed unhealthy: " + "; ".join(problems),
+                               fix="see `autohub dms` and GET /v1/quarantine?source=dms for the dead letters")  # fmt: skip
+    return health

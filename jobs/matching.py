@@ -1,0 +1,97 @@
+"""Golden matching as jobs: the full run (parties, then vehicles) and the incremental one for what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from autohub.settings import Settings
+from jobs.store_access import store_sessions
+
+if TYPE_CHECKING:
+    from matching.incremental import IncrementalReport
+    from matching.run import MatchReport
+
+MatchMode = Literal["auto", "full", "incremental"]
+
+
+@dataclass(frozen=True)
+class FullMatch:
+    parties: MatchReport
+    vehicles: dict[str, int]
+
+
+def match_full(settings: Settings, on_step: Callable[[str], None] | None = None) -> FullMatch:
+    """Every party re-matched (steward decisions obeyed, golden ids stable), then the golden vehicles rebuilt."""
+    from matching.run import run_party_matching
+    from matching.vehicles import build_golden_vehicles
+
+    step = on_step or (lambda _: None)
+    with store_sessions(settings) as sessions:
+        parties = run_party_matching(sessions, settings.matching, on_step=step)
+        vehicles = build_golden_vehicles(sessions, on_step=step)
+    return FullMatch(parties, vehicles)
+
+
+def match_incremental(
+    settings: Settings,
+    on_start: Callable[[int], None] | None = None,
+    on_record: Callable[[int], None] | None = None,
+) -> IncrementalReport:
+    """The parties written since the last run matched against the golden records already built.
+
+    Raises ``matching.incremental.IndexNotBuilt`` when no full run has built the blocking-key index yet.
+    """
+    from matching.incremental import IncrementalMatcher
+
+    with store_sessions(settings) as sessions:
+        matcher = IncrementalMatcher(sessions, settings.matching)
+        pending = matcher.pending()
+        if on_start:
+            on_start(len(pending))
+        return matcher.match(pending, on_record=on_record)
+
+
+def match(settings: Settings, mode: MatchMode) -> FullMatch | IncrementalReport:
+    """``auto``: incremental when a full run has built the index, else the first full run (a new store)."""
+    from matching.incremental import IndexNotBuilt
+
+    if mode == "full":
+        return match_full(settings)
+    try:
+        return match_incremental(settings)
+    except IndexNotBuilt:
+        if mode == "incremental":
+            raise
+        return match_full(settings)
+
+
+def describe_full(result: FullMatch) -> str:
+    r, v = result.parties, result.vehicles
+    lines = [
+        f"run {r.run_id}: {r.records:,} party records → {r.clusters:,} golden records "
+        f"({r.created:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged, {r.retired:,} merged away); "
+        f"{r.pairs_scored:,} pairs scored, {r.deterministic_links:,} ID links, {r.review_open:,} for review, "
+        f"{r.refused_by_steward:,} links refused by steward decisions, "
+        f"{r.refused_conflicting_ids:,} by conflicting resident IDs; {r.seconds:.1f} s",
+        f"golden vehicles: {v['vehicles']:,} ({v['created']:,} new, {v['updated']:,} updated); "
+        f"{v['resold']:,} changed hands",
+    ]
+    lines += [f"  not used as evidence: {shared.describe()}" for shared in r.shared[:10]]
+    return "\n".join(lines)
+
+
+def describe_incremental(report: IncrementalReport) -> str:
+    latencies = sorted(report.latencies_ms) or [0.0]
+    return (
+        f"run {report.run_id}: {report.records:,} new or changed party records · {report.joined:,} joined a golden "
+        f"record, {report.created:,} new, {report.merged:,} merged away, {report.split:,} split off, "
+        f"{report.review_open:,} for review, {report.newly_shared:,} numbers became shared; "
+        f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.0f} ms per record, {report.seconds:.1f} s\n"
+        "golden vehicles are rebuilt by the next full run (`autohub match run --full`)"
+    )
+
+
+def describe(result: FullMatch | IncrementalReport) -> str:
+    return describe_full(result) if isinstance(result, FullMatch) else describe_incremental(result)

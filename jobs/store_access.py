@@ -1,0 +1,53 @@
+"""Opening the configured store for a job: refused when it is behind the newest schema, disposed after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from autohub.errors import ConfigError
+from autohub.settings import Settings
+from pipeline import Loader
+
+
+class StoreNotMigrated(ConfigError):
+    """The store's schema is older (or newer) than this code's: a job would write rows the schema cannot hold."""
+
+
+def shown_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def store_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured store; the engine is disposed when the block ends."""
+    from store.engine import create_store_engine, session_factory
+    from store.migrate import current_revision, head_revision
+
+    url = settings.effective_database_url
+    current, head = current_revision(url), head_revision()
+    if current != head:
+        raise StoreNotMigrated(
+            f"the store {shown_url(url)} is at schema {current or 'none'}, this code needs {head}",
+            fix="run `autohub db upgrade` against it",
+        )
+    engine = create_store_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def store_loader(settings: Settings) -> Iterator[Loader]:
+    """A Loader (raw → mapping → canonical + quarantine) on the configured store, for sync and consume jobs."""
+    from mappings import MappingRegistry
+
+    with store_sessions(settings) as sessions:
+        yield Loader(sessions, MappingRegistry.load(*settings.mapping_dirs), pii_key=settings.pii_key,
+                     batch_size=settings.batch_size)  # fmt: skip
