@@ -1,9 +1,10 @@
 """Golden matching: incremental when a source's Asset changed, a full re-run on the weekly schedule.
 
 Calls ``jobs.matching.match`` — the function behind ``autohub match run``. Asset-triggered runs match only the
-parties written since the last run (a new store gets its first full run); the weekly and manual runs re-match
-everything and rebuild the golden vehicles. Param ``mode`` overrides (full | incremental). Emits
-``autohub://golden``.
+parties written since the last run — from any source, the pushed DMS and portal records included — and
+refresh the golden vehicles whose evidence or owners changed (a new store gets its first full run); the
+weekly and manual runs re-match everything and rebuild every golden vehicle. Param ``mode`` overrides
+(full | incremental). Emits ``autohub://golden``.
 """
 
 from __future__ import annotations
@@ -77,7 +78,12 @@ def autohub_golden_matching() -> None:
                 "golden": result.parties.clusters,
                 "vehicles": result.vehicles["vehicles"],
             }
-        return {"mode": "incremental", "run_id": result.run_id, "records": result.records}
+        return {
+            "mode": "incremental",
+            "run_id": result.parties.run_id,
+            "records": result.parties.records,
+            "vehicles": result.vehicles["vehicles"],
+        }
 
     match()
 

@@ -22,6 +22,12 @@ class FullMatch:
     vehicles: dict[str, int]
 
 
+@dataclass(frozen=True)
+class IncrementalMatch:
+    parties: IncrementalReport
+    vehicles: dict[str, int]  # the golden vehicles refreshed: those whose evidence or owners changed
+
+
 def match_full(settings: Settings, on_step: Callable[[str], None] | None = None) -> FullMatch:
     """Every party re-matched (steward decisions obeyed, golden ids stable), then the golden vehicles rebuilt."""
     from matching.run import run_party_matching
@@ -38,22 +44,25 @@ def match_incremental(
     settings: Settings,
     on_start: Callable[[int], None] | None = None,
     on_record: Callable[[int], None] | None = None,
-) -> IncrementalReport:
-    """The parties written since the last run matched against the golden records already built.
+) -> IncrementalMatch:
+    """The parties written since the last run matched against the golden records already built, then the
+    golden vehicles whose evidence or owners changed rebuilt (a resale reaches the recall answer at once).
 
     Raises ``matching.incremental.IndexNotBuilt`` when no full run has built the blocking-key index yet.
     """
     from matching.incremental import IncrementalMatcher
+    from matching.vehicles import refresh_golden_vehicles
 
     with store_sessions(settings) as sessions:
         matcher = IncrementalMatcher(sessions, settings.matching)
         pending = matcher.pending()
         if on_start:
             on_start(len(pending))
-        return matcher.match(pending, on_record=on_record)
+        parties = matcher.match(pending, on_record=on_record)
+        return IncrementalMatch(parties, refresh_golden_vehicles(sessions))
 
 
-def match(settings: Settings, mode: MatchMode) -> FullMatch | IncrementalReport:
+def match(settings: Settings, mode: MatchMode) -> FullMatch | IncrementalMatch:
     """``auto``: incremental when a full run has built the index, else the first full run (a new store)."""
     from matching.incremental import IndexNotBuilt
 
@@ -82,16 +91,18 @@ def describe_full(result: FullMatch) -> str:
     return "\n".join(lines)
 
 
-def describe_incremental(report: IncrementalReport) -> str:
+def describe_incremental(result: IncrementalMatch) -> str:
+    report, v = result.parties, result.vehicles
     latencies = sorted(report.latencies_ms) or [0.0]
     return (
         f"run {report.run_id}: {report.records:,} new or changed party records · {report.joined:,} joined a golden "
         f"record, {report.created:,} new, {report.merged:,} merged away, {report.split:,} split off, "
         f"{report.review_open:,} for review, {report.newly_shared:,} numbers became shared; "
         f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.0f} ms per record, {report.seconds:.1f} s\n"
-        "golden vehicles are rebuilt by the next full run (`autohub match run --full`)"
+        f"golden vehicles refreshed: {v['vehicles']:,} with new evidence or owners ({v['created']:,} new, "
+        f"{v['updated']:,} updated)"
     )
 
 
-def describe(result: FullMatch | IncrementalReport) -> str:
+def describe(result: FullMatch | IncrementalMatch) -> str:
     return describe_full(result) if isinstance(result, FullMatch) else describe_incremental(result)

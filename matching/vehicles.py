@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -21,7 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.golden_ids import assign_golden_ids, new_golden_id
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
-from store.matching_input import Relationship, VehicleRecord, iter_vehicles, relationships_by_vin
+from store.matching_input import (
+    Relationship,
+    VehicleRecord,
+    feed_position,
+    iter_vehicles,
+    relationships_by_vin,
+    vins_with_new_evidence,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -115,15 +123,54 @@ def build_golden_vehicles(
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """One golden vehicle per VIN; run after party matching (owners are golden customers)."""
+    return _build(sessions, None, actor=actor, step=on_step or (lambda _: None))
+
+
+def refresh_golden_vehicles(
+    sessions: sessionmaker[Session],
+    *,
+    actor: str = "incremental matching",
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Rebuild only the golden vehicles whose evidence changed since the last vehicle run.
+
+    Why: a resale lands as one DMS delivery or one insurance policy, and a recall must name the new owner the
+    same day — not after the weekly full run. Changed vehicle records and relationships are found by their
+    ``updated_at``, customers that changed golden record through the change feed (its position is kept with
+    each run). Each car is rebuilt exactly as a full run builds it. Without a watermark (no vehicle run yet, or
+    one from before watermarks were kept) it is the full build.
+    """
     step = on_step or (lambda _: None)
+    with sessions() as session:
+        last = store_golden.last_succeeded_run(session, "vehicle")
+        mark = (last or {}).get("watermark")
+        if not mark:
+            return _build(sessions, None, actor=actor, step=step)
+        step("finding cars with new evidence")
+        vins = vins_with_new_evidence(session, datetime.fromisoformat(mark["since"]), int(mark["feed_seq"]))
+    return _build(sessions, vins, actor=actor, step=step)
+
+
+def _build(
+    sessions: sessionmaker[Session], vins: set[str] | None, *, actor: str, step: Callable[[str], None]
+) -> dict[str, int]:
+    """All golden vehicles (``vins`` None), or those of ``vins``; the run keeps the watermark the next
+    refresh starts from, taken before anything is read so that nothing written meanwhile is missed."""
     step("reading vehicles")
     with sessions() as session:
+        watermark = {"since": datetime.now(UTC).isoformat(), "feed_seq": feed_position(session)}
         by_vin: dict[str, list[VehicleRecord]] = defaultdict(list)
-        for record in iter_vehicles(session):
+        for record in iter_vehicles(session, vins):
             by_vin[record.vin].append(record)
-        relations = relationships_by_vin(session)
-        party_golden = store_golden.golden_by_key(session, "party")
-        previous, ages = store_golden.membership(session, "vehicle")
+        relations = relationships_by_vin(session, vins)
+        owners = None if vins is None else {(r.source, r.party_key) for rs in relations.values() for r in rs}
+        party_golden = store_golden.golden_by_key(session, "party", owners)
+        if vins is None:
+            previous, ages = store_golden.membership(session, "vehicle")
+        else:
+            keys = {(r.source, r.vin) for records in by_vin.values() for r in records}
+            held = set(store_golden.golden_by_key(session, "vehicle", keys).values())
+            previous, ages = store_golden.membership(session, "vehicle", held)
     clusters = {
         min(r.record_id for r in records): {r.record_id for r in records} for records in by_vin.values()
     }
@@ -141,11 +188,13 @@ def build_golden_vehicles(
     )  # vehicles link by VIN: there is no grey band to review
     step("writing golden vehicles")
     with sessions.begin() as session:
-        run_id = store_golden.start_match_run(session, "vehicle", "full", "vin-v1")
+        run_id = store_golden.start_match_run(
+            session, "vehicle", "full" if vins is None else "incremental", "vin-v1"
+        )
         written = store_golden.apply_decisions(session, decisions, run_id)
         counts = {"vehicles": len(goldens), "created": written.created, "updated": written.updated,
                   "unchanged": written.unchanged,
                   "resold": sum(1 for g in goldens if len(g.body["ownership"]) > 1)}  # fmt: skip
-        store_golden.finish_match_run(session, run_id, counts)
-    log.info("golden vehicles built", **counts)
+        store_golden.finish_match_run(session, run_id, {**counts, "watermark": watermark})
+    log.info("golden vehicles built" if vins is None else "golden vehicles refreshed", **counts)
     return counts

@@ -147,6 +147,14 @@ def start_match_run(session: Session, entity_type: str, mode: str, model_version
     return run.id
 
 
+def last_succeeded_run(session: Session, entity_type: str) -> dict[str, Any] | None:
+    """The counts of the newest succeeded run of a type (where a run keeps its watermark), or None."""
+    stmt = (select(MatchRunRow.counts).where(MatchRunRow.entity_type == entity_type, MatchRunRow.status == "succeeded")
+            .order_by(MatchRunRow.started_at.desc(), MatchRunRow.id.desc()).limit(1))  # fmt: skip
+    counts = session.scalar(stmt)
+    return dict(counts) if counts is not None else None
+
+
 def finish_match_run(session: Session, run_id: int, counts: dict[str, Any], error: str | None = None) -> None:
     session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id).values(
         finished_at=_now(), counts=counts, status="failed" if error else "succeeded", error_message=error))  # fmt: skip

@@ -7,15 +7,16 @@ holding its rows twice; the matching room turns them into feature rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from store.tables import CanonicalRecordRow
+from store.batching import chunks
+from store.tables import CanonicalRecordRow, ChangeLogRow, SearchKeyRow, XrefRow
 
 
 @dataclass(frozen=True)
@@ -63,19 +64,17 @@ class VehicleRecord:
     body: dict[str, Any]
 
 
-def iter_vehicles(session: Session) -> Iterator[VehicleRecord]:
-    stmt = (
-        select(
-            CanonicalRecordRow.id,
-            CanonicalRecordRow.source,
-            CanonicalRecordRow.entity_key,
-            CanonicalRecordRow.body,
-        )
-        .where(CanonicalRecordRow.entity_type == "vehicle")
-        .order_by(CanonicalRecordRow.id)
-    )
-    for row in session.execute(stmt.execution_options(yield_per=5_000)):
-        yield VehicleRecord(row.id, row.source, row.entity_key, row.body)
+def iter_vehicles(session: Session, vins: Collection[str] | None = None) -> Iterator[VehicleRecord]:
+    """Every canonical vehicle record (a full build), or those of ``vins`` (a refresh)."""
+    c = CanonicalRecordRow
+    stmt = select(c.id, c.source, c.entity_key, c.body).where(c.entity_type == "vehicle").order_by(c.id)
+    if vins is None:
+        for row in session.execute(stmt.execution_options(yield_per=5_000)):
+            yield VehicleRecord(row.id, row.source, row.entity_key, row.body)
+        return
+    for chunk in chunks(sorted(set(vins))):
+        for row in session.execute(stmt.where(c.entity_key.in_(chunk))):
+            yield VehicleRecord(row.id, row.source, row.entity_key, row.body)
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,63 @@ class Relationship:
     valid_to: str | None
 
 
-def relationships_by_vin(session: Session) -> dict[str, list[Relationship]]:
-    """VIN → every source's party-vehicle relationship (sold to, delivered to, insured by, registered by)."""
+def _relationship(source: str, body: dict[str, Any]) -> Relationship | None:
+    if not (body.get("vin") and body.get("party_source_id")):
+        return None
+    return Relationship(source, str(body["party_source_id"]), str(body["vin"]), str(body.get("role") or ""),
+                        body.get("valid_from"), body.get("valid_to"))  # fmt: skip
+
+
+def relationships_by_vin(
+    session: Session, vins: Collection[str] | None = None
+) -> dict[str, list[Relationship]]:
+    """VIN → every source's party-vehicle relationship (sold to, delivered to, insured by, registered by);
+    all of them, or those of ``vins`` (found through the VIN search keys, which index every VIN-bearing record)."""
     found: dict[str, list[Relationship]] = defaultdict(list)
-    stmt = select(CanonicalRecordRow.source, CanonicalRecordRow.body).where(
-        CanonicalRecordRow.entity_type == "vehicle_relationship"
-    )
-    for source, body in session.execute(stmt.execution_options(yield_per=5_000)):
-        if body.get("vin") and body.get("party_source_id"):
-            found[str(body["vin"])].append(Relationship(source, str(body["party_source_id"]), str(body["vin"]),
-                                                        str(body.get("role") or ""), body.get("valid_from"),
-                                                        body.get("valid_to")))  # fmt: skip
+    c, k = CanonicalRecordRow, SearchKeyRow
+    stmt = select(c.source, c.body).where(c.entity_type == "vehicle_relationship")
+    if vins is None:
+        rows: Iterable[Any] = session.execute(stmt.execution_options(yield_per=5_000))
+    else:
+        keyed = stmt.join(k, k.canonical_record_id == c.id).where(k.kind == "vin")
+        rows = (
+            row
+            for chunk in chunks(sorted(set(vins)))
+            for row in session.execute(keyed.where(k.value.in_(chunk)))
+        )
+    for source, body in rows:
+        relationship = _relationship(source, body)
+        if relationship is not None:
+            found[relationship.vin].append(relationship)
     return found
+
+
+def feed_position(session: Session) -> int:
+    """The change feed's last sequence number: party changes after it are news to the next vehicle refresh."""
+    return int(session.scalar(select(func.max(ChangeLogRow.seq))) or 0)
+
+
+def vins_with_new_evidence(session: Session, since: datetime, after_seq: int) -> set[str]:
+    """The VINs whose golden vehicle may read differently than at ``since`` / feed position ``after_seq``.
+
+    Three ways a car's golden record goes stale: a vehicle record changed (definition, plate), a relationship
+    naming it changed (a sale, a delivery, a policy — a resale is one of these), or a customer it names changed
+    golden record (merged, unmerged, re-matched), which the change feed announces.
+    """
+    c, x, f = CanonicalRecordRow, XrefRow, ChangeLogRow
+    vins: set[str] = set(
+        session.scalars(select(c.entity_key).where(c.entity_type == "vehicle", c.updated_at >= since))
+    )
+    changed = select(c.body).where(c.entity_type == "vehicle_relationship", c.updated_at >= since)
+    vins.update(str(body["vin"]) for body in session.scalars(changed) if body.get("vin"))
+    goldens = set(session.scalars(select(f.golden_id).where(f.seq > after_seq, f.entity_type == "party")))
+    members: set[tuple[str, str]] = set()
+    for chunk in chunks(sorted(goldens)):
+        stmt_members = select(x.source, x.entity_key).where(x.golden_id.in_(chunk), x.entity_type == "party")
+        members.update((source, key) for source, key in session.execute(stmt_members))
+    for pairs in chunks(sorted(members)):
+        stmt = select(c.body).where(
+            c.entity_type == "vehicle_relationship", tuple_(c.source, c.party_key).in_(pairs)
+        )
+        vins.update(str(body["vin"]) for body in session.scalars(stmt) if body.get("vin"))
+    return vins

@@ -203,3 +203,66 @@ def test_the_shared_identifier_report_lists_a_dealers_own_phone(hub_cli: Any) ->
     assert "139****1111" in report.output
     assert "13900001111" not in report.output  # masked
     assert "1 shown" in report.output
+
+
+def test_a_resale_reaches_the_golden_vehicle_without_a_full_run(hub: Any) -> None:
+    """A DMS delivery of a known car to a new customer: the incremental run names the buyer as the current owner,
+    touches only that car, and leaves the store as a full rebuild would."""
+    from matching.vehicles import build_golden_vehicles, refresh_golden_vehicles
+
+    sessions, loader, matcher = _matched(hub)
+    build_golden_vehicles(sessions)
+    with sessions() as session:
+        cars = {g.body["vin"]: g for g in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.entity_type == "vehicle"))}  # fmt: skip
+    vin, car = next((v, g) for v, g in sorted(cars.items()) if g.body.get("current_owner"))
+    assert refresh_golden_vehicles(sessions)["vehicles"] == 0  # nothing new since the build
+    delivery = {"message_id": "m-resale-incr", "event_type": "delivery", "dealer_code": "D99002",
+                "occurred_at": "2030-05-20T10:00:00+08:00",
+                "customer": {"dms_customer_id": "D99002-000888", "name": "欧阳娜娜", "mobile": "13661234987", "gender": "女"},
+                "delivery": {"vin": vin, "plate": "沪B·67890", "delivered_at": "2030-05-20"}}  # fmt: skip
+    load(loader, ("dms", "delivery", delivery))
+    matcher.match(matcher.pending())
+    refreshed = refresh_golden_vehicles(sessions)
+    assert refreshed["vehicles"] == 1
+    assert refreshed["updated"] == 1
+    buyer = _golden(sessions, "dms", "D99002-000888")
+    with sessions() as session:
+        after = session.get(GoldenRecordRow, car.golden_id)
+        assert after is not None
+        assert after.body["current_owner"] == buyer != car.body["current_owner"]
+        assert after.body["ownership"][-1]["owner"] == buyer
+        incremental = {g.golden_id: g.body for g in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.entity_type == "vehicle"))}  # fmt: skip
+    full = build_golden_vehicles(sessions)
+    assert full["updated"] == 0  # the refresh left nothing for a full rebuild to change
+    assert full["created"] == 0
+    with sessions() as session:
+        rebuilt = {g.golden_id: g.body for g in session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.entity_type == "vehicle"))}  # fmt: skip
+    assert rebuilt == incremental
+
+
+def test_a_steward_merge_of_an_owner_reaches_the_cars_it_owns(hub: Any) -> None:
+    """The owner's golden record is merged into another: the change feed tells the refresh which cars to rebuild."""
+    from matching.steward import merge
+    from matching.vehicles import build_golden_vehicles, refresh_golden_vehicles
+
+    sessions, _, _ = _matched(hub)
+    build_golden_vehicles(sessions)
+    with sessions() as session:
+        cars = list(session.scalars(select(GoldenRecordRow).where(GoldenRecordRow.entity_type == "vehicle")))
+    owner = next(
+        c.body["current_owner"]
+        for c in sorted(cars, key=lambda c: c.golden_id)
+        if c.body.get("current_owner")
+    )
+    owned = {c.golden_id for c in cars if owner in {p["owner"] for p in c.body["ownership"]}}
+    keep = next(c.body["current_owner"] for c in cars if c.body.get("current_owner") not in (None, owner))
+    with sessions.begin() as session:
+        merge(session, keep, owner, actor="steward@test", reason="same person, two golden records")
+    refreshed = refresh_golden_vehicles(sessions)
+    assert refreshed["updated"] >= len(owned)
+    with sessions() as session:
+        for golden_id in owned:
+            row = session.get(GoldenRecordRow, golden_id)
+            assert row is not None
+            assert owner not in {p["owner"] for p in row.body["ownership"]}
+            assert keep in {p["owner"] for p in row.body["ownership"]}
