@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from hub_api.problems import Problem
@@ -81,9 +81,14 @@ async def authenticated(request: Request) -> ApiKey:
 
 
 def require(scope: str) -> Callable[..., object]:
-    """A route dependency: the caller's key must carry ``scope`` (or one that includes it)."""
+    """A route dependency: the caller's key must carry ``scope`` (or one that includes it).
 
-    async def check(key: ApiKey = Depends(authenticated)) -> ApiKey:  # noqa: B008 — FastAPI's idiom
+    One dependency that awaits ``authenticated`` itself rather than a dependency on it: FastAPI resolves the
+    path, query, header and cookie parameters of every dependency level on every request (a level fewer is
+    1–2 % of a customer 360's CPU)."""
+
+    async def check(request: Request) -> ApiKey:
+        key = await authenticated(request)
         if not allowed(key, scope):
             raise Problem(403, "Missing scope", f"this needs the '{scope}' scope; key '{key.name}' has "
                           f"{', '.join(sorted(key.scopes))}", reason="missing_scope")  # fmt: skip
