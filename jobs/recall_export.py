@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autohub.settings import Settings
-from jobs.quality import artefacts_dir, write_atomically
+from jobs.artefacts import artefacts_dir, write_atomically
 from jobs.store_access import store_sessions
-from recall.campaign import PII_FIELDS, RecallRequest, RecallVehicle, campaign_vehicles, csv_lines
+from recall.campaign import (
+    PII_FIELDS,
+    RecallPage,
+    RecallRequest,
+    RecallVehicle,
+    campaign_pages,
+    csv_lines,
+    file_name,
+)
 
 
 @dataclass(frozen=True)
@@ -19,10 +27,6 @@ class RecallExport:
     without_owner: int
     invalid_vins: int
     not_found: int
-
-
-def safe_file_name(campaign: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in campaign)
 
 
 def recall_request(
@@ -53,18 +57,20 @@ def export_recall(
     invalid and unknown VINs are counted, never silently left out.
     """
     from canonical_model.disclosure import Masker
-    from recall.campaign import campaign_page
     from store.api_keys import audit_pii_read, job_actor
 
-    target = path or artefacts_dir(settings) / f"recall-{safe_file_name(request.campaign)}.csv"
+    target = path or artefacts_dir(settings) / file_name(request.campaign)
     target.parent.mkdir(parents=True, exist_ok=True)
-    counts = {"vehicles": 0, "without_owner": 0}
+    counts = {"vehicles": 0, "without_owner": 0, "invalid": 0, "not_found": 0}
 
-    def counted(vehicles: Iterator[RecallVehicle]) -> Iterator[RecallVehicle]:
-        for vehicle in vehicles:
-            counts["vehicles"] += 1
-            counts["without_owner"] += vehicle.owner is None
-            yield vehicle
+    def counted(pages: Iterator[RecallPage]) -> Iterator[RecallVehicle]:
+        for page in pages:
+            counts["invalid"] += len(page.invalid)
+            counts["not_found"] += len(page.not_found)
+            for vehicle in page.items:
+                counts["vehicles"] += 1
+                counts["without_owner"] += vehicle.owner is None
+                yield vehicle
 
     with store_sessions(settings) as sessions:
         if clear:  # audited before any clear value is written, as a clear API answer is before it leaves
@@ -72,9 +78,7 @@ def export_recall(
                 audit_pii_read(session, job_actor("recall export"), f"recall export campaign={request.campaign}",
                                None, list(PII_FIELDS))  # fmt: skip
         with sessions() as session:
-            write_atomically(target, csv_lines(counted(campaign_vehicles(session, request, Masker(clear)))))
-            invalid = not_found = 0
-            if request.vins is not None:
-                page, _ = campaign_page(session, request, "", 0, Masker(False))
-                invalid, not_found = len(page.invalid), len(page.not_found)
-    return RecallExport(target, counts["vehicles"], counts["without_owner"], invalid, not_found)
+            write_atomically(target, csv_lines(counted(campaign_pages(session, request, Masker(clear)))))
+    return RecallExport(
+        target, counts["vehicles"], counts["without_owner"], counts["invalid"], counts["not_found"]
+    )

@@ -174,15 +174,29 @@ def campaign_page(
     return page, last_key
 
 
-def campaign_vehicles(session: Session, request: RecallRequest, mask: Masker) -> Iterator[RecallVehicle]:
-    """Every affected car of the campaign, read batch by batch (a criteria scan may cover millions of cars)."""
+def campaign_pages(session: Session, request: RecallRequest, mask: Masker) -> Iterator[RecallPage]:
+    """The whole answer, page by page (a criteria scan may cover millions of cars; a VIN list is one page, with
+    its invalid and unknown VINs)."""
     after = ""
     while True:
         page, last_key = campaign_page(session, request, after, recall.SCAN_BATCH, mask)
-        yield from page.items
+        yield page
         if last_key is None:
             return
         after = last_key
+
+
+def campaign_vehicles(session: Session, request: RecallRequest, mask: Masker) -> Iterator[RecallVehicle]:
+    """Every affected car of the campaign, read batch by batch."""
+    for page in campaign_pages(session, request, mask):
+        yield from page.items
+
+
+def file_name(campaign: str) -> str:
+    """The filing's file name: the campaign number with anything but letters, digits, - and _ replaced (it
+    goes into a Content-Disposition header and a path)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in campaign)
+    return f"recall-{safe}.csv"
 
 
 def csv_lines(vehicles: Iterable[RecallVehicle]) -> Iterator[str]:

@@ -12,7 +12,7 @@ decoding); on SQLite the same rows come from three statements.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -169,14 +169,24 @@ def members_and_facts(session: Session, golden_id: str) -> tuple[list[MemberLink
             .outerjoin(c, (c.source == x.source) & (c.party_key == x.entity_key) & (c.entity_type != "party"))
             .where(x.golden_id == golden_id, x.entity_type == "party")
             .order_by(x.source, x.entity_key, c.id))  # fmt: skip
+    return _members_and_facts_of(session.execute(stmt), lambda at: at)
+
+
+def _members_and_facts_of(
+    rows: Iterable[Sequence[Any]], when: Callable[[Any], datetime]
+) -> tuple[list[MemberLink], list[SourceFact]]:
+    """Members and facts from the joined rows (one per member and fact, a member without facts once with empty
+    fact columns) — as the generic read returns them, or as the PostgreSQL 360 decodes them from JSON, whose
+    timestamps ``when`` turns into datetimes."""
     links: dict[tuple[str, str], MemberLink] = {}
     facts: list[SourceFact] = []
-    for source, key, method, weight, linked_at, fact_id, kind, fact_key, body, updated_at in session.execute(
-        stmt
-    ):
-        links.setdefault((source, key), MemberLink(source, key, method, weight, linked_at))
+    for source, key, method, weight, linked_at, fact_id, kind, fact_key, body, updated_at in rows:
+        if (source, key) not in links:
+            links[source, key] = MemberLink(
+                source, key, method, None if weight is None else float(weight), when(linked_at)
+            )
         if fact_id is not None:
-            facts.append(SourceFact(fact_id, source, kind, fact_key, body, updated_at))
+            facts.append(SourceFact(fact_id, source, kind, fact_key, body, when(updated_at)))
     return list(links.values()), facts
 
 
@@ -266,7 +276,7 @@ def _customer_360_postgres(session: Session, golden_id: str) -> CustomerData | N
     row = GoldenSnapshot(*(values[name] for name in _SNAPSHOT))
     if not shows_360(row):
         return CustomerData(row, [])
-    links, facts = _members_from_json(values["members"] or [])
+    links, facts = _members_and_facts_of(values["members"] or [], _utc)
     data = CustomerData(row, links, facts)
     for vin, *golden_values in values["vehicles"] or []:
         if vin not in data.vehicles:
@@ -278,19 +288,6 @@ def _utc(value: str) -> datetime:
     """A timestamp as PostgreSQL writes it into JSON (ISO 8601 with the session's offset), in UTC as the
     store's ``UtcDateTime`` columns give it."""
     return datetime.fromisoformat(value).astimezone(UTC)
-
-
-def _members_from_json(rows: list[list[Any]]) -> tuple[list[MemberLink], list[SourceFact]]:
-    links: dict[tuple[str, str], MemberLink] = {}
-    facts: list[SourceFact] = []
-    for source, key, method, weight, linked_at, fact_id, kind, fact_key, body, updated_at in rows:
-        if (source, key) not in links:
-            links[source, key] = MemberLink(
-                source, key, method, None if weight is None else float(weight), _utc(linked_at)
-            )
-        if fact_id is not None:
-            facts.append(SourceFact(fact_id, source, kind, fact_key, body, _utc(updated_at)))
-    return list(links.values()), facts
 
 
 def _golden_from_json(values: list[Any]) -> GoldenSnapshot:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import Result
 
 pytest_plugins = ["pytester"]
@@ -92,8 +93,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
 
 @pytest.fixture
 def store_session(store_url: str) -> Generator[object, None, None]:
-    from sqlalchemy.orm import Session
-
     from store.engine import create_store_engine
 
     engine = create_store_engine(store_url)
@@ -134,12 +133,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store made from 150 generated people through every source, matched: customers, cars, resales.
 
     Session-wide and read-only: a test that writes copies the file first."""
-    from mappings import MappingRegistry
-    from matching.config import MatchingConfig
-    from matching.run import run_party_matching
-    from matching.vehicles import build_golden_vehicles
-    from pipeline import Loader, to_source_record
-    from sample_data import generate
     from store.engine import create_store_engine, session_factory
     from store.migrate import upgrade
 
@@ -147,12 +140,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite:///{path}"
     upgrade(url)
     engine = create_store_engine(url)
-    sessions = session_factory(engine)
+    populate_world(session_factory(engine), people=150, seed=23)
+    engine.dispose()
+    return path
+
+
+def populate_world(sessions: sessionmaker[Session], *, people: int, seed: int) -> None:
+    """Load ``people`` generated people through every source into a migrated store and match them: golden
+    customers and vehicles, as a full run leaves them."""
+    from mappings import MappingRegistry
+    from matching.config import MatchingConfig
+    from matching.run import run_party_matching
+    from matching.vehicles import build_golden_vehicles
+    from pipeline import Loader, to_source_record
+    from sample_data import generate
+
     loader = Loader(sessions, MappingRegistry.load(), pii_key=WORLD_PII_KEY.encode())
     loader.load(
-        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(150, seed=23)
+        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(people, seed=seed)
     )
     run_party_matching(sessions, MatchingConfig())
     build_golden_vehicles(sessions)
-    engine.dispose()
-    return path

@@ -26,6 +26,7 @@ from recall.campaign import (
     campaign_page,
     campaign_vehicles,
     csv_lines,
+    file_name,
 )
 from store.api_keys import ApiKey, audit_pii_read
 
@@ -61,9 +62,8 @@ async def recalls(
             with hub.sessions() as session:
                 yield from csv_lines(campaign_vehicles(session, body, Masker(clear)))
 
-        filename = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in body.campaign)
         return StreamingResponse(stream(), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": f'attachment; filename="recall-{filename}.csv"'})  # fmt: skip
+                                 headers={"Content-Disposition": f'attachment; filename="{file_name(body.campaign)}"'})  # fmt: skip
 
     def answer(session: Session) -> RecallPage:
         mask = Masker(clear)

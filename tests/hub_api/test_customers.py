@@ -11,16 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from autohub.settings import Settings
-from mappings import MappingRegistry
 from matching import steward
-from matching.config import MatchingConfig
-from matching.run import run_party_matching
-from matching.vehicles import build_golden_vehicles
-from pipeline import Loader, to_source_record
-from sample_data import generate
 from store import api_keys
 from store.engine import create_store_engine, session_factory
 from store.tables import CanonicalRecordRow, GoldenRecordRow, PiiAccessRow, XrefRow
+from tests.conftest import populate_world
 from tests.hub_api.conftest import WORLD_PII_KEY, WorldApi, serve
 
 
@@ -180,12 +175,7 @@ def small_world_api(store_url: str, tmp_path: Path) -> Iterator[WorldApi]:
     statement outside a transaction)."""
     engine = create_store_engine(store_url)
     sessions = session_factory(engine)
-    loader = Loader(sessions, MappingRegistry.load(), pii_key=WORLD_PII_KEY.encode())
-    loader.load(
-        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(20, seed=3)
-    )
-    run_party_matching(sessions, MatchingConfig())
-    build_golden_vehicles(sessions)
+    populate_world(sessions, people=20, seed=3)
     settings = Settings(data_dir=tmp_path, database_url=store_url, pii_hash_key=WORLD_PII_KEY,
                         portal={"secret": "portal-test-secret"})  # fmt: skip
     with serve(settings) as client:
