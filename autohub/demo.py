@@ -98,7 +98,13 @@ def run_demo(
     try:
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*settings.mapping_dirs)
-        loader = Loader(sessions, registry, pii_key=settings.pii_key, batch_size=settings.batch_size)
+        loader = Loader(
+            sessions,
+            registry,
+            pii_key=settings.pii_key,
+            batch_size=settings.batch_size,
+            limits=settings.input,
+        )
         result = DemoResult(url, {}, {}, [], [], {})
         payloads: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         people_of: list[tuple[str, str, dict[str, Any], str | None]] = []

@@ -20,13 +20,13 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
     for source, transport in result.transports.items():
         transports.add_row(source, transport)
     console.print(transports)
-    loads = Table("source", "in", "unchanged", "mapped", "quarantined", "warnings", "balanced",
-                  title="Records by source (balanced: raw = mapped + quarantined)")  # fmt: skip
+    loads = Table("source", "in", "unchanged", "mapped", "partly mapped", "quarantined", "warnings", "balanced",
+                  title="Records by source (balanced: raw = mapped + partly mapped + quarantined)")  # fmt: skip
     balanced = {r.source: r for r in result.reconciliation}
     for source, report in sorted(result.loads.items()):
         ok = balanced[source].balanced if source in balanced else False
         loads.add_row(
-            source, f"{report.records_in:,}", f"{report.unchanged:,}", f"{report.mapped:,}",
+            source, f"{report.records_in:,}", f"{report.unchanged:,}", f"{report.mapped:,}", f"{report.partial:,}",
             f"{report.quarantined:,}", f"{report.warnings:,}", "[green]yes[/green]" if ok else "[red]NO[/red]",
         )  # fmt: skip
     console.print(loads)
@@ -36,14 +36,17 @@ def print_demo_report(console: Console, result: DemoResult) -> None:
         canonical.add_row(source, *(f"{result.canonical.get((source, e), 0):,}" for e in ENTITY_COLUMNS))
     console.print(canonical)
 
-    reasons = Table("source", "reason", "records", title="Quarantine by reason")
+    reasons = Table(
+        "source", "reason", "entries", title="Quarantine by reason (whole records and single entities)"
+    )
     for source, reason, count in result.quarantine_reasons[:20]:
         reasons.add_row(source, reason, f"{count:,}")
     console.print(reasons)
 
     expected, actual = len(result.expected_quarantine), len(result.actual_quarantine)
     console.print(
-        f"Ground truth: {expected:,} records carry a defect that must be quarantined; {actual:,} were quarantined; "
+        f"Ground truth: {expected:,} records carry a defect that must be quarantined; {actual:,} were quarantined "
+        f"(whole, or only their bad entities); "
         f"clean records quarantined: {len(result.clean_but_quarantined):,}; "
         f"defective records let through: {len(result.defective_but_mapped):,}."
     )

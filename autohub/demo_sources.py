@@ -161,6 +161,6 @@ def portal(
     with loader.sessions() as session:  # the API stored each delivery in a run of its own: add them up
         totals = reports.run_totals(session, "portal", after_run_id=before)
     report = LoadReport("portal", totals.last_run_id, totals.records_in, totals.unchanged, totals.mapped,
-                        totals.quarantined)  # fmt: skip
+                        totals.quarantined, partial=totals.partial)  # fmt: skip
     return SourceRun(report, f"signed webhooks (HMAC-SHA256) over HTTP → POST {base_url}"
                                                f"/v1/webhooks/portal of the hub API; answered {answered}")  # fmt: skip

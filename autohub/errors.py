@@ -66,8 +66,12 @@ class DataError(HubError):
         record: str | None = None,
         field: str | None = None,
         fix: str | None = None,
+        entity_field: str | None = None,
     ):
         self.reason = reason
+        # The place in the canonical entity being built (``vehicle.vin``), when a mapping knows it: what names
+        # the entity in a quarantine entry when only that entity of the record is rejected.
+        self.entity_field = entity_field
         super().__init__(message, record=record, field=field, fix=fix)
 
 

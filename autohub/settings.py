@@ -17,6 +17,7 @@ from connectors.portal_webhook import PortalWebhookConfig
 from jobs.config import OrchestrationConfig
 from matching.config import MatchingConfig
 from outbox.config import OutboxConfig
+from pipeline.screen import InputLimits
 
 # Known only so that it can be refused outside the demo; never a real key.
 DEMO_PII_HASH_KEY = "autohub-demo-key-not-secret"
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     dms: DmsAmqpConfig = Field(default_factory=DmsAmqpConfig)
     portal: PortalWebhookConfig = Field(default_factory=PortalWebhookConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    input: InputLimits = Field(default_factory=InputLimits)  # bounds on one record's shape (hostile input)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     # How long the API trusts a verified key before reading it again: a revocation takes effect within this.

@@ -67,6 +67,7 @@ class NormalisedName:
     given: str
     pinyin: str  # "zhang wei": surname first, lower case, no tones
     surname_pinyin_variants: tuple[str, ...] = ()
+    title: str = ""  # 王先生 → "先生", 小王 → "小": a surname and a form of address, no given name
 
     @property
     def pinyin_key(self) -> str:
@@ -99,8 +100,43 @@ def surname_pinyin(surname: str) -> str:
     return SURNAME_READINGS.get(surname) or _pinyin(surname).replace(" ", "")
 
 
+# How front desks write a customer whose given name they did not take: surname + title (王先生, 李女士, 张总,
+# 刘经理) or a familiar prefix (小王, 老王, 阿王). Such a name says only the surname.
+TITLES = (
+    "总经理", "董事长", "先生", "女士", "小姐", "太太", "夫人", "经理", "老师", "师傅", "老板", "主任", "医生", "总监",
+    "老总", "总", "工", "哥", "姐",
+)  # fmt: skip
+FAMILIAR_PREFIXES = ("小", "老", "阿")
+
+
+def title_form(simplified: str) -> tuple[str, str] | None:
+    """(surname, title) when ``simplified`` is a surname with a form of address rather than a full name."""
+    for title in TITLES:
+        surname = simplified[: -len(title)]
+        if simplified.endswith(title) and (surname in COMPOUND_SURNAMES or
+                                           (len(surname) == 1 and surname in _common_surname_chars())):  # fmt: skip
+            return surname, title
+    if (
+        len(simplified) == 2
+        and simplified[0] in FAMILIAR_PREFIXES
+        and simplified[1] in _common_surname_chars()
+    ):
+        return simplified[1], simplified[0]
+    return None
+
+
+@cache
+def _common_surname_chars() -> frozenset[str]:
+    return frozenset(COMMON_SURNAMES) | frozenset(k for k in SURNAME_READINGS if len(k) == 1)
+
+
 def _normalise_han(raw: str) -> NormalisedName:
     simplified = to_simplified(_NAME_NOISE.sub("", unicodedata.normalize("NFKC", raw)))
+    titled = title_form(simplified)
+    if titled:
+        surname, title = titled
+        sur_py = surname_pinyin(surname)
+        return NormalisedName(raw, "han", simplified, surname, "", sur_py, (sur_py,), title)
     surname, given = split_han(simplified)
     sur_py = surname_pinyin(surname)
     pinyin = " ".join(p for p in (sur_py, _pinyin(given).replace(" ", "")) if p)
@@ -209,5 +245,6 @@ def normalise_name(raw: str, order: NameOrder = "auto") -> NormalisedName:
             result.given,
             result.pinyin,
             result.surname_pinyin_variants,
+            result.title,
         )
     return _normalise_latin(text, order)

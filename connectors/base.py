@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from autohub.errors import DataError
 from canonical_model.entities.source import SourceRecord
 
 
@@ -21,6 +22,10 @@ class Page:
     state: dict[str, Any]  # the watermark after these records, JSON-serialisable
     # Input that could not even become a source record (not JSON, no object): quarantined by the runner.
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (reason, raw text)
+    # Records read whole but refused by the connector (no change time, one in the future): stored raw and
+    # quarantined with the error, so a re-read of the same row is recognised and not quarantined again.
+    refused: list[tuple[SourceRecord, DataError]] = field(default_factory=list)
+    keeps_state: bool = False  # True: this page says nothing about the watermark (do not save ``state``)
 
 
 class Connector(ABC):

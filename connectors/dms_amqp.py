@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, SecretStr
 from autohub.errors import DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
 from pipeline import Loader, LoadReport, to_source_record
+from pipeline.screen import parse_json, safe_text
 
 log = structlog.get_logger(__name__)
 EVENT_TYPES = ("lead", "delivery", "repair_order")
@@ -134,24 +135,23 @@ def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, 
     messages: list[tuple[str, SourceRecord]] = []
     index_of: dict[str, int] = {}
     unreadable: list[tuple[str, str]] = []
+    unreadable_ids: list[str] = []
     for index, (given_id, body) in enumerate(batch):
-        try:
-            event = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            event = None
+        event, unparsed = parse_json(body)
         # The broker's message id, else the event's own (a file line), else the body's hash.
         own_id = event.get("message_id") if isinstance(event, dict) else None
         message_id = given_id or (str(own_id) if own_id else hashlib.sha256(body).hexdigest())
         stream = event.get("event_type") if isinstance(event, dict) else None
-        if stream not in EVENT_TYPES:
-            reason = "not_json" if event is None else "unknown_event_type"
+        if not isinstance(stream, str) or stream not in EVENT_TYPES:
+            reason = unparsed or ("not_json" if not isinstance(event, dict) else "unknown_event_type")
             message = (
-                "message body is not JSON"
-                if event is None
-                else f"event_type {stream!r} is not one of {EVENT_TYPES}"
+                f"message body is not a JSON object ({reason})"
+                if not isinstance(event, dict)
+                else f"event_type {safe_text(str(stream))[:80]!r} is not one of {EVENT_TYPES}"
             )
             outcome.poison.append((index, reason, message))
-            unreadable.append((reason, body.decode("utf-8", "replace")[:10_000]))
+            unreadable.append((reason, body.decode("utf-8", "replace")))
+            unreadable_ids.append(message_id)
             continue
         if message_id in index_of:  # the same message twice in one batch (a redelivery): count, skip
             outcome.duplicates += 1
@@ -160,7 +160,7 @@ def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, 
         index_of[message_id] = index
     results = loader.load_messages(report, messages) if messages else {}
     if unreadable:
-        loader.quarantine_unreadable(report, "events", unreadable)
+        loader.quarantine_unreadable(report, "events", unreadable, message_ids=unreadable_ids)
     for message_id, result in results.items():
         if result == "stored":
             outcome.stored += 1

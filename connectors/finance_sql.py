@@ -10,19 +10,24 @@ Accounting databases store naive local time: the source's zone is configuration,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from pydantic import BaseModel, Field, SecretStr
-from sqlalchemy import Engine, MetaData, Table, and_, create_engine, or_, select
+from sqlalchemy import Engine, MetaData, Table, and_, create_engine, literal, or_, select, type_coerce
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, ProgrammingError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
-from autohub.errors import ConfigError, SourceUnavailable
+from autohub.errors import ConfigError, DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.retry import call_with_retry, retrying
+
+log = structlog.get_logger(__name__)
 
 
 class FinanceSqlConfig(BaseModel):
@@ -35,9 +40,27 @@ class FinanceSqlConfig(BaseModel):
     key_column: str = "cust_id"
     page_size: int = Field(default=1000, ge=1, le=100_000)
     lookback_s: int = Field(default=600, ge=0, description="re-read this much before the watermark")
+    future_tolerance_s: int = Field(
+        default=3600, ge=0, description="change times later than now + this are refused"
+    )
     source_timezone: str = "Asia/Shanghai"
     attempts: int = Field(default=5, ge=1)
     max_wait_s: float = 30.0
+
+
+def _untyped(column: Any) -> Any:
+    """A column without SQLAlchemy's type processing: values pass as the driver gives and takes them."""
+    return type_coerce(column, NullType())
+
+
+def _raw(table: Table) -> list[Any]:
+    """The table's columns, selected without result processing (values as the driver returns them)."""
+    return [_untyped(column).label(column.name) for column in table.c]
+
+
+def _as_driver_value(value: Any) -> Any:
+    """A raw value bound back as it came (no bind processing: SQLite's DATETIME processor refuses text)."""
+    return literal(value, type_=NullType())
 
 
 def _json_value(value: Any) -> Any:
@@ -84,41 +107,115 @@ class FinanceSqlConnector(Connector):
     # --- reading ----------------------------------------------------------------------------------------
 
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
+        """Rows without a change time first (read whole on every sync: no cursor can find them, the raw store
+        recognises them), then the rows changed since the watermark, in (change time, key) order.
+
+        Values are fetched as the driver gives them, without SQLAlchemy's type processing: one row whose
+        DATETIME text is not a date, or whose INTEGER column holds ``Infinity``, once raised in the middle of
+        a page and failed every later sync. Such a row now becomes a record refused with its reason. Only
+        rows with a valid change time no later than now + ``future_tolerance_s`` move the watermark, so a row
+        stamped 9999-12-31 cannot freeze the source: it is quarantined, and the rows after it keep coming.
+        """
         table = call_with_retry(self._policy, self._reflect)
+        yield from self._rows_without_cursor(stream, table)
         cursor_col, key_col = table.c[self.config.cursor_column], table.c[self.config.key_column]
         saved: tuple[datetime, Any] | None = None
-        position: tuple[datetime, Any] | None = None
-        lower = None
+        # Where paging goes on: (cursor, key, raw). Raw values come from the last row read, exactly as the
+        # driver gave them, and are compared untyped, so a text that is no date still moves the page on.
+        position: tuple[Any, Any, bool] | None = None
+        lower: ColumnElement[bool] = cursor_col.is_not(None)
         if state:
             saved = (datetime.fromisoformat(state["cursor"]), state["key"])
             if self.config.lookback_s:
                 # Re-read a window before the watermark, from its first row (no key tie-breaker yet).
                 start = saved[0] - timedelta(seconds=self.config.lookback_s)
-                lower = cursor_col >= self._to_local_naive(start)
-            else:
-                position = saved  # resume strictly after the last row read
+                lower = and_(lower, cursor_col >= self._to_local_naive(start))
+            else:  # resume strictly after the last row read
+                position = (self._to_local_naive(saved[0]), saved[1], False)
         while True:
-            stmt = select(table).order_by(cursor_col, key_col).limit(self.config.page_size)
+            stmt = (
+                select(*_raw(table)).where(lower).order_by(cursor_col, key_col).limit(self.config.page_size)
+            )
             if position is not None:
-                local = self._to_local_naive(position[0])
-                stmt = stmt.where(or_(cursor_col > local, and_(cursor_col == local, key_col > position[1])))
-            elif lower is not None:
-                stmt = stmt.where(lower)
+                at, key, raw = position
+                c, k = (_untyped(cursor_col), _untyped(key_col)) if raw else (cursor_col, key_col)
+                if raw:
+                    at, key = _as_driver_value(at), _as_driver_value(key)
+                stmt = stmt.where(or_(c > at, and_(c == at, k > key)))
             rows = call_with_retry(self._policy, self._fetch, stmt)
             if not rows:
                 return
-            records = [self._record(stream, row) for row in rows]
+            records, refused = [], []
+            for row in rows:
+                record = self._record(stream, row)
+                moment, fault = self._change_time(record, row[self.config.cursor_column])
+                if moment is None:
+                    refused.append(
+                        (record, fault or self._refusal(stream, row, "bad_cursor", "no change time"))
+                    )
+                    continue
+                records.append(record)
+                candidate = (moment, row[self.config.key_column])
+                if saved is None or (candidate[0], str(candidate[1])) > (saved[0], str(saved[1])):
+                    saved = candidate
             last = rows[-1]
-            position = (self._to_aware(last[self.config.cursor_column]), last[self.config.key_column])
-            high = (
-                position
-                if saved is None or (position[0], str(position[1])) > (saved[0], str(saved[1]))
-                else saved
-            )
-            saved = high
-            yield Page(records, self._state(*high))
+            position = (last[self.config.cursor_column], last[self.config.key_column], True)
+            if refused:
+                log.warning("finance rows refused; the watermark does not move past them", stream=stream,
+                            refused=len(refused), reasons=sorted({e.reason for _, e in refused}))  # fmt: skip
+            yield Page(records, self._state(*saved) if saved else dict(state or {}), refused=refused)
             if len(rows) < self.config.page_size:
                 return
+
+    def _rows_without_cursor(self, stream: str, table: Table) -> Iterator[Page]:
+        cursor_col, key_col = table.c[self.config.cursor_column], table.c[self.config.key_column]
+        after: Any = None
+        while True:
+            stmt = (
+                select(*_raw(table))
+                .where(cursor_col.is_(None))
+                .order_by(key_col)
+                .limit(self.config.page_size)
+            )
+            if after is not None:
+                stmt = stmt.where(_untyped(key_col) > _as_driver_value(after))
+            rows = call_with_retry(self._policy, self._fetch, stmt)
+            if not rows:
+                return
+            refused = [(self._record(stream, row), self._refusal(stream, row, "missing_cursor",
+                        "no change time: the row cannot be synced incrementally")) for row in rows]  # fmt: skip
+            yield Page([], {}, refused=refused, keeps_state=True)
+            after = rows[-1][self.config.key_column]
+            if len(rows) < self.config.page_size:
+                return
+
+    def _change_time(self, record: SourceRecord, value: Any) -> tuple[datetime | None, DataError | None]:
+        """The row's change time as an aware datetime, or why it cannot be one."""
+        row = record.payload
+        moment: datetime | None = None
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                moment = None
+        if moment is None:
+            return None, self._refusal(record.stream, row, "bad_cursor",
+                                       f"change time {str(value)[:40]!r} is not a date and time")  # fmt: skip
+        moment = self._to_aware(moment)
+        limit = datetime.now(UTC) + timedelta(seconds=self.config.future_tolerance_s)
+        if moment > limit:
+            return None, self._refusal(record.stream, row, "future_cursor",
+                                       f"change time {moment.isoformat()} is in the future")  # fmt: skip
+        return moment, None
+
+    def _refusal(self, stream: str, row: dict[str, Any], reason: str, message: str) -> DataError:
+        return DataError(
+            message, reason=reason, record=f"finance/{stream}/{str(row.get(self.config.key_column))[:60]}",
+            field=self.config.cursor_column,
+            fix=f"correct {self.config.cursor_column} in the finance database; the row is read again on the next sync",
+        )  # fmt: skip
 
     def _record(self, stream: str, row: dict[str, Any]) -> SourceRecord:
         payload = {name: _json_value(value) for name, value in row.items()}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from autohub.errors import DataError
 from pipeline import Loader, LoadReport, to_source_record
+from pipeline.screen import parse_json
 
 SIGNATURE_HEADER = "X-AutoHub-Signature"
 TIMESTAMP_HEADER = "X-AutoHub-Timestamp"
@@ -64,7 +64,12 @@ def verify(
 ) -> WebhookResult | None:
     """None when the request is authentic and fresh; otherwise the 401 to answer."""
     signature, timestamp = _header(headers, SIGNATURE_HEADER), _header(headers, TIMESTAMP_HEADER)
-    if not signature or not timestamp or not timestamp.isdigit():
+    # ASCII digits only and at most 12 of them: int() refuses "²" and numbers of more than 4 300 digits.
+    if (
+        not signature
+        or not timestamp
+        or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12)
+    ):
         return WebhookResult(401, "Missing signature", f"send {SIGNATURE_HEADER} and {TIMESTAMP_HEADER}")
     if not hmac.compare_digest(signature, sign(secret, int(timestamp), body)):
         return WebhookResult(401, "Bad signature", "the signature does not match the body and timestamp")
@@ -93,14 +98,12 @@ def receive(
         return WebhookResult(
             422, "Missing delivery id", f"send {DELIVERY_HEADER}", reason="missing_delivery_id"
         )
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        event = None
-    stream = EVENT_STREAMS.get(event.get("event_type", "")) if isinstance(event, dict) else None
+    event, unparsed = parse_json(body)
+    event_type = event.get("event_type") if isinstance(event, dict) else None
+    stream = EVENT_STREAMS.get(event_type) if isinstance(event_type, str) else None
     if not isinstance(event, dict) or stream is None or not isinstance(event.get("data"), dict):
-        reason = "not_json" if event is None else "unknown_event"
-        loader.quarantine_unreadable(report, "webhook", [(reason, body.decode("utf-8", "replace")[:10_000])])
+        reason = unparsed or ("not_json" if not isinstance(event, dict) else "unknown_event")
+        loader.quarantine_unreadable(report, "webhook", [(reason, body.decode("utf-8", "replace"))])
         return WebhookResult(422, "Unreadable event", "expected {event_type: registration|service_request, data: {...}}",
                              reason=reason)  # fmt: skip
     record = to_source_record(

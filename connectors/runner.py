@@ -32,13 +32,16 @@ def run_sync(
                 state = repository.get_watermark(session, connector.source, stream)
             pages = 0
             for page in connector.read(stream, state):
-                loader.load_page(report, page.records)
+                loader.load_page(report, page.records, refused=page.refused)
                 loader.quarantine_unreadable(report, stream, page.unreadable)
-                with loader.sessions.begin() as session:
-                    repository.save_watermark(session, connector.source, stream, page.state, report.run_id)
+                if not page.keeps_state:
+                    with loader.sessions.begin() as session:
+                        repository.save_watermark(
+                            session, connector.source, stream, page.state, report.run_id
+                        )
                 pages += 1
                 if on_progress:
-                    on_progress(len(page.records) + len(page.unreadable))
+                    on_progress(len(page.records) + len(page.unreadable) + len(page.refused))
             log.info("stream synced", source=connector.source, stream=stream, pages=pages,
                      records_in=report.records_in)  # fmt: skip
     except Exception as exc:

@@ -43,13 +43,15 @@ def _sync_dag(source: str, schedule: str | None, defaults: dict[str, Any]) -> No
             report = sync_source(PullSource(source), get_settings())
             print(describe(report))
             return {"run_id": report.run_id, "records_in": report.records_in, "mapped": report.mapped,
-                    "unchanged": report.unchanged, "quarantined": report.quarantined}  # fmt: skip
+                    "partial": report.partial, "unchanged": report.unchanged,
+                    "quarantined": report.quarantined}  # fmt: skip
 
         @task(outlets=[canonical_asset(source)])
         def announce(report: dict[str, Any]) -> int:
-            if not report["mapped"]:
+            landed = int(report["mapped"]) + int(report.get("partial", 0))  # a partly mapped record lands too
+            if not landed:
                 raise AirflowSkipException(f"no new {source} records landed; matching is not woken")
-            return int(report["mapped"])
+            return landed
 
         announce(sync())
 

@@ -88,7 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_store_engine(chosen.effective_database_url)
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*chosen.mapping_dirs)
-        app.state.hub = Hub(chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key))
+        app.state.hub = Hub(
+            chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input)
+        )
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
         relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None

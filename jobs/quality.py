@@ -27,8 +27,8 @@ def file_scorecard(settings: Settings, path: Path | None = None) -> QualityRepor
     target = path or artefacts_dir(settings) / f"quality-{stamp}.json"
     write_atomically(target, [card.model_dump_json(indent=2)])
     summary = [
-        f"{s.source}: {s.received:,} received, {s.quarantined:,} quarantined, "
-        f"{s.duplicate_records:,} duplicates, {s.shared_identifiers:,} shared identifiers"
+        f"{s.source}: {s.received:,} received, {s.partially_mapped:,} partly mapped, "
+        f"{s.quarantined:,} quarantined, {s.duplicate_records:,} duplicates, {s.shared_identifiers:,} shared identifiers"
         for s in card.sources
     ]
     flagged = [d for d in card.dealers if d.shared_identifiers]

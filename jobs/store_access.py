@@ -50,4 +50,4 @@ def store_loader(settings: Settings) -> Iterator[Loader]:
 
     with store_sessions(settings) as sessions:
         yield Loader(sessions, MappingRegistry.load(*settings.mapping_dirs), pii_key=settings.pii_key,
-                     batch_size=settings.batch_size)  # fmt: skip
+                     batch_size=settings.batch_size, limits=settings.input)  # fmt: skip

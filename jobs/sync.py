@@ -49,5 +49,5 @@ def sync_source(
 def describe(report: LoadReport) -> str:
     """One line a person or a scheduler's log can read."""
     line = (f"{report.source}: run {report.run_id} · {report.records_in:,} records in · {report.unchanged:,} unchanged · "
-            f"{report.mapped:,} mapped · {report.quarantined:,} quarantined")  # fmt: skip
+            f"{report.mapped:,} mapped · {report.quarantined:,} quarantined · {report.partial:,} partly mapped")  # fmt: skip
     return line + "".join(f"\n  quarantined {n:,} × {reason}" for reason, n in report.reasons.most_common())

@@ -4,6 +4,7 @@ Adding a source or a field is a YAML change; see mappings/README.md for the lang
 """
 
 from mappings.engine import MappedRecord, Mapper
+from mappings.policies import RejectedEntity
 from mappings.registry import MappingRegistry, load_mapping
 
-__all__ = ["MappedRecord", "Mapper", "MappingRegistry", "load_mapping"]
+__all__ = ["MappedRecord", "Mapper", "MappingRegistry", "RejectedEntity", "load_mapping"]

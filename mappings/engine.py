@@ -1,8 +1,10 @@
 """Applies one source's mapping to its records: source payload in, validated canonical entities out.
 
-A record maps whole or not at all: any failure raises a ``DataError`` naming the field and the reason, and
-the caller quarantines the record. A field marked ``on_error: drop`` is left out instead and the record
-carries a warning (for optional data a source often gets wrong, like an email).
+A failure is a ``DataError`` naming the field and the reason. What it costs is the mapping's choice: a field
+marked ``on_error: drop`` is left out and the record carries a warning (for optional data a source often gets
+wrong, like an email); an entity whose ``emit`` is ``quarantine_entity`` (the default for all but ``party``,
+see policies.py) is set aside on ``MappedRecord.rejected`` and the record's other entities are kept; anything
+else — or a record none of whose entities could be built — raises, and the caller quarantines the record.
 
 The spec is compiled once, when the mapper is built, into a tree of closures: every path is split, every
 condition parsed and every transform resolved up front. Walking the YAML template for each record cost
@@ -29,6 +31,7 @@ from canonical_model.entities import (
     VehicleRelationship,
 )
 from canonical_model.entities.source import SourceRecord
+from mappings.policies import EntityPolicy, RejectedEntity, check_policy, policy_of, reject_or_raise
 from mappings.spec import FIELD_SPEC_KEYS, OBJECT_SPEC_KEYS, EmitSpec, MappingSpec, StreamSpec
 from mappings.transforms import TRANSFORMS, TransformFailed, shown
 
@@ -55,6 +58,8 @@ class MappedEntity:
 class MappedRecord:
     entities: list[MappedEntity]
     warnings: list[str] = field(default_factory=list)
+    # Entities that failed under quarantine_entity: the record is partly mapped (``entities`` is never empty then).
+    rejected: list[RejectedEntity] = field(default_factory=list)
 
 
 def is_blank(value: Any) -> bool:
@@ -172,6 +177,7 @@ class _CompiledEmit:
     read_foreach: _Getter | None
     build_body: _Evaluator
     key: tuple[_KeyPart, ...]
+    policy: EntityPolicy
 
 
 @dataclass(frozen=True)
@@ -184,18 +190,25 @@ class _CompiledStream:
 class Mapper:
     """A compiled mapping for one source. Build with ``Mapper(spec, shared_codes)``; it checks the spec."""
 
-    def __init__(self, spec: MappingSpec, shared_codes: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        spec: MappingSpec,
+        shared_codes: dict[str, dict[str, Any]] | None = None,
+        *,
+        origin: str | None = None,  # the file it came from, named in every load-time error
+    ):
         self.spec = spec
         self.codes = {**(shared_codes or {}), **spec.codes}
         self.version = f"{spec.source}@{spec.version}"
         for stream_name, stream in spec.streams.items():
             for n, emit in enumerate(stream.emit):
-                where = f"{spec.source}.streams.{stream_name}.emit[{n}]"
+                where = f"{origin + ': ' if origin else ''}{spec.source}.streams.{stream_name}.emit[{n}]"
                 if emit.entity not in ENTITIES:
                     raise ConfigError(
                         f"unknown entity {emit.entity!r}", record=where, field="entity",
                         fix=f"use one of {', '.join(sorted(ENTITIES))}",
                     )  # fmt: skip
+                check_policy(emit.on_error, where)
                 self._check(emit.fields, f"{where}.fields")
         self._streams = {name: self._compile_stream(stream) for name, stream in spec.streams.items()}
 
@@ -230,25 +243,44 @@ class Mapper:
                     fix="correct the record in the source system; it is read again on the next sync",
                 )  # fmt: skip
         entities: list[MappedEntity] = []
+        rejected: list[RejectedEntity] = []
         for emit in stream.emit:
-            self._emit(emit, ctx, entities)
-        return MappedRecord(entities, ctx.warnings)
+            self._emit(emit, ctx, entities, rejected)
+        if rejected and not entities:  # nothing of the record could be kept: quarantined whole, as before
+            raise rejected[0].error
+        return MappedRecord(entities, ctx.warnings, rejected)
 
     # --- emitting entities ------------------------------------------------------------------------------
 
-    def _emit(self, emit: _CompiledEmit, ctx: _Context, out: list[MappedEntity]) -> None:
+    def _emit(
+        self, emit: _CompiledEmit, ctx: _Context, out: list[MappedEntity], rejected: list[RejectedEntity]
+    ) -> None:
         if emit.when is not None and not emit.when(ctx):
             return
         if emit.read_foreach is None:
-            out.append(self._build(emit, ctx))
+            self._attempt(emit, ctx, out, rejected)
             return
         items = emit.read_foreach(ctx)
         if is_blank(items):
             return
         if not isinstance(items, list):
-            raise MappingError("expected a list", reason="not_a_list", record=ctx.name, field=emit.foreach)
+            error = MappingError("expected a list", reason="not_a_list", record=ctx.name, field=emit.foreach,
+                                 entity_field=emit.entity)  # fmt: skip
+            reject_or_raise(emit.policy, emit.entity, error, rejected)
+            return
         for n, item in enumerate(items):
-            out.append(self._build(emit, ctx.for_item(item, f"{emit.foreach}[{n}]")))
+            self._attempt(emit, ctx.for_item(item, f"{emit.foreach}[{n}]"), out, rejected)
+
+    def _attempt(
+        self, emit: _CompiledEmit, ctx: _Context, out: list[MappedEntity], rejected: list[RejectedEntity]
+    ) -> None:
+        """Build one entity under its emit's policy: a failure either raises (the record) or is set aside."""
+        warned = len(ctx.warnings)
+        try:
+            out.append(self._build(emit, ctx))
+        except DataError as exc:
+            del ctx.warnings[warned:]  # a value dropped from an entity that is not kept warns about nothing
+            reject_or_raise(emit.policy, emit.entity, exc, rejected)
 
     def _build(self, emit: _CompiledEmit, ctx: _Context) -> MappedEntity:
         body = emit.build_body(ctx)
@@ -256,11 +288,11 @@ class Mapper:
             entity = emit.model.model_validate(body)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            where = ".".join([emit.entity, *(str(p) for p in first["loc"])])  # a model rule has no loc
             raise ValidationFailed(
                 f"{emit.entity} breaks a canonical rule: {first['msg']}", reason=f"schema.{first['type']}",
-                record=ctx.name, field=f"{emit.entity}.{where}",
-                fix="fix the value in the source, or its transform in the mapping",
+                record=ctx.name, field=where, fix="fix the value in the source, or its transform in the mapping",
+                entity_field=where,
             ) from exc  # fmt: skip
         canonical = entity.model_dump(mode="json", exclude_none=True)
         key_parts = []
@@ -268,8 +300,9 @@ class Mapper:
             value = _dig(canonical, part.path) if part.read is None else part.read(ctx)
             if is_blank(value):
                 raise MappingError(
-                    "the entity key is empty", reason="missing_key", record=ctx.name, field=part.path
-                )
+                    "the entity key is empty", reason="missing_key", record=ctx.name, field=part.path,
+                    entity_field=emit.entity if part.read else f"{emit.entity}.{part.path}",
+                )  # fmt: skip
             key_parts.append(str(value))
         return MappedEntity(emit.entity, ":".join(key_parts), canonical)
 
@@ -299,6 +332,7 @@ class Mapper:
             read_foreach=None if emit.foreach is None else _compile_path(emit.foreach),
             build_body=self._compile(emit.fields, emit.entity),
             key=tuple(key),
+            policy=policy_of(emit.entity, emit.on_error),
         )
 
     def _compile(self, template: Any, path: str) -> _Evaluator:
@@ -428,7 +462,8 @@ class Mapper:
                 ctx.warnings.append(f"{source_field}: {reason} (dropped)")
                 return None
             error_type = ValidationFailed if reason.startswith("invalid_") else MappingError
-            raise error_type(message, reason=reason, record=ctx.name, field=source_field, fix=_FIX_VALUE)
+            raise error_type(message, reason=reason, record=ctx.name, field=source_field, fix=_FIX_VALUE,
+                             entity_field=path)  # fmt: skip
 
         return fail
 

@@ -44,7 +44,7 @@ def load_mapping(path: Path, codes: dict[str, dict[str, Any]] | None = None) -> 
         ) from exc
     # Code-table keys are compared as text: YAML reads `1: male` with an integer key.
     spec.codes = {name: {str(k): v for k, v in table.items()} for name, table in spec.codes.items()}
-    return Mapper(spec, shared_codes() if codes is None else codes)
+    return Mapper(spec, shared_codes() if codes is None else codes, origin=str(path))
 
 
 class MappingRegistry:

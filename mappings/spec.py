@@ -1,8 +1,9 @@
 """The shape of a mapping file, checked when it is loaded so that a typo fails the start, not the sync.
 
 A template value is one of: a scalar (a constant); ``{const: …}``; a field spec ``{from: PATH, transform,
-codes, default, on_error, when}``; an object spec ``{fields: {...}, transform, when}``; a plain mapping
-(a nested object); or a list of templates (``None`` results are left out). See mappings/README.md.
+codes, default, on_error, when}``; an object spec ``{fields: {...}, transform, when, on_error}``; a plain
+mapping (a nested object); or a list of templates (``None`` results are left out). An ``emit`` has its own
+``on_error`` (quarantine_record | quarantine_entity). See mappings/README.md.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class EmitSpec(_Strict):
     )
     when: str | None = None
     foreach: str | None = None
+    # What a failure of this entity costs the record: quarantine_record | quarantine_entity (mappings/policies.py;
+    # checked by the engine so that a wrong value names the file and the emit).
+    on_error: str | None = None
     fields: dict[str, Any]
 
 

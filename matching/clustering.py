@@ -123,17 +123,34 @@ def identities(rows: Iterable[dict[str, object]], column: str = "id_hash") -> di
     return {int(r["unique_id"]): str(r[column]) for r in rows if r.get(column)}  # type: ignore[call-overload]
 
 
-def deterministic_edges(rows: Iterable[dict[str, object]], column: str = "id_hash") -> list[Edge]:
-    """Records sharing a verified resident-ID/USCC hash: one star of certain links per value."""
-    first: dict[object, int] = {}
+def organisation_identity(row: dict[str, object]) -> str | None:
+    """An organisation's registered identity without its USCC: trade name + industry, place and branch.
+
+    A company name is unique within its registration area (企业名称登记管理规定), so two organisation records
+    agreeing on all three — the place known on both, from the name or the address — are one company. A place
+    missing on either side is left to the model (明达物流 alone may be the Hangzhou or the Ningbo one).
+    """
+    if row.get("kind") != "organisation" or not row.get("org_name") or not row.get("org_place"):
+        return None
+    if len(str(row["org_name"])) < 2:
+        return None
+    return f"{row['org_name']}@{row['org_place']}#{row.get('org_branch') or ''}"
+
+
+def deterministic_edges(rows: Iterable[dict[str, object]]) -> list[Edge]:
+    """Certain links, one star per value: a shared verified resident-ID/USCC hash, or a shared organisation
+    identity (``organisation_identity``). Records with different ID hashes are still kept apart by the
+    clustering's identity constraint."""
     edges: list[Edge] = []
-    for row in rows:
-        value = row.get(column)
-        if not value:
-            continue
-        record = int(row["unique_id"])  # type: ignore[call-overload]
-        if value in first:
-            edges.append(Edge(first[value], record, 1.0, "deterministic"))
-        else:
-            first[value] = record
+    for key in (lambda r: r.get("id_hash"), organisation_identity):
+        first: dict[object, int] = {}
+        for row in rows:
+            value = key(row)
+            if not value:
+                continue
+            record = int(row["unique_id"])  # type: ignore[call-overload]
+            if value in first:
+                edges.append(Edge(first[value], record, 1.0, "deterministic"))
+            else:
+                first[value] = record
     return edges

@@ -9,7 +9,6 @@ pair is scored. Withdrawn identifiers are reported, never silently dropped.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,23 +18,26 @@ from sqlalchemy.orm import Session
 
 from canonical_model.identifiers.masking import mask_mobile
 from canonical_model.names import is_chinese_surname
+from canonical_model.organisations import city_of_region, organisation_key
 from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
 FEATURE_COLUMNS = (
-    "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "org_name",
-    "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
+    "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form",
+    "org_name", "org_place", "org_branch", "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
 )  # fmt: skip
 
-_ORG_NOISE = re.compile(r"[\s·\-()（）.,，、]|股份有限公司$|有限责任公司$|有限公司$|集团$")
 
+def _organisation_columns(name: str | None, region: str | None) -> dict[str, str | None]:
+    """杭州市明达物流有限责任公司 and 明达物流（杭州）有限公司 share a key; 宁波明达物流 is kept apart by its place.
 
-def organisation_key(name: str) -> str:
-    """上海明达物流有限公司 and 上海 明达物流 (有限公司) compare equal: legal-form suffixes carry no identity."""
-    previous = None
-    key = name.strip()
-    while key != previous:
-        previous, key = key, _ORG_NOISE.sub("", key)
-    return key
+    An organisation's place is the one its name carries, else the city of its address: a DMS record of
+    明达物流 without a place must not bridge the Hangzhou and the Ningbo company.
+    """
+    if not name:
+        return {"org_name": None, "org_place": None, "org_branch": None}
+    key = organisation_key(name)
+    place = key.place or (city_of_region(region) if region else None)
+    return {"org_name": key.core or None, "org_place": place, "org_branch": key.branch}
 
 
 def _contact(body: dict[str, Any], kind: str, field_name: str) -> str | None:
@@ -61,18 +63,21 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
     org = body.get("organisation_name")
     email = _contact(body, "email", "email")
     pinyin = name.get("pinyin") or ""
+    titled = bool(name.get("title"))
     return {
         "unique_id": record.record_id,
         "source": record.source,
         "entity_key": record.entity_key,
         "kind": body.get("kind") or "person",
         "name_cn": name.get("simplified") or None,
-        "name_py": name.get("pinyin") or None,
+        # 王先生 names no one: no name key (never a name match), only the surname for the title level.
+        "name_py": None if titled else name.get("pinyin") or None,
         "surname_py": (name.get("pinyin") or "").split(" ")[0] or None,
         "given_py": " ".join((name.get("pinyin") or "").split(" ")[1:]) or None,
+        "title_form": titled,
         # 张伟 or "Wei Zhang": a Chinese name, whose pinyin syllables must agree exactly (see splink_model)
         "chinese_name": bool(name.get("simplified") or (pinyin and is_chinese_surname(pinyin.split(" ")[0]))),
-        "org_name": organisation_key(org) if org else None,
+        **_organisation_columns(org, region),
         "birth_date": birth,
         "birth_year_month": birth[:7] if birth else None,
         "gender": body.get("gender") if body.get("gender") in ("male", "female") else None,

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.clustering import Edge, cluster, deterministic_edges, identities
+from matching.clustering import Edge, cluster, deterministic_edges, identities, organisation_identity
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import assess_shared, party_features
 from matching.golden_ids import assign_golden_ids
@@ -161,6 +161,8 @@ class IncrementalMatcher:
         strong |= {
             int(c["unique_id"]) for c in candidates if row["id_hash"] and c["id_hash"] == row["id_hash"]
         }
+        if identity := organisation_identity(row):
+            strong |= {int(c["unique_id"]) for c in candidates if organisation_identity(c) == identity}
         partners = self._must_link_partners(session, record_id)
         touched = {golden_of[r] for r in strong | partners if r in golden_of}
         if record_id in golden_of:
@@ -170,7 +172,8 @@ class IncrementalMatcher:
         rows = match_keys.by_ids(session, neighbourhood)
         by_id = {int(r["unique_id"]): r for r in rows}
         model_pairs = [p for p in self._score(session, rows) if blocked_together(
-            by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
+            by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])
+            and by_id[int(p["unique_id_l"])]["kind"] == by_id[int(p["unique_id_r"])]["kind"]]  # fmt: skip
         must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
         edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(rows) + [
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",

@@ -26,6 +26,18 @@ from splink.internals.realtime import compare_records
 from autohub.errors import ConfigError
 from matching.features import FEATURE_COLUMNS
 
+NAME_NULL = (
+    "(name_py_l IS NULL AND org_name_l IS NULL AND NOT coalesce(title_form_l, false))"
+    " OR (name_py_r IS NULL AND org_name_r IS NULL AND NOT coalesce(title_form_r, false))"
+)
+TITLE_SAME_SURNAME = (
+    "(coalesce(title_form_l, false) OR coalesce(title_form_r, false)) AND surname_py_l = surname_py_r"
+)
+ORG_SAME_NAME = (
+    "org_name_l = org_name_r"
+    " AND (org_place_l IS NULL OR org_place_r IS NULL OR org_place_l = org_place_r)"
+    " AND coalesce(org_branch_l, '') = coalesce(org_branch_r, '')"
+)
 _NOT_CHINESE = "NOT coalesce(chinese_name_l, false) AND NOT coalesce(chinese_name_r, false)"
 
 
@@ -33,10 +45,10 @@ def _name_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
-            cll.CustomLevel(
-                "(name_py_l IS NULL AND org_name_l IS NULL) OR (name_py_r IS NULL AND org_name_r IS NULL)"
-            ).configure(is_null_level=True),
-            cll.ExactMatchLevel("org_name").configure(label_for_charts="organisation name exact"),
+            cll.CustomLevel(NAME_NULL).configure(is_null_level=True),
+            # The same trade name + industry, in no two different places and no two different branches:
+            # 杭州某某 and 宁波某某 are two companies, 某某有限公司 and its 杭州分公司 two establishments.
+            cll.CustomLevel(ORG_SAME_NAME).configure(label_for_charts="organisation name exact"),
             # One "same name" level on the pinyin key: 张伟, 張偉 and "Wei Zhang" all agree here. A separate
             # level for identical characters would learn a small m (most matches land on it first) and leave
             # pinyin-only sources (DMS leads) with a fraction of the evidence the same name deserves.
@@ -58,6 +70,8 @@ def _name_comparison() -> cl.CustomComparison:
                 cll.ExactMatchLevel("surname_py"),
                 cll.JaroWinklerLevel("given_py", 0.8),
             ).configure(label_for_charts="same surname, similar given name (non-Chinese)"),
+            # 王先生 beside 王伟: the surname agrees and says little; with a shared phone or car it decides.
+            cll.CustomLevel(TITLE_SAME_SURNAME).configure(label_for_charts="title form, same surname"),
             cll.ElseLevel(),
         ],
     )
@@ -119,7 +133,8 @@ def settings() -> SettingsCreator:
 
 
 def to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
-    types = {"unique_id": pa.int64(), "vins": pa.list_(pa.string()), "chinese_name": pa.bool_()}
+    types = {"unique_id": pa.int64(), "vins": pa.list_(pa.string()), "chinese_name": pa.bool_(),
+             "title_form": pa.bool_()}  # fmt: skip
     schema = pa.schema([(c, types.get(c, pa.string())) for c in FEATURE_COLUMNS])
     return pa.Table.from_pylist([{c: r[c] for c in FEATURE_COLUMNS} for r in rows], schema=schema)
 

@@ -3,16 +3,17 @@
 A VIN is the car's identity (validated, normalised), so vehicles link deterministically; the work is in what
 is said about the car. The ownership timeline is built from every source's party-vehicle relationship — ERP
 sales (first purchaser), DMS deliveries (owner), insurance policies (policy holder), portal registrations
-(owner) — with each party replaced by its golden customer. Evidence is ordered by date; consecutive evidence
-for the same customer is one period; a different customer later on is a change of hands (a resale), and the
-customer of the newest evidence is the current owner — the person a recall notice goes to.
+and repair-order customers (weak: they reveal a resale, see ownership.yaml) — with each party replaced by its
+golden customer. Evidence is ordered by date; consecutive evidence for the same customer is one period; a
+different customer later on is a change of hands (a resale), and the customer of the newest strong evidence
+is the current owner — the person a recall notice goes to — unless weak evidence shows the car changed hands
+since.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.golden_ids import assign_golden_ids, new_golden_id
+from matching.ownership import Evidence, load_rules, ownership_timeline
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
 from store.matching_input import (
@@ -33,7 +35,6 @@ from store.matching_input import (
 
 log = structlog.get_logger(__name__)
 
-OWNER_ROLES = ("first_purchaser", "owner", "policy_holder")  # roles that say who has the car
 ATTRIBUTE_SOURCES = (
     "erp",
     "insurance",
@@ -41,31 +42,6 @@ ATTRIBUTE_SOURCES = (
     "portal",
 )  # the ERP built the car: it knows its definition best
 ATTRIBUTES = ("definition", "production_date", "plant_code", "colour")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    golden_id: str | None  # the golden customer, or None when the party is not matched (quarantined, say)
-    source: str
-    party_key: str
-    role: str
-    since: str  # ISO date ("" when the source gave none: sorts first)
-
-
-def ownership_timeline(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
-    """Periods of ownership, oldest first: ``{owner, from, to, evidence}``; ``to`` is None for the current one."""
-    ordered = sorted(evidence, key=lambda e: (e.since, OWNER_ROLES.index(e.role)))
-    periods: list[dict[str, Any]] = []
-    for item in ordered:
-        owner = item.golden_id or f"unmatched:{item.source}/{item.party_key}"
-        cite = f"{item.source}:{item.role}@{item.since or '?'}"
-        if periods and periods[-1]["owner"] == owner:
-            periods[-1]["evidence"].append(cite)
-            continue
-        if periods:
-            periods[-1]["to"] = item.since or None
-        periods.append({"owner": owner, "from": item.since or None, "to": None, "evidence": [cite]})
-    return periods
 
 
 def _plates(members: Sequence[VehicleRecord]) -> list[dict[str, Any]]:
@@ -85,6 +61,7 @@ def golden_vehicle(
     members: Sequence[VehicleRecord],
     relations: Sequence[Relationship],
     party_golden: dict[tuple[str, str], str],
+    kind_of: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[Lineage]]:
     rank = {s: n for n, s in enumerate(ATTRIBUTE_SOURCES)}
     ordered = sorted(members, key=lambda m: (rank.get(m.source, len(rank)), m.record_id))
@@ -100,12 +77,13 @@ def golden_vehicle(
                 )
                 break
     body["plates"] = _plates(members)
+    rules = load_rules()
     evidence = [Evidence(party_golden.get((r.source, r.party_key)), r.source, r.party_key, r.role, r.valid_from or "")
-                for r in relations if r.role in OWNER_ROLES]  # fmt: skip
+                for r in relations if rules.strength(r.source, r.role)]  # fmt: skip
     # A party with no golden record (its record was quarantined) cannot be told apart from the matched ones,
     # so it only speaks when nothing else does; stewards see it listed.
     matched = [e for e in evidence if e.golden_id]
-    timeline = ownership_timeline(matched or evidence)
+    timeline = ownership_timeline(matched or evidence, rules, kind_of)
     body["ownership"] = timeline
     if matched and len(matched) < len(evidence):
         body["unresolved_owner_records"] = sorted(
@@ -165,6 +143,7 @@ def _build(
         relations = relationships_by_vin(session, vins)
         owners = None if vins is None else {(r.source, r.party_key) for rs in relations.values() for r in rs}
         party_golden = store_golden.golden_by_key(session, "party", owners)
+        kind_of = store_golden.party_kinds(session, set(party_golden.values()))
         if vins is None:
             previous, ages = store_golden.membership(session, "vehicle")
         else:
@@ -178,7 +157,7 @@ def _build(
     step("building golden vehicles")
     goldens = []
     for vin, records in by_vin.items():
-        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden)
+        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden, kind_of)
         golden_id = assignment.golden_of[min(r.record_id for r in records)]
         members = [Member(r.record_id, r.source, r.vin, "deterministic" if len(records) > 1 else "singleton")
                    for r in records]  # fmt: skip

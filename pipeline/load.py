@@ -2,33 +2,53 @@
 
 A batch's raw records, canonical records, quarantine entries and outcomes commit together; a crash leaves
 no half-mapped batch behind, and a re-run finds the raw records already stored and skips them (idempotent).
+
+A record whose mapping rejected some of its entities (``quarantine_entity``, mappings/policies.py) is
+*partly mapped*: its good entities become canonical records, each rejected entity gets its own quarantine
+entry linked to the record, and the record's outcome is ``partial`` — counted apart, so that the
+reconciliation stays exact.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.errors import DataError
 from canonical_model.entities.source import SourceRecord, payload_hash
-from mappings import Mapper, MappingRegistry
+from mappings import Mapper, MappingRegistry, RejectedEntity
+from pipeline.screen import (
+    MAX_KEY_CHARS,
+    InputLimits,
+    UnsafeInput,
+    safe_id,
+    safe_text,
+    screen_record,
+    stand_in,
+)
 from store import repository
 from store.repository import CanonicalEntity, QuarantineEntry
 from store.tables import SyncRun
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
 class LoadReport:
-    """What one source's load did; ``records_in == unchanged + mapped + quarantined`` always holds."""
+    """What one source's load did; ``records_in == unchanged + mapped + partial + quarantined`` always holds.
+
+    ``partial`` records are stored (their good entities are canonical) but also have quarantine entries, one
+    per rejected entity; ``reasons`` counts quarantine entries, of whole records and of entities alike.
+    """
 
     source: str
     run_id: int
@@ -36,13 +56,14 @@ class LoadReport:
     unchanged: int = 0
     mapped: int = 0
     quarantined: int = 0
+    partial: int = 0
     warnings: int = 0
     entities: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
 
     @property
     def balanced(self) -> bool:
-        return self.records_in == self.unchanged + self.mapped + self.quarantined
+        return self.records_in == self.unchanged + self.mapped + self.partial + self.quarantined
 
 
 def to_source_record(
@@ -57,7 +78,7 @@ def to_source_record(
     return SourceRecord(source=mapper.source, stream=stream, source_id=source_id, payload=payload)
 
 
-def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+def _batches(records: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -73,11 +94,13 @@ class Loader:
         *,
         pii_key: bytes,
         batch_size: int = 1000,
+        limits: InputLimits | None = None,
     ):
         self.sessions = sessions
         self.registry = registry
         self.pii_key = pii_key
         self.batch_size = batch_size
+        self.limits = limits or InputLimits()
 
     def load(
         self, records: Iterable[SourceRecord], on_progress: Callable[[int], None] | None = None
@@ -85,13 +108,11 @@ class Loader:
         reports: dict[str, LoadReport] = {}
         try:
             for batch in _batches(records, self.batch_size):
-                by_source: dict[str, list[SourceRecord]] = {}
                 for record in batch:
-                    by_source.setdefault(record.source, []).append(record)
-                for source in by_source:
-                    if source not in reports:
-                        reports[source] = self.begin(source)
-                self._load_sources(reports, by_source)
+                    if record.source not in reports:
+                        reports[record.source] = self.begin(record.source)
+                self._write_isolating(list(reports.values()), batch, lambda session, part: self._store_sources(session, reports, part),
+                                      lambda record, exc: self._refuse(reports[record.source], record, exc))  # fmt: skip
                 if on_progress:
                     on_progress(len(batch))
         except Exception as exc:
@@ -121,10 +142,24 @@ class Loader:
         finally:
             self.finish([report], error=error)
 
-    def load_page(self, report: LoadReport, records: list[SourceRecord]) -> None:
-        """Load one page of a source's records, committed in batches of ``batch_size``."""
-        for batch in _batches(records, self.batch_size):
-            self._load_batch(report, batch)
+    def load_page(
+        self,
+        report: LoadReport,
+        records: list[SourceRecord],
+        *,
+        refused: Sequence[tuple[SourceRecord, DataError]] = (),
+    ) -> None:
+        """Load one page of a source's records, committed in batches of ``batch_size``.
+
+        ``refused`` are records the connector read but will not pass on (a row without a change time): stored
+        raw beside the others and quarantined with the connector's error.
+        """
+        items: list[tuple[SourceRecord, DataError | None]] = [(r, None) for r in records] + list(refused)
+        for batch in _batches(items, self.batch_size):
+            self._write_isolating([report], batch,
+                                  lambda session, part: self._store_batch(session, report, [r for r, _ in part],
+                                                                          refusals=[e for _, e in part]),
+                                  lambda item, exc: self._refuse(report, item[0], exc))  # fmt: skip
 
     def load_messages(
         self, report: LoadReport, messages: list[tuple[str, SourceRecord]]
@@ -135,94 +170,239 @@ class Loader:
         ``"duplicate"`` (taken in before: acknowledge, store nothing), ``"stored"``, or the ``DataError``
         that quarantined it — what a webhook answers and what a consumer dead-letters.
         """
-        with self.sessions.begin() as session:
-            new_ids = repository.claim_messages(
-                session, report.source, [m for m, _ in messages], report.run_id
-            )
-            fresh = [(m, record) for m, record in messages if m in new_ids]
-            duplicates = len(messages) - len(fresh)
-            report.records_in += duplicates
-            report.unchanged += duplicates
-            errors = self._store_batch(session, report, [record for _, record in fresh])
+        outcome: dict[str, DataError | str] = {}
+
+        def write(session: Session, part: list[tuple[str, SourceRecord]]) -> None:
+            outcome.update(self._store_messages(session, report, part))
+
+        def refuse(message: tuple[str, SourceRecord], exc: Exception) -> None:
+            outcome[message[0]] = self._refuse(report, message[1], exc, message_id=message[0])
+
+        self._write_isolating([report], messages, write, refuse)
+        return outcome
+
+    def _store_messages(
+        self, session: Session, report: LoadReport, messages: list[tuple[str, SourceRecord]]
+    ) -> dict[str, DataError | str]:
+        # An id longer than the inbox column is claimed by its stable short form (prefix + hash).
+        claim_ids = [safe_id(m) for m, _ in messages]
+        new_ids = repository.claim_messages(session, report.source, claim_ids, report.run_id)
+        fresh = [(m, record) for (m, record), c in zip(messages, claim_ids, strict=True) if c in new_ids]
+        duplicates = len(messages) - len(fresh)
+        report.records_in += duplicates
+        report.unchanged += duplicates
+        errors = self._store_batch(session, report, [record for _, record in fresh])
         outcome: dict[str, DataError | str] = {m: "duplicate" for m, _ in messages}
+        # A repeat of a message that was quarantined keeps its refusal, so that it reaches the dead-letter
+        # queue even when the first delivery's copy was lost in a crash between the commit and the ack.
+        repeats = [
+            (m, record) for (m, record), c in zip(messages, claim_ids, strict=True) if c not in new_ids
+        ]
+        refused = self._earlier_refusals(session, report.source, [record for _, record in repeats])
+        for (message_id, _), error in zip(repeats, refused, strict=True):
+            if error is not None:
+                outcome[message_id] = error
         for (message_id, _), error in zip(fresh, errors, strict=True):
             outcome[message_id] = error or "stored"
         return outcome
 
-    def _load_sources(self, reports: dict[str, LoadReport], by_source: dict[str, list[SourceRecord]]) -> None:
-        """One batch of several sources in one transaction: a commit per batch, not per source and batch.
+    def _write_isolating(
+        self,
+        reports: list[LoadReport],
+        items: list[T],
+        write: Callable[[Session, list[T]], object],
+        refuse: Callable[[T, Exception], object],
+    ) -> None:
+        """Write ``items`` in one transaction; when the store refuses it for something in the data, split the
+        batch in halves until the offending item stands alone, and refuse only that one (quarantined).
 
-        The counts move only when the batch commits, so a failed run reports what was stored.
+        The screen catches the hostile input we know of; this is the net for what it does not know, so one
+        record can never take the good records of its batch with it. Counts move only with a commit. A
+        database that is down or a lost connection is not the data's fault: that is raised, never bisected.
         """
-        before = {source: _copy_report(reports[source]) for source in by_source}
+        before = [_copy_report(r) for r in reports]
         try:
             with self.sessions.begin() as session:
-                for source, records in by_source.items():
-                    self._store_batch(session, reports[source], records)
-        except BaseException:
-            reports.update(before)
-            raise
+                write(session, items)
+            return
+        except Exception as exc:
+            for report, copy in zip(reports, before, strict=True):
+                _restore_report(report, copy)
+            if not _is_data_fault(exc):
+                raise
+            if len(items) == 1:
+                log.warning("store refused a record; quarantined", error=type(exc).__name__)
+                refuse(items[0], exc)
+                return
+        middle = len(items) // 2
+        self._write_isolating(reports, items[:middle], write, refuse)
+        self._write_isolating(reports, items[middle:], write, refuse)
 
-    def _load_batch(self, report: LoadReport, records: list[SourceRecord]) -> None:
+    def _refuse(
+        self, report: LoadReport, record: SourceRecord, exc: Exception, *, message_id: str | None = None
+    ) -> DataError | str:
+        """Keep a record the store refused as a stand-in, quarantined with the kind of refusal (never its text:
+        a database message quotes the values, and those may be a name or a phone)."""
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        error = UnsafeInput(
+            f"the store refused the record ({type(cause).__name__})", reason="unsafe_input.store_refused",
+            record=f"{record.source}/{record.stream}/{safe_id(record.source_id, 60)}",
+            fix="correct the record in the source system; the rest of its batch was stored",
+        )  # fmt: skip
+        substitute = stand_in(record, self.limits)
         with self.sessions.begin() as session:
-            self._store_batch(session, report, records)
+            if message_id is not None and not repository.claim_messages(
+                session, report.source, [safe_id(message_id)], report.run_id
+            ):
+                report.records_in += 1
+                report.unchanged += 1
+                return "duplicate"
+            (row_id,) = repository.insert_source_records(session, [substitute], report.run_id)
+            report.records_in += 1
+            if row_id is None:
+                report.unchanged += 1
+                return error
+            repository.add_quarantine(session, [_quarantine_entry(substitute, row_id, error)], report.run_id)
+            repository.set_outcome(session, [row_id], "quarantined")
+        report.quarantined += 1
+        report.reasons[error.reason] += 1
+        return error
+
+    def _earlier_refusals(
+        self, session: Session, source: str, records: list[SourceRecord], *, screened: bool = False
+    ) -> list[DataError | None]:
+        """Per record already in the raw store: the error it was quarantined with then, or None."""
+        if not records:
+            return []
+        if not screened:
+            records = [stand_in(r, self.limits) if screen_record(r, self.limits) else r for r in records]
+        found = repository.quarantined_versions(session, source, records)
+        errors: list[DataError | None] = []
+        for record in records:
+            hit = found.get((record.stream, record.source_id, record.payload_hash))
+            errors.append(_earlier_error(*hit) if hit else None)
+        return errors
+
+    def _store_sources(
+        self, session: Session, reports: dict[str, LoadReport], records: list[SourceRecord]
+    ) -> None:
+        """One batch of several sources in one transaction: a commit per batch, not per source and batch."""
+        by_source: dict[str, list[SourceRecord]] = {}
+        for record in records:
+            by_source.setdefault(record.source, []).append(record)
+        for source, group in by_source.items():
+            self._store_batch(session, reports[source], group)
 
     def _store_batch(
-        self, session: Session, report: LoadReport, records: list[SourceRecord]
+        self,
+        session: Session,
+        report: LoadReport,
+        records: list[SourceRecord],
+        *,
+        refusals: Sequence[DataError | None] | None = None,
     ) -> list[DataError | None]:
-        """Store, map and quarantine one batch in ``session``; returns each record's quarantine error."""
+        """Store, map and quarantine one batch in ``session``; returns each record's quarantine error.
+
+        A record the screen refuses is stored as its stand-in and quarantined; the others go on as usual.
+        """
         mapper = self.registry[report.source]
         errors: list[DataError | None] = [None] * len(records)
         if not records:
             return errors
-        row_ids = repository.insert_source_records(session, records, report.run_id)
+        faults: list[DataError | None] = [screen_record(record, self.limits) for record in records]
+        if refusals is not None:  # the screen's finding first: an unsafe record is stored as its stand-in
+            faults = [fault or refusal for fault, refusal in zip(faults, refusals, strict=True)]
+        unsafe = [isinstance(fault, UnsafeInput) for fault in faults]
+        stored = [stand_in(r, self.limits) if bad else r for r, bad in zip(records, unsafe, strict=True)]
+        row_ids = repository.insert_source_records(session, stored, report.run_id)
         canonical: list[tuple[int, CanonicalEntity]] = []
         quarantine: list[QuarantineEntry] = []
         mapped_ids: list[int] = []
+        partial_ids: list[int] = []
         for position, (record, row_id) in enumerate(zip(records, row_ids, strict=True)):
             report.records_in += 1
             if row_id is None:
                 report.unchanged += 1
                 continue
             try:
+                fault = faults[position]
+                if fault is not None:
+                    raise fault
                 result = mapper.map(record)
+                _check_keys(record, result.entities)
             except DataError as exc:
                 errors[position] = exc
-                quarantine.append(_quarantine_entry(record, row_id, exc))
+                quarantine.append(_quarantine_entry(stored[position], row_id, exc))
                 report.quarantined += 1
                 report.reasons[exc.reason] += 1
                 continue
-            mapped_ids.append(row_id)
-            report.mapped += 1
+            if result.rejected:
+                partial_ids.append(row_id)
+                report.partial += 1
+                for rejected in result.rejected:
+                    quarantine.append(_entity_quarantine_entry(stored[position], row_id, rejected))
+                    report.reasons[rejected.reason] += 1
+            else:
+                mapped_ids.append(row_id)
+                report.mapped += 1
             report.warnings += len(result.warnings)
             for entity in result.entities:
                 report.entities[entity.entity_type] += 1
                 body = CanonicalEntity(entity.entity_type, entity.entity_key, entity.body, result.warnings)
                 canonical.append((row_id, body))
+        unchanged = [n for n, row_id in enumerate(row_ids) if row_id is None]
+        if unchanged:  # stored before: a quarantined one is refused again with its reason, never "stored"
+            earlier = self._earlier_refusals(
+                session, report.source, [stored[n] for n in unchanged], screened=True
+            )
+            for n, error in zip(unchanged, earlier, strict=True):
+                errors[n] = error
         repository.save_canonical(
             session, report.source, canonical, mapping_version=mapper.version, pii_key=self.pii_key
         )
         repository.add_quarantine(session, quarantine, report.run_id)
         repository.set_outcome(session, mapped_ids, "mapped")
+        repository.set_outcome(session, partial_ids, "partial")
         repository.set_outcome(
-            session, [q.source_record_id for q in quarantine if q.source_record_id], "quarantined"
+            session,
+            [q.source_record_id for q in quarantine if q.source_record_id and q.entity_type is None],
+            "quarantined",
         )
         return errors
 
-    def quarantine_unreadable(self, report: LoadReport, stream: str, entries: list[tuple[str, str]]) -> None:
-        """Input that never became a source record (not JSON, not an object) is kept as text with its reason."""
+    def quarantine_unreadable(
+        self,
+        report: LoadReport,
+        stream: str,
+        entries: list[tuple[str, str]],
+        *,
+        message_ids: list[str] | None = None,
+    ) -> None:
+        """Input that never became a source record (not JSON, not an object) is kept as text with its reason.
+
+        With ``message_ids`` (pushed input), each id is claimed in the same transaction, so that a redelivery
+        of the same unreadable message is not quarantined a second time.
+        """
         if not entries:
             return
         rows = [
             QuarantineEntry(source=report.source, stream=stream, source_id=None, stage="receive", reason=reason,
-                            message=f"[{report.source}/{stream}] unreadable input: {reason}", raw_text=text)
+                            message=f"[{report.source}/{stream}] unreadable input: {reason}",
+                            raw_text=safe_text(text[: self.limits.max_raw_chars]))
             for reason, text in entries
         ]  # fmt: skip
         with self.sessions.begin() as session:
+            if message_ids is not None:
+                claims = [safe_id(m) for m in message_ids]
+                new_ids = repository.claim_messages(session, report.source, claims, report.run_id)
+                fresh = [row for row, claim in zip(rows, claims, strict=True) if claim in new_ids]
+                report.records_in += len(rows) - len(fresh)
+                report.unchanged += len(rows) - len(fresh)
+                rows = fresh
             repository.add_quarantine(session, rows, report.run_id)
         report.records_in += len(rows)
         report.quarantined += len(rows)
-        report.reasons.update(reason for reason, _ in entries)
+        report.reasons.update(row.reason for row in rows)
 
     def finish(self, reports: Iterable[LoadReport], *, error: str | None) -> None:
         """Close the runs with their counts: succeeded, or failed with the error a scheduler should show."""
@@ -233,11 +413,12 @@ class Loader:
                     continue
                 run.records_in, run.records_unchanged = report.records_in, report.unchanged
                 run.records_mapped, run.records_quarantined = report.mapped, report.quarantined
+                run.records_partial = report.partial
                 repository.finish_run(session, run, error=error)
                 log.info(
                     "load finished", source=report.source, run_id=report.run_id, records_in=report.records_in,
-                    unchanged=report.unchanged, mapped=report.mapped, quarantined=report.quarantined,
-                    status="failed" if error else "succeeded",
+                    unchanged=report.unchanged, mapped=report.mapped, partial=report.partial,
+                    quarantined=report.quarantined, status="failed" if error else "succeeded",
                 )  # fmt: skip
 
 
@@ -245,9 +426,55 @@ def _copy_report(report: LoadReport) -> LoadReport:
     return replace(report, entities=Counter(report.entities), reasons=Counter(report.reasons))
 
 
+def _restore_report(report: LoadReport, copy: LoadReport) -> None:
+    """Put the counts back as they were before a transaction that rolled back (the caller holds ``report``)."""
+    for name in (f.name for f in fields(LoadReport)):  # every count, including any added later
+        setattr(report, name, getattr(copy, name))
+
+
+def _is_data_fault(exc: Exception) -> bool:
+    """Did the store refuse the data (split the batch), or is the store itself unwell (raise, retry later)?"""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return False
+    return isinstance(exc, StatementError | ValueError | TypeError | RecursionError | OverflowError)
+
+
+def _earlier_error(reason: str, message: str, field: str | None) -> DataError:
+    error = DataError(message, reason=reason)  # the stored message already names the record and the field
+    error.field = field
+    return error
+
+
+def _check_keys(record: SourceRecord, entities: Iterable[Any]) -> None:
+    for entity in entities:
+        if len(entity.entity_key) > MAX_KEY_CHARS:
+            raise UnsafeInput(
+                f"{entity.entity_type} key of {len(entity.entity_key):,} characters (limit {MAX_KEY_CHARS})",
+                reason="unsafe_input.key_too_long", record=f"{record.source}/{record.stream}/{safe_id(record.source_id, 60)}",
+                field=entity.entity_type, fix="an id in the record is far longer than any real one: correct it in the source",
+            )  # fmt: skip
+
+
+def _stage(reason: str) -> str:
+    if reason.startswith("unsafe_input."):
+        return "receive"
+    return "validation" if reason.startswith(("invalid_", "schema.")) else "mapping"
+
+
+def _entity_quarantine_entry(record: SourceRecord, row_id: int, rejected: RejectedEntity) -> QuarantineEntry:
+    """One rejected entity of a partly mapped record: its reason, and a field that names the entity."""
+    return QuarantineEntry(
+        source=record.source, stream=record.stream, source_id=record.source_id, stage=_stage(rejected.reason),
+        reason=rejected.reason, message=safe_text(rejected.message), field=safe_id(rejected.field),
+        source_record_id=row_id, entity_type=rejected.entity_type,
+    )  # fmt: skip
+
+
 def _quarantine_entry(record: SourceRecord, row_id: int, exc: DataError) -> QuarantineEntry:
-    stage = "validation" if exc.reason.startswith(("invalid_", "schema.")) else "mapping"
+    stage = _stage(exc.reason)
     return QuarantineEntry(
         source=record.source, stream=record.stream, source_id=record.source_id, stage=stage, reason=exc.reason,
-        message=str(exc), field=exc.field, source_record_id=row_id,
+        message=safe_text(str(exc)), field=safe_id(exc.field) if exc.field else None, source_record_id=row_id,
     )  # fmt: skip

@@ -381,6 +381,14 @@ def golden_by_key(
             for s, k, g in session.execute(stmt.where(tuple_(x.source, x.entity_key).in_(chunk)))}  # fmt: skip
 
 
+def party_kinds(session: Session, golden_ids: Collection[str]) -> dict[str, str]:
+    """golden id → person | organisation, for these golden customers."""
+    kind = GoldenRecordRow.body["kind"].as_string()
+    stmt = select(GoldenRecordRow.golden_id, kind).where(GoldenRecordRow.entity_type == "party")
+    return {g: str(k) for chunk in chunks(sorted(golden_ids))
+            for g, k in session.execute(stmt.where(GoldenRecordRow.golden_id.in_(chunk))) if k}  # fmt: skip
+
+
 def vehicle_owners(session: Session) -> dict[str, str | None]:
     """VIN → the golden customer each active golden vehicle names as its current owner."""
     stmt = select(GoldenRecordRow.body).where(

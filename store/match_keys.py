@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
+from store.matching_input import EVIDENCE_ENTITIES  # a party's cars: the same records as in the full run
 from store.tables import (
     CanonicalRecordRow,
     PartyMatchKeyRow,
@@ -24,8 +25,8 @@ from store.tables import (
 )
 
 KEY_COLUMNS = (
-    "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "org_name", "birth_date",
-    "gender", "region", "city", "mobile", "email", "id_hash",
+    "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form", "org_name", "org_place",
+    "org_branch", "birth_date", "gender", "region", "city", "mobile", "email", "id_hash",
 )  # fmt: skip
 _BULK = 5_000
 
@@ -182,12 +183,11 @@ def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:
 
 
 def party_vins(session: Session, source: str, party_key: str) -> set[str]:
-    """VINs one source links one party to: its relationship keys start ``party_key:``, so an index range finds them."""
+    """VINs one source links one party to — relationships and service visits — found by the party-key index."""
     stmt = select(CanonicalRecordRow.body).where(
         CanonicalRecordRow.source == source,
-        CanonicalRecordRow.entity_type == "vehicle_relationship",
-        CanonicalRecordRow.entity_key >= f"{party_key}:",
-        CanonicalRecordRow.entity_key < f"{party_key};",
+        CanonicalRecordRow.party_key == party_key,
+        CanonicalRecordRow.entity_type.in_(EVIDENCE_ENTITIES),
     )
     return {
         str(b["vin"]) for b in session.scalars(stmt) if b.get("party_source_id") == party_key and b.get("vin")
@@ -198,7 +198,7 @@ def changed_parties(session: Session, since: datetime | None) -> list[int]:
     """Parties written since ``since`` — directly, or through a new car relationship — in id order."""
     c = CanonicalRecordRow
     party_ids = select(c.id).where(c.entity_type == "party")
-    relationships = select(c.source, c.body).where(c.entity_type == "vehicle_relationship")
+    relationships = select(c.source, c.body).where(c.entity_type.in_(EVIDENCE_ENTITIES))
     if since is not None:
         party_ids = party_ids.where(c.updated_at > since)
         relationships = relationships.where(c.updated_at > since)

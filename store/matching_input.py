@@ -43,11 +43,17 @@ def iter_parties(
         yield PartyRecord(row.id, row.source, row.entity_key, row.body, row.updated_at)
 
 
+# What says who had a car: relationships (sold to, delivered to, insured by), and service visits (weak).
+EVIDENCE_ENTITIES = ("vehicle_relationship", "service_event")
+VISIT_EVENTS = ("repair_order", "service_request")
+
+
 def party_vehicle_links(session: Session) -> dict[tuple[str, str], set[str]]:
-    """(source, party key) → VINs the source links that party to (bought, delivered, insured, registered)."""
+    """(source, party key) → VINs the source links that party to (bought, delivered, insured, registered,
+    brought for service)."""
     links: dict[tuple[str, str], set[str]] = defaultdict(set)
     stmt = select(CanonicalRecordRow.source, CanonicalRecordRow.body).where(
-        CanonicalRecordRow.entity_type == "vehicle_relationship"
+        CanonicalRecordRow.entity_type.in_(EVIDENCE_ENTITIES)
     )
     for source, body in session.execute(stmt.execution_options(yield_per=5_000)):
         party, vin = body.get("party_source_id"), body.get("vin")
@@ -101,7 +107,7 @@ def relationships_by_vin(
     all of them, or those of ``vins`` (found through the VIN search keys, which index every VIN-bearing record)."""
     found: dict[str, list[Relationship]] = defaultdict(list)
     c, k = CanonicalRecordRow, SearchKeyRow
-    stmt = select(c.source, c.body).where(c.entity_type == "vehicle_relationship")
+    stmt = select(c.source, c.entity_type, c.body).where(c.entity_type.in_(EVIDENCE_ENTITIES))
     if vins is None:
         rows: Iterable[Any] = session.execute(stmt.execution_options(yield_per=5_000))
     else:
@@ -111,11 +117,21 @@ def relationships_by_vin(
             for chunk in chunks(sorted(set(vins)))
             for row in session.execute(keyed.where(k.value.in_(chunk)))
         )
-    for source, body in rows:
-        relationship = _relationship(source, body)
+    for source, entity_type, body in rows:
+        relationship = (
+            _relationship(source, body) if entity_type == "vehicle_relationship" else _visit(source, body)
+        )
         if relationship is not None:
             found[relationship.vin].append(relationship)
     return found
+
+
+def _visit(source: str, body: dict[str, Any]) -> Relationship | None:
+    """A repair order or a service visit as weak ownership evidence: its customer had the car that day."""
+    if body.get("event_type") not in VISIT_EVENTS or not (body.get("vin") and body.get("party_source_id")):
+        return None
+    day = str(body.get("occurred_at") or "")[:10] or None
+    return Relationship(source, str(body["party_source_id"]), str(body["vin"]), "service_customer", day, None)
 
 
 def feed_position(session: Session) -> int:
@@ -134,7 +150,7 @@ def vins_with_new_evidence(session: Session, since: datetime, after_seq: int) ->
     vins: set[str] = set(
         session.scalars(select(c.entity_key).where(c.entity_type == "vehicle", c.updated_at >= since))
     )
-    changed = select(c.body).where(c.entity_type == "vehicle_relationship", c.updated_at >= since)
+    changed = select(c.body).where(c.entity_type.in_(EVIDENCE_ENTITIES), c.updated_at >= since)
     vins.update(str(body["vin"]) for body in session.scalars(changed) if body.get("vin"))
     goldens = set(session.scalars(select(f.golden_id).where(f.seq > after_seq, f.entity_type == "party")))
     members: set[tuple[str, str]] = set()
@@ -143,7 +159,7 @@ def vins_with_new_evidence(session: Session, since: datetime, after_seq: int) ->
         members.update((source, key) for source, key in session.execute(stmt_members))
     for pairs in chunks(sorted(members)):
         stmt = select(c.body).where(
-            c.entity_type == "vehicle_relationship", tuple_(c.source, c.party_key).in_(pairs)
+            c.entity_type.in_(EVIDENCE_ENTITIES), tuple_(c.source, c.party_key).in_(pairs)
         )
         vins.update(str(body["vin"]) for body in session.scalars(stmt) if body.get("vin"))
     return vins

@@ -76,7 +76,8 @@ class Score:
 
     received: int = 0  # raw records, every version
     mapped: dict[str, int] = field(default_factory=dict)  # canonical records per entity type
-    quarantined: int = 0  # unresolved
+    partially_mapped: int = 0  # raw records kept in part: some entities canonical, the others quarantined
+    quarantined: int = 0  # unresolved entries: whole records and single entities of partly mapped ones
     quarantine_by_family: dict[str, int] = field(default_factory=dict)
     party_fields: PartyFields = field(default_factory=PartyFields)
     duplicate_records: int = 0  # records beyond the first of this source (dealer) in one golden customer
@@ -217,11 +218,19 @@ class _Card:
 
     def received(self) -> None:
         s = SourceRecordRow
-        for source, n in self.session.execute(select(s.source, func.count()).group_by(s.source)):
-            self.source(source).received = n
+        partial = func.sum(case((s.outcome == "partial", 1), else_=0))
+        for source, n, kept_in_part in self.session.execute(
+            select(s.source, func.count(), partial).group_by(s.source)
+        ):
+            at = self.source(source)
+            at.received, at.partially_mapped = n, int(kept_in_part or 0)
         event_dealer = func.upper(self.sql.text(s.payload, "dealer_code"))
-        for code, n in _grouped(self.session, select(event_dealer.label("grp")).where(s.source == DMS)):
-            self.dealer(code).received = n
+        events = select(event_dealer.label("grp"), s.outcome.label("sub")).where(s.source == DMS)
+        for code, outcome, n in _grouped(self.session, events):
+            at_dealer = self.dealer(code)
+            at_dealer.received += n
+            if outcome == "partial":
+                at_dealer.partially_mapped += n
 
     def quarantine(self) -> None:
         q, s = QuarantineRow, SourceRecordRow
@@ -315,7 +324,14 @@ def scorecard(session: Session) -> Scorecard:
 class SourceQuality(BaseModel):
     source: str = Field(examples=["dms"])
     received: int = Field(description="raw records received (every version)")
-    quarantined: int
+    partially_mapped: int = Field(
+        default=0,
+        description="received records kept in part: their good entities (say the customer) are canonical, "
+        "the bad ones (say a car with an invalid VIN) wait in quarantine",
+    )
+    quarantined: int = Field(
+        description="unresolved quarantine entries: whole records, and single entities of partly mapped ones"
+    )
     quarantine_by_family: dict[str, int] = Field(examples=[{"invalid_vin": 18, "missing_required": 4}])
     completeness: dict[str, float] = Field(examples=[{"name": 1.0, "mobile": 0.93, "id_number": 0.41}],
                                            description="share of parties with each field usable for matching")  # fmt: skip
@@ -330,6 +346,7 @@ class SourceQuality(BaseModel):
 class DealerQuality(BaseModel):
     dealer: str = Field(examples=["D31002"])
     parties: int
+    partially_mapped: int = Field(default=0, description="this dealer's events kept in part")
     duplicate_records: int
     shared_identifiers: int
     shared_masked: list[str] = Field(examples=[["131****2693"]], description="the suspicious numbers, masked")
@@ -342,7 +359,8 @@ class QualityScorecard(BaseModel):
     @classmethod
     def of(cls, card: Scorecard) -> QualityScorecard:
         """The scorecard as the API serves it and the quality job files it (one shape for both)."""
-        sources = [SourceQuality(source=s.source, received=s.received, quarantined=s.quarantined,
+        sources = [SourceQuality(source=s.source, received=s.received, partially_mapped=s.partially_mapped,
+                                 quarantined=s.quarantined,
                                  quarantine_by_family=s.quarantine_by_family, completeness=s.completeness.shares(),
                                  validity=s.validity(), duplicate_records=s.duplicate_records,
                                  shared_identifiers=s.shared_identifiers) for s in card.sources]  # fmt: skip

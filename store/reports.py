@@ -1,7 +1,7 @@
 """Read-side summaries of the ingest path: reconciliation, quarantine by reason, canonical counts.
 
-The reconciliation is the store's promise in one query: every raw record is either mapped or quarantined,
-none is lost in between.
+The reconciliation is the store's promise in one query: every raw record is mapped, partly mapped (some of
+its entities kept, the others quarantined one by one) or quarantined, none is lost in between.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.batching import chunks
 from store.tables import CanonicalRecordRow, QuarantineRow, SourceRecordRow, SyncRun
 
 
@@ -23,10 +24,11 @@ class SourceReconciliation:
     quarantined: int
     in_flight: int  # outcome not set: a crashed batch (should be 0 after a finished sync)
     quarantine_entries_without_raw: int  # input that never became a source record (e.g. not JSON)
+    partial: int = 0  # mapped in part: some entities canonical, the rest quarantined as entities
 
     @property
     def balanced(self) -> bool:
-        return self.raw == self.mapped + self.quarantined and self.in_flight == 0
+        return self.raw == self.mapped + self.partial + self.quarantined and self.in_flight == 0
 
 
 def reconcile(session: Session) -> list[SourceReconciliation]:
@@ -53,6 +55,7 @@ def reconcile(session: Session) -> list[SourceReconciliation]:
                 raw=sum(by_outcome.values()),
                 mapped=by_outcome.get("mapped", 0),
                 quarantined=by_outcome.get("quarantined", 0),
+                partial=by_outcome.get("partial", 0),
                 in_flight=by_outcome.get(None, 0),
                 quarantine_entries_without_raw=orphans.get(source, 0),
             )
@@ -98,6 +101,15 @@ def list_quarantine(
     return session.scalars(stmt).all()
 
 
+def record_outcomes(session: Session, source_record_ids: Sequence[int]) -> dict[int, str | None]:
+    """The outcome (mapped | partial | quarantined) of each of these raw records, by id."""
+    found: dict[int, str | None] = {}
+    for chunk in chunks(sorted(set(source_record_ids))):
+        stmt = select(SourceRecordRow.id, SourceRecordRow.outcome).where(SourceRecordRow.id.in_(chunk))
+        found.update((row.id, row.outcome) for row in session.execute(stmt))
+    return found
+
+
 def quarantined_keys(session: Session) -> list[tuple[str, str, str]]:
     """(source, stream, source_id) of every unresolved quarantine entry that has a source id."""
     stmt = select(QuarantineRow.source, QuarantineRow.stream, QuarantineRow.source_id).where(
@@ -116,6 +128,7 @@ class RunTotals:
     unchanged: int
     mapped: int
     quarantined: int
+    partial: int
 
 
 def run_totals(session: Session, source: str, *, after_run_id: int = 0) -> RunTotals:
@@ -124,6 +137,7 @@ def run_totals(session: Session, source: str, *, after_run_id: int = 0) -> RunTo
             func.count(SyncRun.id), func.coalesce(func.max(SyncRun.id), 0),
             func.coalesce(func.sum(SyncRun.records_in), 0), func.coalesce(func.sum(SyncRun.records_unchanged), 0),
             func.coalesce(func.sum(SyncRun.records_mapped), 0), func.coalesce(func.sum(SyncRun.records_quarantined), 0),
+            func.coalesce(func.sum(SyncRun.records_partial), 0),
         ).where(SyncRun.source == source, SyncRun.id > after_run_id)
     ).one()  # fmt: skip
     return RunTotals(*(int(v) for v in row))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -56,6 +56,7 @@ class QuarantineEntry:
     field: str | None = None
     source_record_id: int | None = None
     raw_text: str | None = None
+    entity_type: str | None = None  # one rejected entity of a partly mapped record; None: the whole record
 
 
 # --- runs -----------------------------------------------------------------------------------------------
@@ -109,6 +110,30 @@ def insert_source_records(
         # A record repeated inside one batch is new only the first time.
         result.append(ids.pop((r.source, r.stream, r.source_id, r.payload_hash), None))
     return result
+
+
+def quarantined_versions(
+    session: Session, source: str, records: Sequence[SourceRecord]
+) -> dict[tuple[str, str, str], tuple[str, str, str | None]]:
+    """Of these records already in the raw store, the ones that were quarantined, with (reason, message, field).
+
+    A redelivered poison message finds its raw version stored before: it must be answered with its original
+    reason again (dead-lettered, refused), never taken for a good duplicate and acknowledged quietly.
+    """
+    found: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
+    wanted = {(r.stream, r.source_id, r.payload_hash) for r in records}
+    for chunk in chunks(sorted({r.source_id for r in records})):
+        rows = session.execute(
+            select(SourceRecordRow.stream, SourceRecordRow.source_id, SourceRecordRow.payload_hash,
+                   QuarantineRow.reason, QuarantineRow.message, QuarantineRow.field)
+            .join(QuarantineRow, QuarantineRow.source_record_id == SourceRecordRow.id)
+            .where(SourceRecordRow.source == source, SourceRecordRow.outcome == "quarantined",
+                   SourceRecordRow.source_id.in_(chunk))
+        )  # fmt: skip
+        for row in rows:
+            if (key := (row.stream, row.source_id, row.payload_hash)) in wanted:
+                found[key] = (row.reason, row.message, row.field)
+    return found
 
 
 def set_outcome(session: Session, source_record_ids: Sequence[int], outcome: str) -> None:

@@ -49,6 +49,8 @@ class SyncRun(Base):
     records_in: Mapped[int] = mapped_column(default=0)
     records_unchanged: Mapped[int] = mapped_column(default=0)
     records_mapped: Mapped[int] = mapped_column(default=0)
+    # Mapped, but with some of their entities quarantined (a customer kept, the bad VIN's car quarantined).
+    records_partial: Mapped[int] = mapped_column(default=0, server_default="0")
     records_quarantined: Mapped[int] = mapped_column(default=0)
     error_message: Mapped[str | None] = mapped_column(Text)
 
@@ -56,8 +58,9 @@ class SyncRun(Base):
 class SourceRecordRow(Base):
     """A record exactly as the source sent it. Append-only: a change in the source is a new row.
 
-    ``outcome`` is the one mutable column (mapped | quarantined, NULL while in flight); it is what makes
-    "raw = canonical + quarantine" checkable with one query.
+    ``outcome`` is the one mutable column (mapped | partial | quarantined, NULL while in flight); it is what
+    makes "raw = mapped + partly mapped + quarantined" checkable with one query. ``partial``: some of the
+    record's entities are canonical records, the others wait in quarantine, each entry naming its entity.
     """
 
     __tablename__ = "source_record"
@@ -138,7 +141,11 @@ class SearchKeyRow(Base):
 
 
 class QuarantineRow(Base):
-    """A record that could not go on, with a machine-readable reason and a message a person can act on."""
+    """A record that could not go on, with a machine-readable reason and a message a person can act on.
+
+    ``entity_type`` is set when only one entity of the record was rejected (the record is ``partial``: its
+    other entities were kept); NULL means the whole record waits here.
+    """
 
     __tablename__ = "quarantine"
     __table_args__ = (
@@ -151,6 +158,7 @@ class QuarantineRow(Base):
     stream: Mapped[str] = mapped_column(String(60))
     source_id: Mapped[str | None] = mapped_column(String(200))
     source_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"), index=True)
+    entity_type: Mapped[str | None] = mapped_column(String(40))  # one rejected entity; NULL: the whole record
     stage: Mapped[str] = mapped_column(String(16))  # receive | mapping | validation
     reason: Mapped[str] = mapped_column(String(80))
     field: Mapped[str | None] = mapped_column(String(200))
@@ -361,7 +369,10 @@ class PartyMatchKeyRow(Base):
     surname_py: Mapped[str | None] = mapped_column(String(60))
     given_py: Mapped[str | None] = mapped_column(String(140))
     chinese_name: Mapped[bool] = mapped_column(default=False)
+    title_form: Mapped[bool] = mapped_column(default=False)  # 王先生: a surname and a title, no given name
     org_name: Mapped[str | None] = mapped_column(String(300), index=True)
+    org_place: Mapped[str | None] = mapped_column(String(40))  # the city an organisation's name carries
+    org_branch: Mapped[str | None] = mapped_column(String(80))  # a branch (分公司) is another establishment
     birth_date: Mapped[str | None] = mapped_column(String(10))
     gender: Mapped[str | None] = mapped_column(String(8))
     region: Mapped[str | None] = mapped_column(String(12))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -16,6 +17,7 @@ from canonical_model.entities.common import (
     pii,
 )
 from canonical_model.names import normalise_name
+from canonical_model.organisations import infer_kind
 
 
 class PartyKind(StrEnum):
@@ -45,11 +47,13 @@ class PersonName(CanonicalModel):
     surname: str = ""
     given: str = ""
     pinyin: str = ""
+    title: str | None = None  # 王先生: surname and title only — evidence only beside a phone or a car
 
     @classmethod
     def from_raw(cls, raw: str, order: str = "auto") -> PersonName:
         n = normalise_name(raw, order)
-        return cls(raw=raw, simplified=n.simplified, surname=n.surname, given=n.given, pinyin=n.pinyin)
+        return cls(raw=raw, simplified=n.simplified, surname=n.surname, given=n.given, pinyin=n.pinyin,
+                   title=n.title or None)  # fmt: skip
 
 
 class Identifier(CanonicalModel):
@@ -114,6 +118,39 @@ class Party(CanonicalModel):
     region_code: RegionCode | None = None
     identifiers: list[Identifier] = Field(default_factory=list)
     contact_points: list[ContactPoint] = Field(default_factory=list)
+    kind_rule: str | None = Field(
+        default=None,
+        description="why the kind was inferred from the name (the source did not say, or said wrong)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_kind(cls, data: Any) -> Any:
+        """A source without a party kind (``kind`` left out or ``infer``) gets it from the name; a "person"
+        whose name carries a legal form (…有限公司, Co., Ltd.) is an organisation, whatever the source said —
+        a DMS front desk's default customer type is no evidence against the company's registered name."""
+        if not isinstance(data, dict):
+            return data
+        kind = data.get("kind")
+        name = data.get("name")
+        raw = name.get("raw") if isinstance(name, dict) else getattr(name, "raw", None)
+        written = data.get("organisation_name") or raw
+        if kind in (None, "", "infer"):
+            evidence = infer_kind(written)
+            data = {**data, "kind": PartyKind.ORGANISATION if evidence else PartyKind.PERSON}
+            if evidence is None:
+                return data
+            rule = evidence.rule
+        elif (
+            kind in (PartyKind.PERSON, "person") and raw and (evidence := infer_kind(raw)) and evidence.strong
+        ):
+            rule = f"{evidence.rule} (the source said person)"
+        else:
+            return data
+        data = {**data, "kind": PartyKind.ORGANISATION, "organisation_name": written, "kind_rule": rule}
+        for personal in ("name", "gender", "birth_date"):
+            data.pop(personal, None)
+        return data
 
     @model_validator(mode="after")
     def _named(self) -> Party:

@@ -15,7 +15,8 @@ from canonical_model.entities.common import CanonicalModel
 def payload_hash(payload: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON form: the same content hashes the same whatever the key order."""
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate (hostile input, refused later with a reason) must not crash the hash.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SourceRecord(CanonicalModel):

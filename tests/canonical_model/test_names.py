@@ -62,3 +62,17 @@ def test_a_romanised_search_looks_under_every_reading_of_the_name() -> None:
     assert romanised_pinyin_keys("Zhang, Wei") == {"zhangwei"}
     assert romanised_pinyin_keys("Zhang") == {"zhang"}
     assert romanised_pinyin_keys("张伟") == set()
+
+
+@pytest.mark.parametrize(("raw", "surname", "title"), [
+    ("王先生", "王", "先生"), ("李女士", "李", "女士"), ("张总", "张", "总"), ("刘经理", "刘", "经理"), ("小王", "王", "小"),
+    ("老王", "王", "老"), ("欧阳先生", "欧阳", "先生"), ("陳老師", "陈", "老师"),
+])  # fmt: skip
+def test_a_surname_with_a_title_is_a_title_form(raw: str, surname: str, title: str) -> None:
+    name = normalise_name(raw)
+    assert (name.surname, name.given, name.title) == (surname, "", title)
+
+
+@pytest.mark.parametrize("raw", ["王伟", "张三", "阿里", "小明", "欧阳建国"])
+def test_a_full_name_is_not_a_title_form(raw: str) -> None:
+    assert normalise_name(raw).title == ""

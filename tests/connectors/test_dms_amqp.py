@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, delete_topology, publish_events
 from mappings import MappingRegistry
 from pipeline import Loader
-from sample_data import DEFECTS_THAT_QUARANTINE, generate
 from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
 from store.tables import InboxMessageRow, QuarantineRow, SourceRecordRow
+from tests.connectors.dms_events import dms_events
 from tests.connectors.tcp_proxy import CuttableProxy
 
 pytestmark = pytest.mark.rabbitmq
@@ -34,13 +34,10 @@ BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 def _events(people: int, seed: int = 11) -> tuple[list[dict[str, Any]], int]:
-    """DMS events from the sample data, and how many of them carry a defect that must be dead-lettered."""
-    events, bad = [], 0
-    for record in generate(people, seed):
-        if record.source == "dms":
-            events.append(record.payload)
-            bad += bool(DEFECTS_THAT_QUARANTINE.intersection(record.defects))
-    return events, bad
+    """DMS events from the sample data, and how many of them carry a defect that must be dead-lettered (the
+    events whose bad car or event alone is quarantined are stored, partly mapped)."""
+    found = dms_events(people, seed)
+    return found.events, found.dead
 
 
 @pytest.fixture
@@ -96,6 +93,7 @@ def _publish_raw(cfg: DmsAmqpConfig, body: bytes, message_id: str) -> None:
 
 def test_published_equals_stored_plus_dead_lettered(config: DmsAmqpConfig, store_file: str) -> None:
     events, bad = _events(150)
+    entities = dms_events(150, 11).rejected_entities  # the quarantined cars and events of stored events
     assert publish_events(config, events) == len(events)
     assert publish_events(config, events[:5]) == 5  # redelivered by an over-eager dealer system
     _publish_raw(config, b"<xml>not json</xml>", "garbage-1")
@@ -109,7 +107,7 @@ def test_published_equals_stored_plus_dead_lettered(config: DmsAmqpConfig, store
     assert stats.reasons.get("unknown_event_type") == 1
     assert _queue_depth(config, config.queue) == 0
     assert _queue_depth(config, config.dead_letter_queue) == stats.dead_lettered
-    assert _count(store_file, table=QuarantineRow) == stats.dead_lettered
+    assert _count(store_file, table=QuarantineRow) == stats.dead_lettered + entities
     assert _count(store_file, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
 
 

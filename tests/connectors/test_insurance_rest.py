@@ -90,10 +90,10 @@ def test_wrong_credentials_are_a_config_error(api: InsuranceApi) -> None:
 
 
 def test_incremental_sync_into_the_store_with_quarantine(api: InsuranceApi, loader: Loader) -> None:
-    api.policies.append(_policy(90, vin="LFV2A21K0G3000001"))  # bad check digit
+    api.policies.append(_policy(90, vin="LFV2A21K0G3000001"))  # bad check digit: the holder is kept
     api.policies.append({"note": "no policy number"})  # not a policy at all
     first = run_sync(_connector(api, lookback_s=0), loader)
-    assert (first.records_in, first.mapped, first.quarantined) == (9, 7, 2)
+    assert (first.records_in, first.mapped, first.partial, first.quarantined) == (9, 7, 1, 1)
     api.policies.append(_policy(100, updated="2024-02-01T09:00:00+08:00"))
     api.policies[0] = _policy(0, updated="2024-02-02T09:00:00+08:00", insurer="平安产险")
     second = run_sync(_connector(api, lookback_s=0), loader)
@@ -101,7 +101,7 @@ def test_incremental_sync_into_the_store_with_quarantine(api: InsuranceApi, load
     assert (second.records_in, second.mapped, second.unchanged) == (3, 2, 1)
     with Session(loader.sessions.kw["bind"]) as session:
         reasons = sorted(e.reason for e in session.scalars(select(QuarantineRow)))
-    assert reasons == ["invalid_vin.check_digit", "not_a_policy"]
+    assert reasons == ["invalid_vin.check_digit"] * 3 + ["not_a_policy"]  # policy, car and role of PDAA000090
 
 
 def test_autohub_sync_insurance_command(
@@ -123,5 +123,6 @@ def test_autohub_sync_insurance_command(
 def test_insurance_passes_the_connector_conformance_checks(api: InsuranceApi, loader: Loader) -> None:
     from tests.connectors.conformance import check_conformance
 
-    api.policies.append(_policy(50, vin="LFV2A21K0G3000001"))
+    api.policies.append(_policy(50, vin="LFV2A21K0G3000001"))  # partly mapped: the holder is kept
+    api.policies.append(_policy(51, holder={**INSURANCE_POLICY["holder"], "mobile": "1381234567"}))  # whole
     check_conformance(lambda: _connector(api), loader)

@@ -84,9 +84,10 @@ def test_a_tampered_body_fails_the_signature(hub: tuple[Loader, LoadReport]) -> 
 
 def test_invalid_payloads_get_422_and_a_quarantine_entry(hub: tuple[Loader, LoadReport]) -> None:
     loader, report = hub
-    bad_vin = {**PORTAL_REGISTRATION, "bound_vins": ["LFV2A21K0G3000001"]}
-    result = receive(loader, report, SECRET, *_request(bad_vin, "d-2"), now=NOW)
-    assert (result.status, result.reason, result.field) == (422, "invalid_vin.check_digit", "bound_vins[0]")
+    # A bad bound car alone no longer refuses the registration (it is stored partly mapped); a bad customer does.
+    bad_id = {**PORTAL_REGISTRATION, "id_card": "110105194912310021"}
+    result = receive(loader, report, SECRET, *_request(bad_id, "d-2"), now=NOW)
+    assert (result.status, result.reason, result.field) == (422, "invalid_resident_id.check_digit", "id_card")
     headers, _ = _request(PORTAL_REGISTRATION, "d-3")
     garbage = b"{not json"
     headers[SIGNATURE_HEADER] = sign(SECRET, NOW, garbage)
@@ -96,6 +97,6 @@ def test_invalid_payloads_get_422_and_a_quarantine_entry(hub: tuple[Loader, Load
     assert (unknown.status, unknown.reason) == (422, "unknown_event")
     with Session(loader.sessions.kw["bind"]) as session:
         assert sorted(e.reason for e in session.scalars(select(QuarantineRow))) == [
-            "invalid_vin.check_digit", "not_json", "unknown_event"]  # fmt: skip
+            "invalid_resident_id.check_digit", "not_json", "unknown_event"]  # fmt: skip
         (portal,) = reports.reconcile(session)
         assert portal.balanced

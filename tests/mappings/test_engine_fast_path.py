@@ -86,12 +86,15 @@ def test_source_id_is_read_as_the_record_will_hold_it() -> None:
 def test_foreach_items_are_named_by_position_in_messages() -> None:
     payload = {"event_id": "ev-1", "user_id": "U1", "real_name": "张伟", "mobile": "13812345678",
                "registered_at": "2024-02-01T08:00:00+08:00", "bound_vins": ["LSGPC52U4HF012345", "bad"]}  # fmt: skip
-    with pytest.raises(ValidationFailed) as caught:
-        REGISTRY["portal"].map(
-            SourceRecord(source="portal", stream="registrations", source_id="ev-1", payload=payload)
-        )
-    assert caught.value.field == "bound_vins[1]"
-    assert caught.value.reason == "invalid_vin.length"
+    mapped = REGISTRY["portal"].map(
+        SourceRecord(source="portal", stream="registrations", source_id="ev-1", payload=payload)
+    )
+    # Only the bad item's relationship is set aside (quarantine_entity); the first car is kept.
+    kept = [e.entity_key for e in mapped.entities if e.entity_type == "vehicle_relationship"]
+    assert kept == ["U1:LSGPC52U4HF012345:owner"]
+    (rejected,) = mapped.rejected
+    assert rejected.source_field == "bound_vins[1]"
+    assert rejected.reason == "invalid_vin.length"
 
 
 def test_a_path_that_is_not_text_fails_at_load(tmp_path: Path) -> None:

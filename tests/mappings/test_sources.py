@@ -210,10 +210,13 @@ def test_dms_delivery_and_repair_order() -> None:
     assert (event["mileage_km"], event["safety_fault"], event["vin"]) == (23500, True, "LSGPC52U4HF012345")
 
 
-def test_dms_unknown_timeframe_is_quarantined() -> None:
-    with pytest.raises(MappingError) as caught:
-        _map("dms", "lead", {**DMS_LEAD, "lead": {"purchase_timeframe": "明年吧"}})
-    assert (caught.value.reason, caught.value.field) == ("unknown_code", "lead.purchase_timeframe")
+def test_dms_unknown_timeframe_quarantines_the_lead_event_and_keeps_the_customer() -> None:
+    mapped = _map("dms", "lead", {**DMS_LEAD, "lead": {"purchase_timeframe": "明年吧"}})
+    assert [e.entity_type for e in mapped.entities] == ["party"]
+    (rejected,) = mapped.rejected
+    assert (rejected.entity_type, rejected.reason, rejected.source_field) == (
+        "service_event", "unknown_code", "lead.purchase_timeframe")  # fmt: skip
+    assert rejected.field == "service_event.purchase_timeframe"
 
 
 PORTAL_REGISTRATION = {
@@ -242,8 +245,9 @@ def test_portal_registration_consents_and_bound_cars() -> None:
     assert (relationship["vin"], relationship["valid_from"]) == ("LFV2A21K7G3000001", "2024-02-01")
 
 
-def test_portal_bad_bound_vin_quarantines_the_record() -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        _map("portal", "registrations", {**PORTAL_REGISTRATION, "bound_vins": ["LFV2A21K0G3000001"]})
-    assert caught.value.reason == "invalid_vin.check_digit"
-    assert caught.value.field == "bound_vins[0]"
+def test_portal_bad_bound_vin_quarantines_that_car_and_keeps_the_customer() -> None:
+    mapped = _map("portal", "registrations", {**PORTAL_REGISTRATION, "bound_vins": ["LFV2A21K0G3000001"]})
+    assert _one(mapped, "party")["name"]["simplified"] == "张伟"
+    (rejected,) = mapped.rejected
+    assert (rejected.entity_type, rejected.reason) == ("vehicle_relationship", "invalid_vin.check_digit")
+    assert (rejected.field, rejected.source_field) == ("vehicle_relationship.vin", "bound_vins[0]")

@@ -59,27 +59,30 @@ def _count(session: Session, table: Any) -> int:
 
 def test_counts_reconcile_and_every_bad_record_has_a_reason(loader: Loader) -> None:
     result = loader.load(_records(loader.registry))
-    assert {s: (r.records_in, r.mapped, r.quarantined) for s, r in result.items()} == {
-        "erp": (4, 2, 2), "finance": (2, 1, 1), "insurance": (1, 1, 0), "dms": (2, 1, 1), "portal": (1, 1, 0),
+    # The lead with a bad date keeps its customer: only its event is quarantined (partly mapped).
+    assert {s: (r.records_in, r.mapped, r.partial, r.quarantined) for s, r in result.items()} == {
+        "erp": (4, 2, 0, 2), "finance": (2, 1, 0, 1), "insurance": (1, 1, 0, 0), "dms": (2, 1, 1, 0),
+        "portal": (1, 1, 0, 0),
     }  # fmt: skip
     assert all(r.balanced for r in result.values())
     with loader.sessions() as session:
         assert all(row.balanced for row in reports.reconcile(session))
         entries = session.scalars(select(QuarantineRow).order_by(QuarantineRow.id)).all()
-        assert {(e.source, e.reason, e.field) for e in entries} == {
-            ("erp", "invalid_vin.check_digit", "VIN"),
-            ("erp", "missing_required", "KUNNR"),
-            ("finance", "invalid_resident_id.check_digit", "id_number"),
-            ("dms", "bad_datetime", "occurred_at"),
+        assert {(e.source, e.reason, e.field, e.entity_type) for e in entries} == {
+            ("erp", "invalid_vin.check_digit", "VIN", None),
+            ("erp", "missing_required", "KUNNR", None),
+            ("finance", "invalid_resident_id.check_digit", "id_number", None),
+            ("dms", "bad_datetime", "service_event.occurred_at", "service_event"),
         }
         for entry in entries:
             raw = session.get(SourceRecordRow, entry.source_record_id)
             assert raw is not None
-            assert raw.outcome == "quarantined"
+            assert raw.outcome == ("partial" if entry.entity_type else "quarantined")
             assert entry.message
         runs = session.scalars(select(SyncRun)).all()
         assert {r.status for r in runs} == {"succeeded"}
-        assert sum(r.records_quarantined for r in runs) == 4
+        assert sum(r.records_quarantined for r in runs) == 3
+        assert sum(r.records_partial for r in runs) == 1
 
 
 def test_a_rerun_is_idempotent_and_a_change_is_a_new_version(loader: Loader) -> None:

@@ -65,8 +65,10 @@ def test_sources_received_mapped_and_quarantined_by_family(card: dict[str, Any])
     assert isinstance(erp, SourceScore)
     assert (erp.received, erp.mapped, erp.quarantined) == (6, {"party": 3, "vehicle": 1}, 2)
     assert erp.quarantine_by_family == {"invalid_resident_id": 1, "invalid_vin": 1}
-    assert (dms.received, dms.mapped, dms.quarantined) == (6, {"party": 5, "service_event": 5}, 1)
+    # 赵敏's lead has a bad date: her customer record is kept, only the lead event is quarantined.
+    assert (dms.received, dms.mapped, dms.quarantined) == (6, {"party": 6, "service_event": 5}, 1)
     assert dms.quarantine_by_family == {"bad_datetime": 1}
+    assert (dms.partially_mapped, erp.partially_mapped) == (1, 0)
     assert set(card) == {"erp", "dms", "D99001", "D99002"}
 
 
@@ -83,9 +85,9 @@ def test_party_fields_as_sent_and_as_the_matcher_could_use_them(card: dict[str, 
         parties=3, name=3, mobile=2, id_number=2, address=2, birth_date=2
     )
     assert card["erp"].party_fields.shares()["mobile"] == 0.6667
-    assert card["dms"].party_fields == PartyFields(parties=5, name=5, mobile=5)
-    # The matcher withdrew the dealer's own number: for matching, three of five DMS customers have no mobile.
-    assert (card["dms"].completeness.parties, card["dms"].completeness.mobile) == (5, 2)
+    assert card["dms"].party_fields == PartyFields(parties=6, name=6, mobile=6)
+    # The matcher withdrew the dealer's own number: for matching, three of six DMS customers have no mobile.
+    assert (card["dms"].completeness.parties, card["dms"].completeness.mobile) == (6, 3)
 
 
 def test_duplicates_within_a_source_and_within_a_dealer(card: dict[str, Any]) -> None:
@@ -106,7 +108,9 @@ def test_dealer_rows_count_received_events_and_their_quarantine(card: dict[str, 
     assert isinstance(d1, DealerScore)
     assert (d1.received, d1.mapped, d1.quarantined) == (5, {"party": 5, "service_event": 5}, 0)
     assert d1.party_fields == PartyFields(parties=5, name=5, mobile=5)
-    assert (d2.received, d2.mapped, d2.quarantine_by_family, d2.parties) == (1, {}, {"bad_datetime": 1}, 0)
+    assert (d2.received, d2.mapped, d2.quarantine_by_family, d2.parties) == (
+        1, {"party": 1}, {"bad_datetime": 1}, 1)  # fmt: skip
+    assert (d1.partially_mapped, d2.partially_mapped) == (0, 1)
     assert sum(d.received for d in (d1, d2)) == card["dms"].received
 
 
