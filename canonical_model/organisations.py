@@ -90,11 +90,22 @@ def _division_table() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
 
 
+@dataclass(frozen=True)
+class _Gazetteer:
+    full: dict[str, str]  # full division name → its short form (杭州市 → 杭州)
+    shorts: frozenset[str]  # the short forms
+    # What a name may start with, by its first character: full names, then short forms, each longest first.
+    prefixes: dict[str, tuple[str, ...]]
+    cities: dict[str, str]  # first four digits of a division code → the city's short form
+
+
 @cache
-def _places() -> tuple[dict[str, str], tuple[str, ...]]:
-    """Full division names → their short form (杭州市 → 杭州), for provinces and prefecture-level cities, and
-    the short forms of both, longest first. Districts are left out: 西湖 is as often a trade name as a place."""
+def _gazetteer() -> _Gazetteer:
+    """Provinces and prefecture-level cities of the division table, read once. Districts are left out: 西湖 is
+    as often a trade name as a place."""
     full: dict[str, str] = {}
+    provinces: dict[str, str] = {}
+    cities: dict[str, str] = {}
     with _division_table().open(encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             code, name = row["adcode"], row["name"]
@@ -106,53 +117,45 @@ def _places() -> tuple[dict[str, str], tuple[str, ...]]:
                     short = short[: -len(suffix)]
                     break
             full[name] = short
-    shorts = tuple(sorted({s for s in full.values() if len(s) >= 2}, key=len, reverse=True))
-    return full, shorts
-
-
-@cache
-def _city_names() -> dict[str, str]:
-    """First four digits of a division code → its city's short form (3301 → 杭州; 1101 → 北京 for municipalities)."""
-    full, _ = _places()
-    cities: dict[str, str] = {}
-    provinces: dict[str, str] = {}
-    with _division_table().open(encoding="utf-8") as rows:
-        for row in csv.DictReader(rows):
-            code, name = row["adcode"], row["name"]
-            if code[4:] == "00000000" and name in full:
-                (provinces if code[2:4] == "00" else cities)[code[:4] if code[2:4] != "00" else code[:2]] = (
-                    full[name]
-                )
+            if code[2:4] == "00":
+                provinces[code[:2]] = short
+            else:
+                cities[code[:4]] = short
     for prefix, short in provinces.items():  # municipalities: their districts are the city
         if short in ("北京", "上海", "天津", "重庆"):
             for n in range(1, 3):
                 cities.setdefault(f"{prefix}{n:02d}", short)
-    return cities
+    shorts = frozenset(s for s in full.values() if len(s) >= 2)
+    ordered = (*sorted(full, key=len, reverse=True), *sorted(shorts, key=len, reverse=True))
+    prefixes: dict[str, tuple[str, ...]] = {}
+    for candidate in ordered:
+        prefixes[candidate[0]] = (*prefixes.get(candidate[0], ()), candidate)
+    return _Gazetteer(full, shorts, prefixes, cities)
 
 
 def city_of_region(code: str) -> str | None:
     """The city (short form) of a GB/T 2260 code such as 330106, or None when the table does not know it."""
-    return _city_names().get(code[:4])
+    return _gazetteer().cities.get(code[:4])
 
 
 def place_of(text: str) -> str | None:
     """``text`` as a place's short form (杭州市 / 杭州 → 杭州), or None when it names no province or city."""
-    full, shorts = _places()
-    if text in full:
-        return full[text]
-    return text if text in shorts else None
+    places = _gazetteer()
+    if text in places.full:
+        return places.full[text]
+    return text if text in places.shorts else None
 
 
 def _leading_place(name: str) -> tuple[str | None, str]:
     """Strip province and city prefixes (浙江省杭州市…, 杭州…); returns the most specific place and the rest."""
-    full, shorts = _places()
+    places = _gazetteer()
     place = None
     changed = True
     while changed:
         changed = False
-        for candidate in (*sorted(full, key=len, reverse=True), *shorts):
+        for candidate in places.prefixes.get(name[:1], ()):
             if name.startswith(candidate) and len(name) - len(candidate) >= 2:
-                place, name, changed = full.get(candidate, candidate), name[len(candidate) :], True
+                place, name, changed = places.full.get(candidate, candidate), name[len(candidate) :], True
                 # A district written in full (西湖区) right after a city is part of the place, not the name.
                 district = re.match(r"^(.{1,4}?[区县])(?=.{2})", name)
                 if district and not district.group(1).endswith(("社区", "园区", "小区")):
@@ -167,8 +170,8 @@ def infer_kind(name: str | None) -> KindEvidence | None:
         return None
     text = _PARENS.sub(lambda m: m.group(1), _fold(name))
     text = _NOISE.sub("", text) if re.search(r"[\u4e00-\u9fff]", text) else text
-    if _LATIN_FORMS.search(text):
-        return KindEvidence(f"latin_legal_form:{_LATIN_FORMS.search(text).group(1).lower()}", True)  # type: ignore[union-attr]
+    if latin := _LATIN_FORMS.search(text):
+        return KindEvidence(f"latin_legal_form:{latin.group(1).lower()}", True)
     for branch in _BRANCHES:
         if text.endswith(branch) and len(text) > len(branch) + 1:
             return KindEvidence(f"branch:{branch}", True)

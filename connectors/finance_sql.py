@@ -212,7 +212,7 @@ class FinanceSqlConnector(Connector):
 
     def _refusal(self, stream: str, row: dict[str, Any], reason: str, message: str) -> DataError:
         return DataError(
-            message, reason=reason, record=f"finance/{stream}/{str(row.get(self.config.key_column))[:60]}",
+            message, reason=reason, record=f"{self.source}/{stream}/{str(row.get(self.config.key_column))[:60]}",
             field=self.config.cursor_column,
             fix=f"correct {self.config.cursor_column} in the finance database; the row is read again on the next sync",
         )  # fmt: skip

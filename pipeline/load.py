@@ -29,6 +29,7 @@ from pipeline.screen import (
     MAX_KEY_CHARS,
     InputLimits,
     UnsafeInput,
+    record_name,
     safe_id,
     safe_text,
     screen_record,
@@ -191,7 +192,7 @@ class Loader:
         duplicates = len(messages) - len(fresh)
         report.records_in += duplicates
         report.unchanged += duplicates
-        errors = self._store_batch(session, report, [record for _, record in fresh])
+        errors = self._store_batch(session, report, [record for _, record in fresh], answer_repeats=True)
         outcome: dict[str, DataError | str] = {m: "duplicate" for m, _ in messages}
         # A repeat of a message that was quarantined keeps its refusal, so that it reaches the dead-letter
         # queue even when the first delivery's copy was lost in a crash between the commit and the ack.
@@ -246,7 +247,7 @@ class Loader:
         cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
         error = UnsafeInput(
             f"the store refused the record ({type(cause).__name__})", reason="unsafe_input.store_refused",
-            record=f"{record.source}/{record.stream}/{safe_id(record.source_id, 60)}",
+            record=record_name(record),
             fix="correct the record in the source system; the rest of its batch was stored",
         )  # fmt: skip
         substitute = stand_in(record, self.limits)
@@ -300,10 +301,13 @@ class Loader:
         records: list[SourceRecord],
         *,
         refusals: Sequence[DataError | None] | None = None,
+        answer_repeats: bool = False,
     ) -> list[DataError | None]:
         """Store, map and quarantine one batch in ``session``; returns each record's quarantine error.
 
-        A record the screen refuses is stored as its stand-in and quarantined; the others go on as usual.
+        A record the screen refuses is stored as its stand-in and quarantined; the others go on as usual. With
+        ``answer_repeats`` (pushed input, whose sender is answered per record), a record stored before is
+        answered with the error it was quarantined with then; a pull sync needs no answer and skips the query.
         """
         mapper = self.registry[report.source]
         errors: list[DataError | None] = [None] * len(records)
@@ -351,7 +355,7 @@ class Loader:
                 body = CanonicalEntity(entity.entity_type, entity.entity_key, entity.body, result.warnings)
                 canonical.append((row_id, body))
         unchanged = [n for n, row_id in enumerate(row_ids) if row_id is None]
-        if unchanged:  # stored before: a quarantined one is refused again with its reason, never "stored"
+        if unchanged and answer_repeats:  # a quarantined one is refused again with its reason, never "stored"
             earlier = self._earlier_refusals(
                 session, report.source, [stored[n] for n in unchanged], screened=True
             )
@@ -452,7 +456,7 @@ def _check_keys(record: SourceRecord, entities: Iterable[Any]) -> None:
         if len(entity.entity_key) > MAX_KEY_CHARS:
             raise UnsafeInput(
                 f"{entity.entity_type} key of {len(entity.entity_key):,} characters (limit {MAX_KEY_CHARS})",
-                reason="unsafe_input.key_too_long", record=f"{record.source}/{record.stream}/{safe_id(record.source_id, 60)}",
+                reason="unsafe_input.key_too_long", record=record_name(record),
                 field=entity.entity_type, fix="an id in the record is far longer than any real one: correct it in the source",
             )  # fmt: skip
 

@@ -60,6 +60,11 @@ def safe_id(value: str, limit: int = MAX_ID_CHARS) -> str:
     return f"{text[: limit - 18]}…#{digest}"
 
 
+def record_name(record: SourceRecord) -> str:
+    """How a message names a record (source/stream/id), its id escaped and shortened: safe in any store or log."""
+    return f"{record.source}/{record.stream}/{safe_id(record.source_id, 60)}"
+
+
 def _unsafe(record: str, reason: str, message: str, path: str, fix: str) -> UnsafeInput:
     return UnsafeInput(message, reason=f"unsafe_input.{reason}", record=record, field=path or None, fix=fix)
 
@@ -81,7 +86,7 @@ def screen_record(record: SourceRecord, limits: InputLimits) -> UnsafeInput | No
 
     The walk is iterative, so a deep structure is measured, never recursed into.
     """
-    where = f"{record.source}/{record.stream}/{safe_id(record.source_id, 60)}"
+    where = record_name(record)
     fix = "correct the record in the source system; the rest of its batch was stored"
     if len(record.source_id) > MAX_ID_CHARS:
         return _unsafe(where, "id_too_long", f"record id of {len(record.source_id):,} characters "
