@@ -38,11 +38,12 @@ def owner_accuracy(world: World, truth: dict[tuple[str, str], str], hub: HubResu
             golden = hub.owners.get(car.vin)
             ok = golden is not None and owner_of.get(golden) == car.owners[-1].entity
             right += ok
-            if not ok and label == "resold":
+            if not ok and label in ("resold", "all") and (label == "resold") == bool(car.resold):
                 wrong.append({"vin": car.vin, "true_owner": car.owners[-1].entity, "hub_owner_is": owner_of.get(golden or "", golden),
                               "owners": [o.entity for o in car.owners], "dealer_only": car.dealer_only_resale})  # fmt: skip
         result[label] = {"cars": len(cars), "right": right, "accuracy": right / len(cars) if cars else 1.0}
-    result["examples_wrong_resold"] = wrong[:5]
+    result["examples_wrong_resold"] = [w for w in wrong if len(w["owners"]) > 1][:5]
+    result["examples_wrong_not_resold"] = [w for w in wrong if len(w["owners"]) == 1][:5]
     result["cars_without_golden_vehicle"] = sum(1 for c in world.cars if c.owners and c.vin not in hub.owners)
     return result
 
@@ -158,10 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nhub {label.replace('_', ' ')} (examples):")
         for item in items:
             print("  -", item)
-    if figures["owner"]["examples_wrong_resold"]:
-        print("\nresold cars with the wrong current owner (examples):")
-        for item in figures["owner"]["examples_wrong_resold"]:
-            print("  -", item)
+    for key, title in (
+        ("examples_wrong_resold", "resold cars"),
+        ("examples_wrong_not_resold", "cars never resold"),
+    ):
+        if figures["owner"][key]:
+            print(f"\n{title} with the wrong current owner (examples):")
+            for item in figures["owner"][key]:
+                print("  -", item)
     if args.keep:
         (args.keep / "figures.json").write_text(
             json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8"

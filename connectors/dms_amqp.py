@@ -96,11 +96,11 @@ def routing_key(event: dict[str, Any]) -> str:
 def publish_events(config: DmsAmqpConfig, events: Iterable[dict[str, Any]]) -> int:
     """Publish events persistently with publisher confirms; returns how many the broker confirmed."""
     connection = connect(config)
+    sent = 0
     try:
         channel = connection.channel()
         declare_topology(channel, config)
         channel.confirm_delivery()
-        sent = 0
         for event in events:
             body = json.dumps(event, ensure_ascii=False).encode("utf-8")
             message_id = str(event.get("message_id") or hashlib.sha256(body).hexdigest())
@@ -112,8 +112,16 @@ def publish_events(config: DmsAmqpConfig, events: Iterable[dict[str, Any]]) -> i
             )  # fmt: skip
             sent += 1
         return sent
+    except (AMQPConnectionError, AMQPChannelError) as exc:
+        raise SourceUnavailable(
+            f"RabbitMQ connection lost after {sent:,} confirmed events: {type(exc).__name__}",
+            fix="publish again once the broker is back; events are deduplicated by message id",
+        ) from exc
     finally:
-        connection.close()
+        if (
+            connection.is_open
+        ):  # closing a dropped connection raises ConnectionWrongStateError, hiding the cause
+            connection.close()
 
 
 @dataclass
@@ -234,6 +242,7 @@ class DmsConsumer:
         self.stats = ConsumerStats()
         self.report: LoadReport | None = None
         self._stopping = False
+        self._connected = False  # a connection came up since the last loss (resets the reconnect count)
 
     def stop(self, *_: Any) -> None:
         """Finish the current batch, acknowledge it and leave (SIGTERM/SIGINT)."""
@@ -246,6 +255,7 @@ class DmsConsumer:
     def run(self, *, idle_exit_s: float | None = None, max_messages: int | None = None) -> ConsumerStats:
         """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss."""
         failures = 0
+        self._connected = False
         with self.loader.run("dms") as report:
             self.report = report
             while not self._stopping:
@@ -253,7 +263,10 @@ class DmsConsumer:
                     self._consume(report, idle_exit_s, max_messages)
                     break
                 except (AMQPConnectionError, AMQPChannelError, SourceUnavailable) as exc:
-                    failures += 1
+                    # Losses count "in a row" only until a connection is up again: a consumer that lives for
+                    # months loses its broker now and then, and each of those is a first loss.
+                    failures = 1 if self._connected else failures + 1
+                    self._connected = False
                     if failures > self.config.reconnect_attempts:
                         raise SourceUnavailable(f"RabbitMQ lost {failures} times in a row: {exc!r}") from exc
                     wait = min(self.config.reconnect_max_wait_s, 0.2 * 2**failures)
@@ -269,6 +282,7 @@ class DmsConsumer:
             declare_topology(channel, self.config)
             channel.basic_qos(prefetch_count=self.config.prefetch)
             channel.confirm_delivery()  # dead-letter copies are confirmed before the original is acked
+            self._connected = True
             batch: list[_Delivery] = []
             idle_since = time.monotonic()
             for method, properties, body in channel.consume(self.config.queue,

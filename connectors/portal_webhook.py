@@ -31,6 +31,9 @@ class PortalWebhookConfig(BaseModel):
 
     secret: SecretStr = SecretStr("")
     tolerance_s: int = Field(default=300, ge=1, le=3600)
+    # A portal event is a few kB; the body is cut off while it is read, before the signature is checked, so an
+    # unsigned flood cannot make the server hold it (413 beyond this).
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
 # Portal event type → the stream its mapping reads (mappings/sources/portal.yaml).

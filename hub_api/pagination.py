@@ -43,7 +43,8 @@ def decode_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     key = decode_key(cursor)
-    if not key.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a BIGINT: a forged cursor is a 400, never a 500.
+    if not (key.isascii() and key.isdigit() and len(key) <= 18):
         raise _bad(cursor)
     return int(key)
 
@@ -57,7 +58,7 @@ def decode_key(cursor: str | None) -> str:
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise _bad(cursor) from exc
     version, _, key = raw.partition(":")
-    if version != "c1" or not key:
+    if version != "c1" or not key or not key.isprintable():  # no NUL or control characters for the database
         raise _bad(cursor)
     return key
 

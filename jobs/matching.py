@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.settings import Settings
 from jobs.store_access import store_sessions
+from store import golden as store_golden
+from store.vin_partials import PartialVinReport, resolve_partial_vins
 
 if TYPE_CHECKING:
     from matching.incremental import IncrementalReport
@@ -20,12 +24,20 @@ MatchMode = Literal["auto", "full", "incremental"]
 class FullMatch:
     parties: MatchReport
     vehicles: dict[str, int]
+    partial_vins: PartialVinReport = field(default_factory=PartialVinReport)
 
 
 @dataclass(frozen=True)
 class IncrementalMatch:
     parties: IncrementalReport
     vehicles: dict[str, int]  # the golden vehicles refreshed: those whose evidence or owners changed
+    partial_vins: PartialVinReport = field(default_factory=PartialVinReport)
+
+
+def _resolve_partials(sessions: sessionmaker[Session]) -> PartialVinReport:
+    """Repair orders a dealer keyed with the VIN's last characters: resolved first, so they count as evidence."""
+    with sessions() as session:
+        return resolve_partial_vins(session)
 
 
 def match_full(settings: Settings, on_step: Callable[[str], None] | None = None) -> FullMatch:
@@ -35,9 +47,10 @@ def match_full(settings: Settings, on_step: Callable[[str], None] | None = None)
 
     step = on_step or (lambda _: None)
     with store_sessions(settings) as sessions:
+        partial_vins = _resolve_partials(sessions)
         parties = run_party_matching(sessions, settings.matching, on_step=step)
         vehicles = build_golden_vehicles(sessions, on_step=step)
-    return FullMatch(parties, vehicles)
+    return FullMatch(parties, vehicles, partial_vins)
 
 
 def match_incremental(
@@ -51,15 +64,19 @@ def match_incremental(
     Raises ``matching.incremental.IndexNotBuilt`` when no full run has built the blocking-key index yet.
     """
     from matching.incremental import IncrementalMatcher
-    from matching.vehicles import refresh_golden_vehicles
+    from matching.vehicles import build_golden_vehicles, refresh_golden_vehicles
 
     with store_sessions(settings) as sessions:
+        with sessions() as session:  # before this run's parties: a run killed before its vehicles left a gap
+            behind = store_golden.golden_vehicles_behind(session)
+        partial_vins = _resolve_partials(sessions)
         matcher = IncrementalMatcher(sessions, settings.matching)
         pending = matcher.pending()
         if on_start:
             on_start(len(pending))
         parties = matcher.match(pending, on_record=on_record)
-        return IncrementalMatch(parties, refresh_golden_vehicles(sessions))
+        vehicles = build_golden_vehicles(sessions) if behind else refresh_golden_vehicles(sessions)
+        return IncrementalMatch(parties, vehicles, partial_vins)
 
 
 def match(settings: Settings, mode: MatchMode) -> FullMatch | IncrementalMatch:
@@ -87,8 +104,14 @@ def describe_full(result: FullMatch) -> str:
         f"golden vehicles: {v['vehicles']:,} ({v['created']:,} new, {v['updated']:,} updated); "
         f"{v['resold']:,} changed hands",
     ]
+    lines.append(_describe_partials(result.partial_vins))
     lines += [f"  not used as evidence: {shared.describe()}" for shared in r.shared[:10]]
     return "\n".join(lines)
+
+
+def _describe_partials(p: PartialVinReport) -> str:
+    return (f"partial VINs on service events: {p.resolved:,} resolved to the one known car ending so, "
+            f"{p.ambiguous:,} ambiguous (kept partial), {p.unknown:,} no known car yet")  # fmt: skip
 
 
 def describe_incremental(result: IncrementalMatch) -> str:
@@ -100,7 +123,7 @@ def describe_incremental(result: IncrementalMatch) -> str:
         f"{report.review_open:,} for review, {report.newly_shared:,} numbers became shared; "
         f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.0f} ms per record, {report.seconds:.1f} s\n"
         f"golden vehicles refreshed: {v['vehicles']:,} with new evidence or owners ({v['created']:,} new, "
-        f"{v['updated']:,} updated)"
+        f"{v['updated']:,} updated)\n{_describe_partials(result.partial_vins)}"
     )
 
 

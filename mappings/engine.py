@@ -8,13 +8,17 @@ else — or a record none of whose entities could be built — raises, and the c
 
 The spec is compiled once, when the mapper is built, into a tree of closures: every path is split, every
 condition parsed and every transform resolved up front. Walking the YAML template for each record cost
-about as much as the transforms themselves.
+about as much as the transforms themselves. The pieces of the language live beside this module, each
+compiled the same way: conditions (conditions.py), what a field reads — one path, the first of several, a
+concat (expressions.py) — the steps beyond transforms.py (steps.py, derive.py) and the stream's ``as_of``
+(versions.py). A mapping that uses none of them runs the same closures as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -31,9 +35,22 @@ from canonical_model.entities import (
     VehicleRelationship,
 )
 from canonical_model.entities.source import SourceRecord
+from mappings.conditions import compile_condition
+from mappings.context import Condition, Context, Evaluator, Getter, compile_path, is_blank
+from mappings.expressions import (
+    UNKNOWN_CODE,
+    check_source,
+    code_of,
+    compile_codes_step,
+    compile_source,
+    prepare_codes_step,
+    source_field,
+)
 from mappings.policies import EntityPolicy, RejectedEntity, check_policy, policy_of, reject_or_raise
 from mappings.spec import FIELD_SPEC_KEYS, OBJECT_SPEC_KEYS, EmitSpec, MappingSpec, StreamSpec
-from mappings.transforms import TRANSFORMS, TransformFailed, shown
+from mappings.steps import may_be_blank, prepare, transform_named, transform_names
+from mappings.transforms import TransformFailed, shown
+from mappings.versions import compile_as_of
 
 ENTITIES: dict[str, type[BaseModel]] = {
     "party": Party, "vehicle": Vehicle, "vehicle_relationship": VehicleRelationship, "dealer": Dealer,
@@ -41,10 +58,8 @@ ENTITIES: dict[str, type[BaseModel]] = {
     "consent": Consent,
 }  # fmt: skip
 
-_MISSING = object()
-# Paths that name the record's envelope rather than a payload field ($item is the current foreach item).
-_SPECIAL_PATHS = {"$source": "source", "$stream": "stream", "$source_id": "source_id", "$item": "item"}
 _FIX_VALUE = "correct the value in the source system; the record is mapped again when it changes"
+_EMPTY = object()  # a transform step found nothing (no match, no such part): the field takes its default
 
 
 @dataclass(frozen=True)
@@ -60,131 +75,35 @@ class MappedRecord:
     warnings: list[str] = field(default_factory=list)
     # Entities that failed under quarantine_entity: the record is partly mapped (``entities`` is never empty then).
     rejected: list[RejectedEntity] = field(default_factory=list)
-
-
-def is_blank(value: Any) -> bool:
-    """Sources say "nothing" in many ways: None, "", spaces, an empty list."""
-    return value is None or value is _MISSING or (isinstance(value, str | list | dict) and not value)
-
-
-class _Context:
-    """The record being mapped (or one item of a ``foreach`` list in it) and the warnings collected so far.
-
-    Holds the envelope fields rather than the ``SourceRecord`` so that ``source_id_of`` can probe a bare
-    payload without building (and hashing) a record.
-    """
-
-    __slots__ = ("item", "item_path", "payload", "source", "source_id", "stream", "warnings")
-
-    def __init__(
-        self,
-        source: str,
-        stream: str,
-        source_id: str,
-        payload: dict[str, Any],
-        item: Any = None,
-        warnings: list[str] | None = None,
-        item_path: str = "$item",  # how a foreach item is named in messages, e.g. bound_vins[2]
-    ):
-        self.source = source
-        self.stream = stream
-        self.source_id = source_id
-        self.payload = payload
-        self.item = item
-        self.warnings: list[str] = [] if warnings is None else warnings
-        self.item_path = item_path
-
-    def for_item(self, item: Any, item_path: str) -> _Context:
-        return _Context(
-            self.source, self.stream, self.source_id, self.payload, item, self.warnings, item_path
-        )
-
-    @property
-    def name(self) -> str:
-        return f"{self.source}/{self.stream}/{self.source_id}"
-
-
-_Getter = Callable[[_Context], Any]
-_Condition = Callable[[_Context], bool]
-_Evaluator = Callable[[_Context], Any]
-
-
-def _compile_path(path: str) -> _Getter:
-    """A reader for ``PATH``: a dotted payload path, or ``$source``/``$stream``/``$source_id``/``$item[.…]``.
-
-    Strings come back stripped; a missing step gives the ``_MISSING`` marker.
-    """
-    head, _, rest = path.partition(".")
-    parts = tuple(rest.split(".")) if rest else ()
-    special = _SPECIAL_PATHS.get(head)
-    if special is None and not parts:  # by far the most common form: a top-level payload field
-
-        def top_level(ctx: _Context) -> Any:
-            value = ctx.payload.get(head, _MISSING)
-            return value.strip() if isinstance(value, str) else value
-
-        return top_level
-
-    def nested(ctx: _Context) -> Any:
-        value: Any = ctx.payload.get(head, _MISSING) if special is None else getattr(ctx, special)
-        for part in parts:
-            value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
-        return value.strip() if isinstance(value, str) else value
-
-    return nested
-
-
-def _compile_condition(condition: str | None) -> _Condition | None:
-    """``when:`` conditions: ``PATH`` (not blank), ``PATH == VALUE`` or ``PATH != VALUE`` (compared as text).
-
-    None when there is no condition, so callers skip the call altogether.
-    """
-    if not condition:
-        return None
-    operator = next((op for op in (" == ", " != ") if op in condition), None)
-    if operator is None:
-        read = _compile_path(condition.strip())
-
-        def present(ctx: _Context) -> bool:
-            return not is_blank(read(ctx))
-
-        return present
-    path, _, expected = condition.partition(operator)
-    read_compared = _compile_path(path.strip())
-    wanted = expected.strip().lower()
-    equal = operator == " == "
-
-    def compare(ctx: _Context) -> bool:
-        actual = read_compared(ctx)
-        same = not is_blank(actual) and str(actual).strip().lower() == wanted
-        return same if equal else not same
-
-    return compare
+    # When the source says this version of the record was true (the stream's ``as_of``); the store keeps the
+    # newest by it. None: the stream declares none, or the value was unreadable (then a warning says so).
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
 class _KeyPart:
     path: str
-    read: _Getter | None  # None: a path into the canonical entity just built
+    read: Getter | None  # None: a path into the canonical entity just built
 
 
 @dataclass(frozen=True)
 class _CompiledEmit:
     entity: str
     model: type[BaseModel]
-    when: _Condition | None
+    when: Condition | None
     foreach: str | None
-    read_foreach: _Getter | None
-    build_body: _Evaluator
+    read_foreach: Getter | None
+    build_body: Evaluator
     key: tuple[_KeyPart, ...]
     policy: EntityPolicy
 
 
 @dataclass(frozen=True)
 class _CompiledStream:
-    source_id: _Getter
-    required: tuple[tuple[str, _Getter], ...]
+    source_id: Getter
+    required: tuple[tuple[str, Getter], ...]
     emit: tuple[_CompiledEmit, ...]
+    as_of: Callable[[Context], datetime | None] | None
 
 
 class Mapper:
@@ -201,14 +120,19 @@ class Mapper:
         self.codes = {**(shared_codes or {}), **spec.codes}
         self.version = f"{spec.source}@{spec.version}"
         for stream_name, stream in spec.streams.items():
+            in_stream = f"{origin + ': ' if origin else ''}{spec.source}.streams.{stream_name}"
+            if stream.as_of is not None:
+                self._check_as_of(stream.as_of, f"{in_stream}.as_of")
             for n, emit in enumerate(stream.emit):
-                where = f"{origin + ': ' if origin else ''}{spec.source}.streams.{stream_name}.emit[{n}]"
+                where = f"{in_stream}.emit[{n}]"
                 if emit.entity not in ENTITIES:
                     raise ConfigError(
                         f"unknown entity {emit.entity!r}", record=where, field="entity",
                         fix=f"use one of {', '.join(sorted(ENTITIES))}",
                     )  # fmt: skip
                 check_policy(emit.on_error, where)
+                compile_condition(emit.when, where)
+                _check_key(emit.key, where)
                 self._check(emit.fields, f"{where}.fields")
         self._streams = {name: self._compile_stream(stream) for name, stream in spec.streams.items()}
 
@@ -225,11 +149,11 @@ class Mapper:
             # Read it as the record will hold it: SourceRecord strips the keys and refuses what is not an
             # object with text keys. A clean payload (nearly all) skips building and hashing a record.
             payload = SourceRecord(source=self.source, stream=stream, source_id="?", payload=payload).payload
-        value = compiled.source_id(_Context(self.source, stream, "?", payload))
+        value = compiled.source_id(Context(self.source, stream, "?", payload))
         return None if is_blank(value) else str(value)
 
     def map(self, record: SourceRecord) -> MappedRecord:
-        ctx = _Context(record.source, record.stream, record.source_id, record.payload)
+        ctx = Context(record.source, record.stream, record.source_id, record.payload)
         stream = self._streams.get(record.stream)
         if stream is None:
             raise MappingError(
@@ -248,12 +172,13 @@ class Mapper:
             self._emit(emit, ctx, entities, rejected)
         if rejected and not entities:  # nothing of the record could be kept: quarantined whole, as before
             raise rejected[0].error
-        return MappedRecord(entities, ctx.warnings, rejected)
+        as_of = None if stream.as_of is None else stream.as_of(ctx)
+        return MappedRecord(entities, ctx.warnings, rejected, as_of)
 
     # --- emitting entities ------------------------------------------------------------------------------
 
     def _emit(
-        self, emit: _CompiledEmit, ctx: _Context, out: list[MappedEntity], rejected: list[RejectedEntity]
+        self, emit: _CompiledEmit, ctx: Context, out: list[MappedEntity], rejected: list[RejectedEntity]
     ) -> None:
         if emit.when is not None and not emit.when(ctx):
             return
@@ -272,7 +197,7 @@ class Mapper:
             self._attempt(emit, ctx.for_item(item, f"{emit.foreach}[{n}]"), out, rejected)
 
     def _attempt(
-        self, emit: _CompiledEmit, ctx: _Context, out: list[MappedEntity], rejected: list[RejectedEntity]
+        self, emit: _CompiledEmit, ctx: Context, out: list[MappedEntity], rejected: list[RejectedEntity]
     ) -> None:
         """Build one entity under its emit's policy: a failure either raises (the record) or is set aside."""
         warned = len(ctx.warnings)
@@ -282,7 +207,7 @@ class Mapper:
             del ctx.warnings[warned:]  # a value dropped from an entity that is not kept warns about nothing
             reject_or_raise(emit.policy, emit.entity, exc, rejected)
 
-    def _build(self, emit: _CompiledEmit, ctx: _Context) -> MappedEntity:
+    def _build(self, emit: _CompiledEmit, ctx: Context) -> MappedEntity:
         body = emit.build_body(ctx)
         try:
             entity = emit.model.model_validate(body)
@@ -310,32 +235,35 @@ class Mapper:
 
     def _compile_stream(self, stream: StreamSpec) -> _CompiledStream:
         return _CompiledStream(
-            source_id=_compile_path(stream.source_id),
-            required=tuple((path, _compile_path(path)) for path in stream.required),
+            source_id=compile_path(stream.source_id),
+            required=tuple((path, compile_path(path)) for path in stream.required),
             emit=tuple(self._compile_emit(emit) for emit in stream.emit),
+            as_of=None if stream.as_of is None else compile_as_of(self._compile(stream.as_of, "as_of")),
         )
 
     def _compile_emit(self, emit: EmitSpec) -> _CompiledEmit:
         key = []
         for path in emit.key:
             if path.startswith("@"):  # a field of the source record
-                key.append(_KeyPart(path, _compile_path(path[1:])))
+                key.append(_KeyPart(path, compile_path(path[1:])))
             elif path.startswith("$"):
-                key.append(_KeyPart(path, _compile_path(path)))
+                key.append(_KeyPart(path, compile_path(path)))
+            elif path.startswith("="):  # a literal: a second entity of the same kind from one record
+                key.append(_KeyPart(path, _constant(path[1:])))
             else:  # a field of the canonical entity just built
                 key.append(_KeyPart(path, None))
         return _CompiledEmit(
             entity=emit.entity,
             model=ENTITIES[emit.entity],
-            when=_compile_condition(emit.when),
+            when=compile_condition(emit.when, emit.entity),
             foreach=emit.foreach,
-            read_foreach=None if emit.foreach is None else _compile_path(emit.foreach),
+            read_foreach=None if emit.foreach is None else compile_path(emit.foreach),
             build_body=self._compile(emit.fields, emit.entity),
             key=tuple(key),
             policy=policy_of(emit.entity, emit.on_error),
         )
 
-    def _compile(self, template: Any, path: str) -> _Evaluator:
+    def _compile(self, template: Any, path: str) -> Evaluator:
         """The evaluator of one template; ``path`` names it in messages (e.g. ``party.contact_points[1]``)."""
         if isinstance(template, list):
             return self._compile_list(template, path)
@@ -343,16 +271,16 @@ class Mapper:
             return _constant(template)
         if "const" in template:
             return _constant(template["const"])
-        if "from" in template:
+        if "from" in template or "concat" in template:
             return self._compile_field(template, path)
         if "fields" in template:
             return self._compile_object(template, path)
         return self._compile_dict(template, path)
 
-    def _compile_list(self, template: list[Any], path: str) -> _Evaluator:
+    def _compile_list(self, template: list[Any], path: str) -> Evaluator:
         items = tuple(self._compile(t, f"{path}[{n}]") for n, t in enumerate(template))
 
-        def evaluate_list(ctx: _Context) -> list[Any]:
+        def evaluate_list(ctx: Context) -> list[Any]:
             values = []
             for item in items:
                 value = item(ctx)
@@ -362,10 +290,10 @@ class Mapper:
 
         return evaluate_list
 
-    def _compile_dict(self, template: dict[str, Any], path: str) -> _Evaluator:
+    def _compile_dict(self, template: dict[str, Any], path: str) -> Evaluator:
         members = tuple((key, self._compile(t, f"{path}.{key}")) for key, t in template.items())
 
-        def evaluate_dict(ctx: _Context) -> dict[str, Any]:
+        def evaluate_dict(ctx: Context) -> dict[str, Any]:
             built = {}
             for key, member in members:
                 value = member(ctx)
@@ -375,14 +303,14 @@ class Mapper:
 
         return evaluate_dict
 
-    def _compile_field(self, spec: dict[str, Any], path: str) -> _Evaluator:
-        when = _compile_condition(spec.get("when"))
-        read = _compile_path(spec["from"])
+    def _compile_field(self, spec: dict[str, Any], path: str) -> Evaluator:
+        when = compile_condition(spec.get("when"), path)
+        read = compile_source(spec, path, self._compile)
         default = spec.get("default")
         code = self._compile_code(spec, path) if "codes" in spec else None
         transform = self._compile_transform(spec, path)
 
-        def evaluate_field(ctx: _Context) -> Any:
+        def evaluate_field(ctx: Context) -> Any:
             if when is not None and not when(ctx):
                 return None
             value = read(ctx)
@@ -392,17 +320,20 @@ class Mapper:
                 value = code(value, ctx)
                 if value is None:
                     return None
-            return value if transform is None else transform(value, ctx)
+            if transform is None:
+                return value
+            value = transform(value, ctx)
+            return default if value is _EMPTY else value
 
         return evaluate_field
 
-    def _compile_object(self, spec: dict[str, Any], path: str) -> _Evaluator:
-        when = _compile_condition(spec.get("when"))
+    def _compile_object(self, spec: dict[str, Any], path: str) -> Evaluator:
+        when = compile_condition(spec.get("when"), path)
         build = self._compile(spec["fields"], path)
         drop = spec.get("on_error") == "drop"
         transform = self._compile_transform(spec, path)
 
-        def evaluate_object(ctx: _Context) -> Any:
+        def evaluate_object(ctx: Context) -> Any:
             if when is not None and not when(ctx):
                 return None
             try:
@@ -412,57 +343,89 @@ class Mapper:
                     raise
                 ctx.warnings.append(f"{exc.field or path}: {getattr(exc, 'reason', 'invalid')} (dropped)")
                 return None
-            return value if transform is None else transform(value, ctx)
+            if transform is None:
+                return value
+            value = transform(value, ctx)
+            return None if value is _EMPTY else value
 
         return evaluate_object
 
-    def _compile_code(self, spec: dict[str, Any], path: str) -> Callable[[Any, _Context], Any]:
-        name = spec["codes"]
+    def _compile_code(self, spec: dict[str, Any], path: str) -> Callable[[Any, Context], Any]:
+        """The ``codes:`` key: looked up before any transform; an unknown code takes ``default`` if given."""
+        table = self.codes[spec["codes"]]
         has_default = "default" in spec
         fail = self._compile_fail(spec, path)
 
-        def code(value: Any, ctx: _Context) -> Any:
-            table = self.codes[name]
-            key = str(value).strip()
-            for candidate in (key, key.upper(), key.lower()):
-                if candidate in table:
-                    return table[candidate]
+        def code(value: Any, ctx: Context) -> Any:
+            found = code_of(table, value)
+            if found is not UNKNOWN_CODE:
+                return found
             if has_default:
                 return spec["default"]
             return fail(
                 ctx, "unknown_code",
-                f"{shown(value)!r} is not in code table {spec['codes']!r} (field {spec['from']})",
+                f"{shown(value)!r} is not in code table {spec['codes']!r} (field {source_field(spec, ctx)})",
             )  # fmt: skip
 
         return code
 
-    def _compile_transform(self, spec: dict[str, Any], path: str) -> Callable[[Any, _Context], Any] | None:
-        steps = tuple((TRANSFORMS[name], arg) for name, arg in _transform_steps(spec.get("transform")))
+    def _compile_transform(self, spec: dict[str, Any], path: str) -> Callable[[Any, Context], Any] | None:
+        """The transform list as one closure. A chain with a step that may find nothing (``split``, ``regex``,
+        a code, a derived value) stops there and gives ``_EMPTY``; a chain without one runs as it always did."""
+        steps = tuple(
+            self._compile_step(name, arg, spec) for name, arg in _transform_steps(spec.get("transform"))
+        )
         if not steps:
             return None
         fail = self._compile_fail(spec, path)
+        if not any(blankable for _, _, blankable in steps):
+            plain = tuple((function, arg) for function, arg, _ in steps)
 
-        def transform(value: Any, ctx: _Context) -> Any:
-            for function, arg in steps:
+            def transform(value: Any, ctx: Context) -> Any:
+                for function, arg in plain:
+                    try:
+                        value = function(value, arg)
+                    except TransformFailed as exc:
+                        return fail(ctx, exc.reason, str(exc))
+                return value
+
+            return transform
+
+        def transform_or_empty(value: Any, ctx: Context) -> Any:
+            for function, arg, blankable in steps:
                 try:
                     value = function(value, arg)
                 except TransformFailed as exc:
                     return fail(ctx, exc.reason, str(exc))
+                if blankable and is_blank(value):
+                    return _EMPTY
             return value
 
-        return transform
+        return transform_or_empty
 
-    def _compile_fail(self, spec: dict[str, Any], path: str) -> Callable[[_Context, str, str], None]:
+    def _compile_step(
+        self, name: str, arg: Any, spec: dict[str, Any]
+    ) -> tuple[Callable[[Any, Any], Any], Any, bool]:
+        """(function, prepared argument, may it find nothing) for one step; checked at load by _check_steps."""
+        if name == "codes":
+            default = ("default" in spec, spec.get("default"))
+            return compile_codes_step(self.codes, prepare_codes_step(arg, self.codes), default), None, True
+        function = transform_named(name)
+        if function is None:  # refused with the file and place by _check_steps; kept for a Mapper built bare
+            raise ConfigError(f"unknown transform {name!r}", field="transform")
+        return function, prepare(name, arg), may_be_blank(name)
+
+    def _compile_fail(self, spec: dict[str, Any], path: str) -> Callable[[Context, str, str], None]:
         drop = spec.get("on_error") == "drop"
 
-        def fail(ctx: _Context, reason: str, message: str) -> None:
+        def fail(ctx: Context, reason: str, message: str) -> None:
             # Worked out on failure only (rare), exactly as the field is named in the mapping file.
-            source_field = str(spec.get("from") or _fields_read(spec) or path).replace("$item", ctx.item_path)
+            named = str(source_field(spec, ctx) or _fields_read(spec) or path).replace("$item", ctx.item_path)
             if drop:
-                ctx.warnings.append(f"{source_field}: {reason} (dropped)")
+                ctx.warnings.append(f"{named}: {reason} (dropped)")
                 return None
             error_type = ValidationFailed if reason.startswith("invalid_") else MappingError
-            raise error_type(message, reason=reason, record=ctx.name, field=source_field, fix=_FIX_VALUE,
+            raise error_type(message, reason=reason, record=ctx.name, field=named, fix=_FIX_VALUE,
                              entity_field=path)  # fmt: skip
 
         return fail
@@ -476,40 +439,65 @@ class Mapper:
             return
         if not isinstance(template, dict) or "const" in template:
             return
-        if "from" in template or "fields" in template:
-            allowed = FIELD_SPEC_KEYS if "from" in template else OBJECT_SPEC_KEYS
+        is_field = "from" in template or "concat" in template
+        if is_field or "fields" in template:
+            allowed = FIELD_SPEC_KEYS if is_field else OBJECT_SPEC_KEYS
             unknown = set(template) - allowed
             if unknown:
                 raise ConfigError(
                     f"unknown keys {sorted(unknown)}", record=where, fix=f"allowed: {sorted(allowed)}"
                 )
+            if is_field:  # paths are compiled when the mapper is built, so they must be text
+                check_source(template, where, self._check)
             if template.get("codes") is not None and template["codes"] not in self.codes:
                 raise ConfigError(
                     f"unknown code table {template['codes']!r}", record=where, field="codes",
                     fix="define it under codes: in this file or in mappings/codes.yaml",
                 )  # fmt: skip
-            for name, _ in _transform_steps(template.get("transform")):
-                if name not in TRANSFORMS:
-                    raise ConfigError(
-                        f"unknown transform {name!r}", record=where, field="transform",
-                        fix=f"use one of {', '.join(sorted(TRANSFORMS))}",
-                    )  # fmt: skip
+            self._check_steps(template.get("transform"), where)
             if template.get("on_error") not in (None, "quarantine", "drop"):
                 raise ConfigError("on_error must be quarantine or drop", record=where, field="on_error")
-            # Paths and conditions are compiled when the mapper is built, so they must be text.
-            if "from" in template and not isinstance(template["from"], str):
-                raise ConfigError("from must be a path (text)", record=where, field="from")
-            if template.get("when") and not isinstance(template["when"], str):
-                raise ConfigError("when must be a condition (text)", record=where, field="when")
+            compile_condition(template.get("when"), where)
             if "fields" in template:
                 self._check(template["fields"], f"{where}.fields")
             return
         for key, value in template.items():
             self._check(value, f"{where}.{key}")
 
+    def _check_steps(self, transform: Any, where: str) -> None:
+        for n, (name, arg) in enumerate(_transform_steps(transform)):
+            place = "transform" if not isinstance(transform, list) else f"transform[{n}]"
+            if name != "codes" and transform_named(name) is None:
+                raise ConfigError(
+                    f"unknown transform {name!r}", record=where, field=place,
+                    fix=f"use one of {', '.join(transform_names())}",
+                )  # fmt: skip
+            try:
+                prepare_codes_step(arg, self.codes) if name == "codes" else prepare(name, arg)
+            except ValueError as exc:
+                raise ConfigError(str(exc), record=where, field=place, fix="see mappings/README.md") from exc
 
-def _constant(value: Any) -> _Evaluator:
-    def constant(_ctx: _Context) -> Any:
+    def _check_as_of(self, spec: Any, where: str) -> None:
+        if not (isinstance(spec, dict) and ("from" in spec or "concat" in spec)):
+            raise ConfigError(
+                "as_of must be a field spec", record=where, field="as_of",
+                fix='e.g. as_of: {from: updated_at, transform: {datetime: {format: "%Y-%m-%d %H:%M:%S", '
+                "timezone: Asia/Shanghai}}}",
+            )  # fmt: skip
+        self._check(spec, where)
+
+
+def _check_key(key: list[str], where: str) -> None:
+    for n, part in enumerate(key):
+        if not part.strip() or part in ("=", "@"):
+            raise ConfigError(
+                f"key part {part!r} names nothing", record=where, field=f"key[{n}]",
+                fix="a path into the entity, @PATH, $source_id / $stream / $item, or =TEXT for a literal",
+            )  # fmt: skip
+
+
+def _constant(value: Any) -> Evaluator:
+    def constant(_ctx: Context) -> Any:
         return value
 
     return constant
@@ -533,9 +521,11 @@ def _fields_read(spec: dict[str, Any]) -> str | None:
     """The source field an object spec is about: its ``value`` field, else every field it reads."""
     fields = spec.get("fields") or {}
     value = fields.get("value")
-    if isinstance(value, dict) and "from" in value:
+    if isinstance(value, dict) and isinstance(value.get("from"), str):
         return str(value["from"])
-    paths = [str(v["from"]) for v in fields.values() if isinstance(v, dict) and "from" in v]
+    paths = [
+        str(v["from"]) for v in fields.values() if isinstance(v, dict) and isinstance(v.get("from"), str)
+    ]
     return ",".join(paths) or None
 
 

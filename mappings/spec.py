@@ -1,9 +1,13 @@
 """The shape of a mapping file, checked when it is loaded so that a typo fails the start, not the sync.
 
-A template value is one of: a scalar (a constant); ``{const: …}``; a field spec ``{from: PATH, transform,
-codes, default, on_error, when}``; an object spec ``{fields: {...}, transform, when, on_error}``; a plain
-mapping (a nested object); or a list of templates (``None`` results are left out). An ``emit`` has its own
-``on_error`` (quarantine_record | quarantine_entity). See mappings/README.md.
+A template value is one of: a scalar (a constant); ``{const: …}``; a field spec ``{from: PATH | [PATH…],
+transform, codes, default, on_error, when}`` or ``{concat: [PART…], sep, …}``; an object spec ``{fields:
+{...}, transform, when, on_error}``; a plain mapping (a nested object); or a list of templates (``None``
+results are left out). An ``emit`` has its own ``on_error`` (quarantine_record | quarantine_entity). A
+``when`` is text or a mapping (conditions.py). See mappings/README.md.
+
+Pydantic checks only the outline here; the forms inside templates, conditions and ``as_of`` are checked by
+the engine while it compiles them, so that a mistake names the emit and the field, not a pydantic location.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FIELD_SPEC_KEYS = {"from", "transform", "codes", "default", "on_error", "when"}
+FIELD_SPEC_KEYS = {"from", "concat", "sep", "transform", "codes", "default", "on_error", "when"}
 OBJECT_SPEC_KEYS = {"fields", "transform", "when", "on_error"}
 
 
@@ -26,9 +30,9 @@ class EmitSpec(_Strict):
     entity: str
     key: list[str] = Field(
         description="parts of the entity key: a path into the built entity, @PATH for a field of the source "
-        "record, or $source_id / $stream / $item"
+        "record, $source_id / $stream / $item, or =TEXT for the literal TEXT (=contact)"
     )
-    when: str | None = None
+    when: str | dict[str, Any] | None = None
     foreach: str | None = None
     # What a failure of this entity costs the record: quarantine_record | quarantine_entity (mappings/policies.py;
     # checked by the engine so that a wrong value names the file and the emit).
@@ -41,6 +45,8 @@ class StreamSpec(_Strict):
     description: str | None = None
     required: list[str] = Field(default_factory=list)
     emit: list[EmitSpec]
+    # A field spec giving when this version of the record was true (mappings/versions.py); checked by the engine.
+    as_of: Any = None
 
 
 class MappingSpec(_Strict):

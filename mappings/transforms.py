@@ -15,14 +15,25 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from canonical_model.entities.common import PartialVin, Repaired
 from canonical_model.entities.party import PersonName
-from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
+from canonical_model.identifiers import (
+    InvalidIdentifier,
+    landline,
+    mobile,
+    org_code,
+    plate,
+    resident_id,
+    uscc,
+    vin,
+)
 from canonical_model.identifiers.masking import mask_middle
 from canonical_model.names import to_simplified
 
 _KIND_SLUG = {
     "VIN": "vin", "resident ID": "resident_id", "unified social credit code": "uscc",
-    "mobile number": "mobile", "licence plate": "plate",
+    "mobile number": "mobile", "licence plate": "plate", "landline number": "landline",
+    "organisation code": "org_code",
 }  # fmt: skip
 
 
@@ -130,10 +141,25 @@ def t_datetime(value: Any, arg: Any = None) -> str:
     return parsed.isoformat()
 
 
-def t_vin(value: Any, _arg: Any = None) -> str:
+_PARTIAL_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{6,8}$")
+
+
+def t_vin(value: Any, arg: Any = None) -> str:
+    """A VIN checked by ISO 3779 / GB 16735. Letters that never occur (I, O, Q) are repaired to 1/0 when the
+    repaired VIN passes its check digit — dealers type O for 0 — and the entity keeps the value as written
+    (``repaired``); ``{vin: {repair: false}}`` refuses them instead. The last 6–8 characters alone (a
+    dealer's habit) are a partial VIN: a service event keeps it for the store to resolve, any other entity
+    refuses it; ``{vin: {partial: false}}`` refuses it in the transform.
+    """
+    options = arg or {}
     try:
         return vin.validate(_text(value))
     except InvalidIdentifier as exc:
+        written = vin.compact(_text(value))
+        if exc.reason == "length" and options.get("partial", True) and _PARTIAL_VIN.match(written):
+            return PartialVin(written)
+        if exc.reason == "forbidden_letter" and exc.suggestion and options.get("repair", True):
+            return Repaired(exc.suggestion, original=written, rule="I/O/Q→1/0, check digit passes")
         raise _identifier_failure(exc) from exc
 
 
@@ -182,11 +208,69 @@ def _person_name(text: str, order: str) -> dict[str, Any]:
     return PersonName.from_raw(text, order).model_dump()
 
 
+def t_landline(value: Any, arg: Any = None) -> str:
+    """A landline in E.164 (``020-8888 0900`` → ``+862088880900``); ``arg`` may give ``default_area``."""
+    try:
+        return landline.validate(_text(value), default_area=(arg or {}).get("default_area"))
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+
+
+def t_landline_contact(value: Any, arg: Any = None) -> dict[str, Any]:
+    """A landline contact point with its extension; a 400/800 hotline is flagged like a placeholder mobile."""
+    try:
+        parsed = landline.parse(_text(value), default_area=(arg or {}).get("default_area"))
+    except InvalidIdentifier as exc:
+        raise _identifier_failure(exc) from exc
+    return {"kind": "landline", "landline": parsed.e164, "extension": parsed.extension,
+            "is_placeholder": parsed.service}  # fmt: skip
+
+
+def t_phone_contact(value: Any, arg: Any = None) -> dict[str, Any]:
+    """A phone column that holds mobiles and landlines alike (a company's TEL column): whichever it is."""
+    text = _text(value)
+    if mobile.is_valid(text):
+        return t_mobile_contact(text)
+    try:
+        return t_landline_contact(text, arg)
+    except TransformFailed as exc:
+        if exc.reason in ("invalid_landline.format", "invalid_landline.is_mobile"):
+            raise TransformFailed(
+                "invalid_phone.format", f"{shown(text)!r} is neither a mobile nor a landline"
+            ) from exc
+        raise
+
+
+# ``type: auto``: the form of the value says which document it is — a column that holds resident IDs for
+# people and USCCs or old organisation codes for companies (an ERP's tax number field, a DMS 证件号码).
+_AUTO_TYPES = (
+    ("resident_id", resident_id.is_valid),
+    ("uscc", uscc.is_valid),
+    ("org_code", org_code.is_valid),
+)
+
+
+def _auto_type(raw: str) -> str:
+    for id_type, valid in _AUTO_TYPES:
+        if valid(raw):
+            return id_type
+    compact = raw.replace(" ", "").replace("-", "")
+    if len(compact) == 9:
+        return "org_code"
+    return "uscc" if len(compact) == 18 and not compact[:17].isdigit() else "resident_id"
+
+
 def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
-    """An identifier object ``{type, value}`` checked by the rule of its type; 15-digit IDs are upgraded."""
+    """An identifier object ``{type, value}`` checked by the rule of its type; 15-digit IDs are upgraded.
+
+    ``type: auto`` picks the type from the value's form; a value valid as none fails by the rule of the type
+    its length suggests, so the quarantine reason still says what is wrong.
+    """
     if not isinstance(value, dict) or not value.get("type") or value.get("value") in (None, ""):
         raise TransformFailed("bad_identifier", "an identifier needs a type and a value")
     id_type, raw = str(value["type"]), _text(value["value"])
+    if id_type == "auto":
+        id_type = _auto_type(raw)
     result = {**value, "type": id_type}
     try:
         if id_type in {"resident_id", "hmt_residence_permit"}:
@@ -194,6 +278,8 @@ def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
             result.update(value=parsed.value, upgraded_from_15=parsed.upgraded_from_15)
         elif id_type == "uscc":
             result["value"] = uscc.validate(raw)
+        elif id_type == "org_code":
+            result["value"] = org_code.validate(raw)
         else:
             result["value"] = raw.upper().replace(" ", "")
     except InvalidIdentifier as exc:
@@ -213,6 +299,7 @@ TRANSFORMS: dict[str, Callable[[Any, Any], Any]] = {
     "int": t_int, "decimal": t_decimal, "bool": t_bool, "date": t_date, "datetime": t_datetime,
     "vin": t_vin, "plate": t_plate, "mobile": t_mobile, "mobile_contact": t_mobile_contact, "email": t_email,
     "person_name": t_person_name, "identifier": t_identifier,
+    "landline": t_landline, "landline_contact": t_landline_contact, "phone_contact": t_phone_contact,
 }  # fmt: skip
 
 

@@ -123,6 +123,24 @@ def identities(rows: Iterable[dict[str, object]], column: str = "id_hash") -> di
     return {int(r["unique_id"]): str(r[column]) for r in rows if r.get(column)}  # type: ignore[call-overload]
 
 
+def may_link(left: dict[str, object], right: dict[str, object]) -> bool:
+    """Whether a model score may link two records at all, whatever it is.
+
+    A person is never a company: a fleet driver's repair order shares the company's phone and car. And a name
+    like 王先生 or 小李 (a surname and a form of address) names a person only together with the same phone or
+    ID: a shared car alone is as often the owner's spouse, a driver or the next owner who kept the surname's
+    luck — on the independent evaluation set most such links were wrong.
+    """
+    if left.get("kind") != right.get("kind"):
+        return False
+    if left.get("title_form") or right.get("title_form"):
+        return bool(
+            (left.get("mobile") and left.get("mobile") == right.get("mobile"))
+            or (left.get("id_hash") and left.get("id_hash") == right.get("id_hash"))
+        )
+    return True
+
+
 def organisation_identity(row: dict[str, object]) -> str | None:
     """An organisation's registered identity without its USCC: trade name + industry, place and branch.
 

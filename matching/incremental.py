@@ -22,9 +22,16 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.clustering import Edge, cluster, deterministic_edges, identities, organisation_identity
+from matching.clustering import (
+    Edge,
+    cluster,
+    deterministic_edges,
+    identities,
+    may_link,
+    organisation_identity,
+)
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import assess_shared, party_features
+from matching.features import assess_shared, name_bound, party_features
 from matching.golden_ids import assign_golden_ids
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
@@ -173,7 +180,7 @@ class IncrementalMatcher:
         by_id = {int(r["unique_id"]): r for r in rows}
         model_pairs = [p for p in self._score(session, rows) if blocked_together(
             by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])
-            and by_id[int(p["unique_id_l"])]["kind"] == by_id[int(p["unique_id_r"])]["kind"]]  # fmt: skip
+            and may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
         must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
         edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(rows) + [
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
@@ -204,7 +211,7 @@ class IncrementalMatcher:
             if not value:
                 continue
             if match_keys.is_shared(session, column, value):
-                row[column] = None
+                row[column] = name_bound(value, row)
                 continue
             carriers = [
                 r for r in match_keys.carrying(session, column, value) if r["unique_id"] != row["unique_id"]
@@ -213,9 +220,10 @@ class IncrementalMatcher:
                 column, value, [*carriers, row], min_names=self.config.shared_identifier_min_names
             )
             if found is not None:
-                match_keys.add_shared(session, found.as_row())
+                bound = {int(c["unique_id"]): name_bound(value, c) for c in carriers}
+                match_keys.add_shared(session, found.as_row(), bound)
                 log.warning("identifier became shared", identifier=found.describe())
-                row[column] = None
+                row[column] = name_bound(value, row)
                 newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
         return newly
 

@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.errors import ConfigError
-from matching.clustering import Edge, cluster, deterministic_edges, identities
+from matching.clustering import Edge, cluster, deterministic_edges, identities, may_link
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import SharedIdentifier, build_features, features_from_store
 from matching.golden_ids import assign_golden_ids
@@ -87,11 +87,10 @@ def run_party_matching(
     step("scoring pairs")
     pairs = _scored_pairs(features.rows, config.model, config.review_threshold)
     deterministic = deterministic_edges(features.rows)
-    # A person is never a company: a fleet driver's repair order shares the company's phone and car.
-    kinds = {int(r["unique_id"]): r["kind"] for r in features.rows}
+    by_id = {int(r["unique_id"]): r for r in features.rows}
     model_edges = [Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
                         float(p["match_weight"])) for p in pairs if p["match_probability"] >= config.match_threshold
-                   and kinds[int(p["unique_id_l"])] == kinds[int(p["unique_id_r"])]]  # fmt: skip
+                   and may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
     manual = [Edge(a, b, 1.0, "manual") for a, b in must]
     step("clustering")
     clustering = cluster(parties, [*manual, *deterministic, *model_edges], cannot, identities(features.rows))

@@ -83,7 +83,8 @@ def golden_vehicle(
     # A party with no golden record (its record was quarantined) cannot be told apart from the matched ones,
     # so it only speaks when nothing else does; stewards see it listed.
     matched = [e for e in evidence if e.golden_id]
-    timeline = ownership_timeline(matched or evidence, rules, kind_of)
+    plates = [(str(p["plate"]), p.get("valid_from")) for p in body["plates"]]
+    timeline = ownership_timeline(matched or evidence, rules, kind_of, plates)
     body["ownership"] = timeline
     if matched and len(matched) < len(evidence):
         body["unresolved_owner_records"] = sorted(

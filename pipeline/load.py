@@ -59,6 +59,8 @@ class LoadReport:
     quarantined: int = 0
     partial: int = 0
     warnings: int = 0
+    # Entities whose stored version the source dated later (its stream's ``as_of``): mapped, but left in place.
+    older_than_stored: int = 0
     entities: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -352,7 +354,9 @@ class Loader:
             report.warnings += len(result.warnings)
             for entity in result.entities:
                 report.entities[entity.entity_type] += 1
-                body = CanonicalEntity(entity.entity_type, entity.entity_key, entity.body, result.warnings)
+                body = CanonicalEntity(
+                    entity.entity_type, entity.entity_key, entity.body, result.warnings, result.as_of
+                )
                 canonical.append((row_id, body))
         unchanged = [n for n, row_id in enumerate(row_ids) if row_id is None]
         if unchanged and answer_repeats:  # a quarantined one is refused again with its reason, never "stored"
@@ -361,7 +365,7 @@ class Loader:
             )
             for n, error in zip(unchanged, earlier, strict=True):
                 errors[n] = error
-        repository.save_canonical(
+        report.older_than_stored += repository.save_canonical(
             session, report.source, canonical, mapping_version=mapper.version, pii_key=self.pii_key
         )
         repository.add_quarantine(session, quarantine, report.run_id)
@@ -422,7 +426,8 @@ class Loader:
                 log.info(
                     "load finished", source=report.source, run_id=report.run_id, records_in=report.records_in,
                     unchanged=report.unchanged, mapped=report.mapped, partial=report.partial,
-                    quarantined=report.quarantined, status="failed" if error else "succeeded",
+                    quarantined=report.quarantined, older_than_stored=report.older_than_stored,
+                    status="failed" if error else "succeeded",
                 )  # fmt: skip
 
 

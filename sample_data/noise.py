@@ -24,7 +24,6 @@ from sample_data.identity import pinyin_of
 DEFECTS_THAT_QUARANTINE = frozenset(
     {
         "invalid_vin_check_digit",  # a China VIN whose 9th character is not the check digit (GB 16735)
-        "invalid_vin_o_for_0",  # letter O typed for digit 0: never in a VIN, never silently fixed
         "invalid_resident_id",  # wrong check character (ISO 7064 MOD 11-2)
         "missing_required",  # a required field (name, buyer, policy holder) left empty
         "bad_date",  # a date or timestamp that is no calendar day ("2023-13-45")
@@ -33,6 +32,8 @@ DEFECTS_THAT_QUARANTINE = frozenset(
         "malformed_record",  # a list (a portal user's bound VINs) sent as one comma-separated string
     }
 )
+# A letter O typed for the digit 0 ("invalid_vin_o_for_0") is injected like the defects above but is absorbed:
+# the mapping repairs it because the repaired VIN passes its check digit, and records the value as written.
 QUARANTINE_RATE = 0.025  # share of records that get one quarantining defect
 
 Path = tuple[str, ...]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store import change_feed
@@ -153,6 +153,24 @@ def last_succeeded_run(session: Session, entity_type: str) -> dict[str, Any] | N
             .order_by(MatchRunRow.started_at.desc(), MatchRunRow.id.desc()).limit(1))  # fmt: skip
     counts = session.scalar(stmt)
     return dict(counts) if counts is not None else None
+
+
+def golden_vehicles_behind(session: Session) -> bool:
+    """Whether the newest succeeded party run is newer than the newest succeeded vehicle build.
+
+    A full match commits its customers and then builds the vehicles; a run killed between the two left golden
+    customers and no (or stale) golden vehicles, so recalls found no car. The next run sees it here and builds
+    every golden vehicle, not only those with new evidence.
+    """
+
+    def newest(entity_type: str) -> datetime | None:
+        stmt = select(func.max(MatchRunRow.started_at)).where(
+            MatchRunRow.entity_type == entity_type, MatchRunRow.status == "succeeded"
+        )
+        return session.scalar(stmt)
+
+    parties, vehicles = newest("party"), newest("vehicle")
+    return parties is not None and (vehicles is None or vehicles < parties)
 
 
 def finish_match_run(session: Session, run_id: int, counts: dict[str, Any], error: str | None = None) -> None:

@@ -168,10 +168,16 @@ def replace_shared(session: Session, items: Iterable[Mapping[str, Any]]) -> None
         session.execute(insert(SharedIdentifierRow), list(chunk))
 
 
-def add_shared(session: Session, item: Mapping[str, Any]) -> None:
-    """A mobile/e-mail that just crossed the line: record it and withdraw it from every indexed party."""
+def add_shared(
+    session: Session, item: Mapping[str, Any], bound: Mapping[int, str | None] | None = None
+) -> None:
+    """A mobile/e-mail that just crossed the line: record it and withdraw it from every indexed party — each
+    carrier in ``bound`` keeps what the matcher leaves of it (the value bound to its name), the rest lose it."""
     session.merge(SharedIdentifierRow(**item, found_at=datetime.now(UTC)))
     column = getattr(PartyMatchKeyRow, str(item["kind"]))
+    for record_id, value in (bound or {}).items():
+        session.execute(update(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id == record_id, column == item["value"])
+                        .values({column: value}))  # fmt: skip
     session.execute(update(PartyMatchKeyRow).where(column == item["value"]).values({column: None}))
 
 

@@ -39,4 +39,14 @@ def protect_identifiers(body: dict[str, Any], key: bytes) -> list[HashedIdentifi
         identifier["value_hash"] = entry.value_hash
         identifier["masked"] = entry.masked
         hashed.append(entry)
+        if id_type in ("uscc", "org_code"):
+            # A USCC holds the company's old organisation code (characters 9–17): both forms carry the code's
+            # hash, so a record that has only the old code meets the one that has the USCC, and a search by
+            # either finds both.
+            code = str(value)[8:17] if id_type == "uscc" else str(value)
+            identifier["org_code_hash"] = keyed_hash(code, key)
+            if id_type == "uscc":
+                hashed.append(
+                    HashedIdentifier("org_code", identifier["org_code_hash"], mask_middle(code, 2, 1))
+                )
     return hashed

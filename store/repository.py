@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -43,6 +43,7 @@ class CanonicalEntity:
     entity_key: str
     body: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    as_of: datetime | None = None  # when the source says this version was true (the stream's ``as_of``)
 
 
 @dataclass(frozen=True)
@@ -154,47 +155,57 @@ def save_canonical(
     mapping_version: str,
     pii_key: bytes,
 ) -> int:
-    """Upsert canonical entities (newest source record wins) and re-index their identifier hashes.
+    """Upsert canonical entities and re-index their identifier hashes; return how many were older than the
+    version already stored and left it in place.
 
-    ``items`` pairs each entity with the id of the source record it came from. Returns the number of
-    distinct entities written.
+    ``items`` pairs each entity with the id of the source record it came from. The newest version wins: by
+    the source's own time where both versions have one (``as_of``), else the one loaded last — so an extract
+    loaded out of order never overwrites a newer address with an older one.
     """
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     hashes: dict[tuple[str, str], list[Any]] = {}
     now = _now()
+    older = 0
     for source_record_id, entity in items:
-        body = dict(entity.body)
         key = (entity.entity_type, entity.entity_key)
+        if key in latest and _older(entity.as_of, latest[key]["as_of"]):
+            older += 1
+            continue
+        body = dict(entity.body)
         hashes[key] = protect_identifiers(body, pii_key)
         latest[key] = {
             "source": source, "entity_type": entity.entity_type, "entity_key": entity.entity_key,
             "source_record_id": source_record_id, "body": body, "warnings": list(entity.warnings),
-            "mapping_version": mapping_version, "updated_at": now,
+            "mapping_version": mapping_version, "updated_at": now, "as_of": entity.as_of,
             "party_key": entity.entity_key if entity.entity_type == "party" else _party_key(body),
         }  # fmt: skip
-    table = CanonicalRecordRow.__table__
+    table = cast(Table, CanonicalRecordRow.__table__)
     canonical_ids: dict[tuple[str, str], int] = {}
     for chunk in chunks(list(latest.values())):
         stmt = insert_for(session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["source", "entity_type", "entity_key"],
-            set_={
-                name: stmt.excluded[name]
-                for name in (
-                    "source_record_id",
-                    "body",
-                    "warnings",
-                    "mapping_version",
-                    "updated_at",
-                    "party_key",
-                )
-            },
+            set_={name: stmt.excluded[name] for name in _REPLACED},
+            # A stored version the source dated later than this one stays (both dated; else the newest load).
+            where=or_(
+                table.c.as_of.is_(None), stmt.excluded.as_of.is_(None), stmt.excluded.as_of >= table.c.as_of
+            ),
         ).returning(table.c.id, table.c.entity_type, table.c.entity_key)
         for row in session.execute(stmt, list(chunk)):
             canonical_ids[(row.entity_type, row.entity_key)] = row.id
+    older += len(latest) - len(canonical_ids)  # refused by the WHERE: no row came back
+    hashes = {key: hashes[key] for key in canonical_ids}
     _reindex_identifiers(session, canonical_ids, hashes)
     search_keys.reindex(session, {canonical_ids[key]: (key[0], latest[key]["body"]) for key in canonical_ids})
-    return len(latest)
+    return older
+
+
+_REPLACED = ("source_record_id", "body", "warnings", "mapping_version", "updated_at", "as_of", "party_key")
+
+
+def _older(candidate: datetime | None, kept: datetime | None) -> bool:
+    """Whether a version dated ``candidate`` is older than one dated ``kept``; undated versions never are."""
+    return candidate is not None and kept is not None and candidate < kept
 
 
 def _party_key(body: dict[str, Any]) -> str | None:

@@ -24,7 +24,7 @@ from store.batching import chunks
 from store.dialect import insert_for
 from store.tables import CanonicalIdentifierRow, SearchKeyRow
 
-KINDS = ("mobile", "email", "name", "pinyin", "organisation", "plate", "vin")
+KINDS = ("mobile", "email", "name", "pinyin", "organisation", "plate", "vin", "vin_partial")
 VIN_BEARING = ("vehicle", "vehicle_relationship", "insurance_policy", "service_event")
 
 
@@ -46,6 +46,8 @@ def keys_for(entity_type: str, body: Mapping[str, Any]) -> set[tuple[str, str]]:
             keys.add(("organisation", to_simplified(str(body["organisation_name"]))))
     if entity_type in VIN_BEARING and body.get("vin"):
         keys.add(("vin", str(body["vin"])))
+    elif entity_type == "service_event" and body.get("vin_partial"):
+        keys.add(("vin_partial", str(body["vin_partial"])))  # found again by store/vin_partials.py
     for registration in body.get("plates") or []:
         if registration.get("plate"):
             keys.add(("plate", str(registration["plate"])))

@@ -105,6 +105,9 @@ class CanonicalRecordRow(Base):
     warnings: Mapped[list[Any]]
     mapping_version: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[datetime]
+    # When the source says the stored version was true (its stream's ``as_of``); an older version never
+    # replaces it. None: the source gave no time, and the version loaded next replaces it.
+    as_of: Mapped[datetime | None]
     # The source's key of the party this entity is about: its own key for a party, ``party_source_id`` for a
     # relationship, consent, credit profile, policy or service event — so a customer view gathers them by index.
     party_key: Mapped[str | None] = mapped_column(String(300))

@@ -8,7 +8,15 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from canonical_model.entities.common import CanonicalModel, MobileE164, RegionCode, Sensitivity, Vin, pii
+from canonical_model.entities.common import (
+    CanonicalModel,
+    MobileE164,
+    RecordsRepairs,
+    RegionCode,
+    Sensitivity,
+    Vin,
+    pii,
+)
 
 
 class Dealer(CanonicalModel):
@@ -41,7 +49,7 @@ class CreditProfile(CanonicalModel):
     receivable_balance: Decimal | None = pii(Sensitivity.SENSITIVE, default=None)  # type: ignore[assignment]
 
 
-class InsurancePolicy(CanonicalModel):
+class InsurancePolicy(RecordsRepairs):
     policy_number: str
     vin: Vin
     holder_source_id: str

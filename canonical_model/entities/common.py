@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from canonical_model.identifiers import landline as _landline
 from canonical_model.identifiers import mobile as _mobile
 from canonical_model.identifiers import plate as _plate
 from canonical_model.identifiers import vin as _vin
@@ -17,6 +19,57 @@ class CanonicalModel(BaseModel):
     """Base of every canonical entity: strict about unknown fields so mapping mistakes surface at once."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=False, use_enum_values=False)
+
+
+class Repaired(str):
+    """A value a transform repaired (a VIN's O for a 0 whose check digit then passes), carrying what was written.
+
+    It is a ``str`` so that every validator sees the repaired value; ``RecordsRepairs`` keeps the original
+    beside it on the entity, so the repair is never silent and the value as written is never lost.
+    """
+
+    original: str
+    rule: str
+
+    def __new__(cls, value: str, *, original: str, rule: str) -> Repaired:
+        made = super().__new__(cls, value)
+        made.original, made.rule = original, rule
+        return made
+
+
+class PartialVin(str):
+    """The last 6–8 characters of a VIN, as dealers type them into a repair order.
+
+    An entity that can keep one (a service event) moves it to ``vin_partial``, where the store resolves it to
+    the full VIN when exactly one known vehicle ends so (store/vin_partials.py); any other entity refuses it.
+    """
+
+
+class RecordsRepairs(CanonicalModel):
+    """An entity whose identifiers a mapping may repair: ``repaired`` maps each repaired field to its value as
+    written and the rule that repaired it (``{"vin": "LSGPC52U4HFO12345 (O→0, check digit passes)"}``).
+
+    Matching reads it to give a repaired value less weight than a clean one.
+    """
+
+    repaired: dict[str, str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _note_repairs(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if isinstance(data.get("vin"), PartialVin):
+            if "vin_partial" not in cls.model_fields:
+                raise PydanticCustomError(
+                    "partial_vin",
+                    "the VIN {vin!r} is only its last {n} characters; a {entity} needs all 17 (only a service event "
+                    "keeps a partial VIN, to be resolved against known vehicles)",
+                    {"vin": str(data["vin"]), "n": len(data["vin"]), "entity": cls.__name__},
+                )
+            data = {**data, "vin_partial": str(data["vin"]), "vin": None}
+        notes = {k: f"{v.original} ({v.rule})" for k, v in data.items() if isinstance(v, Repaired)}
+        return {**data, "repaired": {**(data.get("repaired") or {}), **notes}} if notes else data
 
 
 class SourceSystem(StrEnum):
@@ -55,6 +108,11 @@ Vin = Annotated[
 ]
 MobileE164 = Annotated[
     str, AfterValidator(_mobile.validate), Field(description="Mainland mobile in E.164, e.g. +8613812345678")
+]
+LandlineE164 = Annotated[
+    str,
+    AfterValidator(_landline.validate),
+    Field(description="Mainland landline in E.164 without the trunk 0, e.g. +862088880900"),
 ]
 PlateNumber = Annotated[
     str, AfterValidator(_plate.validate), Field(description="GA 36-2018 plate, no separators")

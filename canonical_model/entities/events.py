@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from canonical_model.entities.common import CanonicalModel, SourceName, Vin
+from canonical_model.entities.common import CanonicalModel, RecordsRepairs, SourceName, Vin
 
 
 class ServiceEventType(StrEnum):
@@ -25,11 +25,14 @@ class PurchaseTimeframe(StrEnum):
     WITHIN_12_MONTHS = "12_months"
 
 
-class ServiceEvent(CanonicalModel):
+class ServiceEvent(RecordsRepairs):
     event_type: ServiceEventType
     occurred_at: datetime
     party_source_id: str | None = None
     vin: Vin | None = None
+    # The last 6–8 characters a dealer typed instead of the VIN; resolved to ``vin`` by the store when exactly
+    # one known vehicle ends so (``repaired.vin`` then says so), else kept as it is.
+    vin_partial: str | None = Field(default=None, pattern=r"^[A-HJ-NPR-Z0-9]{6,8}$")
     dealer_code: str | None = None
     purchase_timeframe: PurchaseTimeframe | None = None
     category: str | None = None  # the source's own type, e.g. a portal request "保养预约" or a lead's channel
@@ -41,10 +44,14 @@ class ServiceEvent(CanonicalModel):
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> ServiceEvent:
-        if self.event_type is ServiceEventType.REPAIR_ORDER and self.vin is None:
-            raise ValueError("a repair order needs the VIN of the repaired vehicle")
-        if self.event_type is ServiceEventType.DELIVERY and self.vin is None:
-            raise ValueError("a delivery needs the VIN of the delivered vehicle")
+        if self.event_type is ServiceEventType.REPAIR_ORDER and self.vin is None and self.vin_partial is None:
+            raise ValueError(
+                "a repair order needs the VIN of the repaired vehicle (or at least its last 6 characters)"
+            )
+        if self.event_type is ServiceEventType.DELIVERY and self.vin is None and self.vin_partial is None:
+            raise ValueError(
+                "a delivery needs the VIN of the delivered vehicle (or at least its last 6 characters)"
+            )
         return self
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from canonical_model.entities.common import (
     CanonicalModel,
+    LandlineE164,
     MobileE164,
     RegionCode,
     Sensitivity,
@@ -37,6 +38,7 @@ class IdentifierType(StrEnum):
     PASSPORT = "passport"
     HMT_PERMIT = "hmt_permit"  # Mainland travel permit for HK/Macau/Taiwan residents
     HMT_RESIDENCE_PERMIT = "hmt_residence_permit"  # residence permit, 81/82/83 prefix, GB 11643 algorithm
+    ORG_CODE = "org_code"  # GB 11714 legacy organisation code: characters 9–17 of the company's USCC
 
 
 class PersonName(CanonicalModel):
@@ -76,6 +78,9 @@ class ContactKind(StrEnum):
     EMAIL = "email"
     ADDRESS = "address"
     WECHAT = "wechat"
+    LANDLINE = (
+        "landline"  # E.164 without the trunk 0 (+862088880900); a company is reached on its switchboard
+    )
 
 
 class PostalAddress(CanonicalModel):
@@ -93,6 +98,8 @@ class ContactPoint(Validity):
     email: str | None = pii(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # type: ignore[assignment]
     address: PostalAddress | None = None
     wechat_id: str | None = pii(default=None)  # type: ignore[assignment]
+    landline: LandlineE164 | None = pii(default=None)  # type: ignore[assignment]
+    extension: str | None = Field(default=None, pattern=r"^\d{1,6}$")  # a landline's 转123
     is_placeholder: bool = False  # a dealer's "13800000000": never evidence for matching
     verified: bool = False
 
@@ -101,10 +108,20 @@ class ContactPoint(Validity):
         present = {
             ContactKind.MOBILE: self.mobile, ContactKind.EMAIL: self.email,
             ContactKind.ADDRESS: self.address, ContactKind.WECHAT: self.wechat_id,
+            ContactKind.LANDLINE: self.landline,
         }  # fmt: skip
         if present[self.kind] is None:
             raise ValueError(f"a {self.kind.value} contact point needs its {self.kind.value} value")
         return self
+
+
+# Han person names are 2-4 characters, 5 for a few double surnames; minority names longer than that are
+# written with a middle dot, which infer_kind already excludes.
+_LONGEST_PERSON_NAME = 6
+
+
+def _han_length(text: str) -> int:
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
 class Party(CanonicalModel):
@@ -128,7 +145,9 @@ class Party(CanonicalModel):
     def _infer_kind(cls, data: Any) -> Any:
         """A source without a party kind (``kind`` left out or ``infer``) gets it from the name; a "person"
         whose name carries a legal form (…有限公司, Co., Ltd.) is an organisation, whatever the source said —
-        a DMS front desk's default customer type is no evidence against the company's registered name."""
+        a DMS front desk's default customer type is no evidence against the company's registered name. So is
+        a "person" whose name has an organisation's keyword, trade or place and is longer than a Han person's
+        name (上海 市东升物业管理, 杭州滨江区久隆便利店): the legal form is what front desks leave out."""
         if not isinstance(data, dict):
             return data
         kind = data.get("kind")
@@ -142,8 +161,9 @@ class Party(CanonicalModel):
                 return data
             rule = evidence.rule
         elif (
-            kind in (PartyKind.PERSON, "person") and raw and (evidence := infer_kind(raw)) and evidence.strong
-        ):
+            kind in (PartyKind.PERSON, "person") and raw and (evidence := infer_kind(raw))
+            and (evidence.strong or _han_length(raw) >= _LONGEST_PERSON_NAME)
+        ):  # fmt: skip
             rule = f"{evidence.rule} (the source said person)"
         else:
             return data

@@ -7,7 +7,14 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from canonical_model.entities.common import CanonicalModel, PlateNumber, SourceName, Validity, Vin
+from canonical_model.entities.common import (
+    CanonicalModel,
+    PlateNumber,
+    RecordsRepairs,
+    SourceName,
+    Validity,
+    Vin,
+)
 
 
 class VehicleDefinition(CanonicalModel):
@@ -27,7 +34,7 @@ class PlateRegistration(Validity):
     province: str | None = None
 
 
-class Vehicle(CanonicalModel):
+class Vehicle(RecordsRepairs):
     vin: Vin
     model_year_code: str | None = Field(default=None, max_length=1)
     definition: VehicleDefinition | None = None
@@ -46,7 +53,7 @@ class VehicleRole(StrEnum):
     POLICY_HOLDER = "policy_holder"
 
 
-class VehicleRelationship(Validity):
+class VehicleRelationship(Validity, RecordsRepairs):
     """Party ↔ vehicle in a role over a period, as asserted by one source."""
 
     party_source_id: str

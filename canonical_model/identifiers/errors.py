@@ -42,3 +42,11 @@ class InvalidMobile(InvalidIdentifier):
 
 class InvalidPlate(InvalidIdentifier):
     kind = "licence plate"
+
+
+class InvalidLandline(InvalidIdentifier):
+    kind = "landline number"
+
+
+class InvalidOrgCode(InvalidIdentifier):
+    kind = "organisation code"

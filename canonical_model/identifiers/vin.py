@@ -4,8 +4,9 @@ In China the check digit (position 9) is normative (GB 16735 annex), so a China-
 with ``L``) with a wrong check digit is invalid. ISO 3779 leaves it optional elsewhere: for other WMIs a
 wrong check digit is a warning, not an error.
 
-Letters I, O and Q never occur in a VIN. They are a typing error, never silently "fixed": the error carries a
-suggested correction (O→0, I→1, Q→0) when that correction passes the check digit.
+Letters I, O and Q never occur in a VIN. They are a typing error, which this rule never "fixes": the error
+carries a suggested correction (O→0, I→1, Q→0) when that correction passes the check digit, and the mapping's
+``vin`` transform applies it and records the value as written beside it (``repaired``).
 """
 
 from __future__ import annotations

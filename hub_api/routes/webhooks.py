@@ -25,8 +25,9 @@ _DESCRIPTION = f"""Registrations, profile updates, consent changes and service r
 Headers: `{TIMESTAMP_HEADER}` (Unix seconds), `{DELIVERY_HEADER}` (unique per delivery),
 `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "{{timestamp}}.{{body}}" with the shared secret>`.
 Body: `{{"event_type": "registration" | "service_request", "data": {{…}}}}`.
-Answers 202 once stored; 401 bad or stale signature; 409 delivery already received; 422 unreadable or
-invalid event (quarantined, with `reason` and `field`)."""
+Answers 202 once stored; 401 bad or stale signature; 409 delivery already received; 413 a body larger than
+`AUTOHUB_PORTAL__MAX_BODY_BYTES` (refused while it is read); 422 unreadable or invalid event (quarantined, with
+`reason` and `field`)."""
 
 
 @router.post(
@@ -35,7 +36,8 @@ invalid event (quarantined, with `reason` and `field`)."""
     summary="Receive a signed customer-portal event",
     description=_DESCRIPTION,
     responses={401: {"description": "bad or stale signature"}, 409: {"description": "replayed delivery"},
-               422: {"description": "invalid event, quarantined"}, 503: {"description": "not configured"}},
+               413: {"description": "body too large"}, 422: {"description": "invalid event, quarantined"},
+               503: {"description": "not configured"}},
 )  # fmt: skip
 async def portal_webhook(request: Request) -> Response:
     hub = request.app.state.hub
@@ -44,7 +46,7 @@ async def portal_webhook(request: Request) -> Response:
     if not secret:
         raise Problem(503, "Portal webhooks not configured", "set AUTOHUB_PORTAL__SECRET to the shared secret",
                       reason="not_configured", field="AUTOHUB_PORTAL__SECRET")  # fmt: skip
-    body = await request.body()
+    body = await _bounded_body(request, config.max_body_bytes)
     headers = dict(request.headers)
 
     def store() -> WebhookResult:
@@ -59,3 +61,24 @@ async def portal_webhook(request: Request) -> Response:
     return problem_response(
         result.status, result.title, result.detail, reason=result.reason, field=result.field
     )
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk and refused the moment it passes ``limit`` (a declared Content-Length
+    beyond it is refused before a byte is read): the server never holds more than the limit of any request."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and len(declared) < 19 and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "Body too large", f"a portal event may have at most {limit:,} bytes",
+                   reason="body_too_large", field="AUTOHUB_PORTAL__MAX_BODY_BYTES")  # fmt: skip

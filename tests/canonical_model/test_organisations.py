@@ -78,7 +78,13 @@ def test_a_party_without_a_kind_is_inferred_and_a_person_with_a_legal_form_corre
     )
     assert said_person.kind is PartyKind.ORGANISATION
     assert said_person.kind_rule == "legal_form:有限公司 (the source said person)"
+    # A keyword alone overrules a source that said person only in a name longer than a person's.
     hospital = Party.model_validate({"kind": "person", "name": {"raw": "杭州市第一人民医院"}})
-    assert hospital.kind is PartyKind.PERSON  # a keyword alone does not overrule a source that said person
+    assert (hospital.kind, hospital.kind_rule) == (
+        PartyKind.ORGANISATION,
+        "keyword:医院 (the source said person)",
+    )
+    for short in ("张记小吃店", "王建设"):
+        assert Party.model_validate({"kind": "person", "name": {"raw": short}}).kind is PartyKind.PERSON
     person = Party.model_validate({"name": {"raw": "王伟"}})
     assert (person.kind, person.kind_rule) == (PartyKind.PERSON, None)

@@ -4,13 +4,18 @@ NUL once failed the whole batch's commit and 499 of 1 500 good events went to th
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 
 import pika
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect
+from autohub.errors import SourceUnavailable
+from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, publish_events
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
@@ -78,3 +83,22 @@ def test_hostile_messages_are_dead_lettered_alone_and_every_good_one_is_stored(
     engine.dispose()
     assert parties == goods
     assert quarantined == len(hostile)
+
+
+def test_a_broker_that_drops_during_publish_reports_the_loss_not_a_wrong_state(config: DmsAmqpConfig) -> None:
+    """``autohub dms publish`` used to end in ConnectionWrongStateError (closing a dropped connection), which
+    hid the loss and how far it got. The broker drops every connection here, as a restart would."""
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        pytest.fail("rabbitmqctl (RabbitMQ's own CLI) is needed to drop the broker's connections")
+
+    def events() -> Iterator[dict[str, object]]:
+        for n in range(50):
+            if n == 5:
+                subprocess.run([rabbitmqctl, "close_all_connections", "fault suite: broker drop"],
+                               check=True, capture_output=True, timeout=60)  # fmt: skip
+                time.sleep(0.5)
+            yield {"message_id": f"drop-{n}", "event_type": "lead", "dealer_code": "d31001"}
+
+    with pytest.raises(SourceUnavailable, match=r"connection lost after \d+ confirmed events"):
+        publish_events(config, events())

@@ -14,11 +14,13 @@ from tests.mappings.test_engine import FLEET_RECORD, FLEET_YAML
 from tests.mappings.test_sources import DMS_LEAD, INSURANCE_POLICY, PORTAL_REGISTRATION, _map
 
 GOOD_VIN = "LSGPC52U4HF012345"
-# What dealers really type: an O for a 0, a check-digit typo, only the last 8 characters.
+# What dealers really type and no repair can mend: an O for a 0 whose repaired VIN still fails its check
+# digit, a check-digit typo, a VIN cut short but longer than a partial one (the last 6-8 characters are kept
+# as a partial VIN: tests/mappings/test_identifier_repair.py).
 BAD_VINS = {
-    "LSGPC52U4HFO12345": "invalid_vin.forbidden_letter",
+    "LSGPC52U4HFO12346": "invalid_vin.forbidden_letter",
     "LSGPC52U5HF012345": "invalid_vin.check_digit",
-    "HF012345": "invalid_vin.length",
+    "52U4HF012345": "invalid_vin.length",
 }
 
 

@@ -95,11 +95,15 @@ def test_invalid_vin_is_a_validation_failure_with_the_rule() -> None:
     assert caught.value.field == "VIN"
 
 
-def test_o_for_zero_is_refused_with_a_suggestion_not_fixed() -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        _map("erp", "vehicles", {"VIN": "LFV2A21K7G3OOO001", "MODEL": "帕萨特", "MAKE": "大众"})
-    assert caught.value.reason.startswith("invalid_vin.")
-    assert "LFV2A21K7G3000001" in str(caught.value)
+def test_o_for_zero_is_repaired_only_with_a_passing_check_digit_and_never_silently() -> None:
+    (vehicle,) = _map(
+        "erp", "vehicles", {"VIN": "LFV2A21K7G3OOO001", "MODEL": "帕萨特", "MAKE": "大众"}
+    ).entities
+    assert vehicle.entity_key == vehicle.body["vin"] == "LFV2A21K7G3000001"
+    assert vehicle.body["repaired"] == {"vin": "LFV2A21K7G3OOO001 (I/O/Q→1/0, check digit passes)"}
+    with pytest.raises(ValidationFailed) as caught:  # O→0 gives a VIN whose check digit fails: refused
+        _map("erp", "vehicles", {"VIN": "LFV2A21K8G3OOO001", "MODEL": "帕萨特", "MAKE": "大众"})
+    assert caught.value.reason == "invalid_vin.forbidden_letter"
 
 
 def test_unknown_code_is_quarantined() -> None:

@@ -13,8 +13,12 @@ from tests.matching.conftest import load
 RULES = load_rules()
 
 
-def _owner(*evidence: Evidence, kinds: dict[str, str] | None = None) -> str | None:
-    timeline = ownership_timeline(list(evidence), RULES, kinds)
+def _owner(
+    *evidence: Evidence,
+    kinds: dict[str, str] | None = None,
+    plates: list[tuple[str, str | None]] | None = None,
+) -> str | None:
+    timeline = ownership_timeline(list(evidence), RULES, kinds, plates or [])
     return timeline[-1]["owner"] if timeline else None
 
 
@@ -59,6 +63,15 @@ def test_a_fleet_car_keeps_its_company_owner_whoever_drives_it_in() -> None:
     assert _owner(fleet, *drivers, kinds={"G-fleet": "person"}) == "G-driver"
 
 
+def test_a_fleet_car_sold_on_to_another_company_names_that_company() -> None:
+    fleet = _e("G-fleet", "insurance", "policy_holder", "2021-01-01")
+    buyer = _e("G-buyer-co", "dms", "service_customer", "2023-04-15")
+    kinds = {"G-fleet": "organisation", "G-buyer-co": "organisation", "G-driver": "person"}
+    assert _owner(fleet, buyer, kinds=kinds) == "G-buyer-co"
+    driver = _e("G-driver", "dms", "service_customer", "2023-06-01")
+    assert _owner(fleet, driver, kinds=kinds) == "G-fleet"  # a person is still only a driver
+
+
 def test_the_old_owner_back_after_the_newcomer_keeps_the_car() -> None:
     assert _owner(SALE, _e("G-buyer", "dms", "service_customer", "2023-05-02"),
                   _e("G-buyer", "dms", "service_customer", "2023-06-02"),
@@ -96,3 +109,23 @@ def test_a_resale_seen_only_at_a_dealer_reaches_the_golden_vehicle(hub: Any) -> 
         owners = store_golden.vehicle_owners(session)
     assert owners[vin] == parties.cluster_of[("dms", "D99002-000778")]
     assert owners[vin] != parties.cluster_of[("erp", "C00000042")]
+
+
+def test_on_one_day_the_insured_is_the_keeper_not_the_relative_who_paid() -> None:
+    holder = _e("G-father", "insurance", "policy_holder", "2024-02-20")
+    insured = _e("G-daughter", "insurance", "owner", "2024-02-20")
+    assert _owner(SALE, holder, insured) == "G-daughter"
+    assert _owner(SALE, insured, holder) == "G-daughter"  # whatever order the evidence comes in
+
+
+def test_a_new_plate_shows_a_fleet_car_sold_to_a_person() -> None:
+    fleet = _e("G-fleet", "insurance", "policy_holder", "2023-08-11")
+    buyer = _e("G-buyer", "dms", "service_customer", "2024-03-20")
+    kinds = {"G-fleet": "organisation", "G-buyer": "person"}
+    old_plate = [("京AF40095", "2020-08-11")]
+    assert _owner(fleet, buyer, kinds=kinds, plates=old_plate) == "G-fleet"  # a driver, as before
+    moved = [*old_plate, ("皖AF10255", "2024-03-20")]  # registered again, in another province
+    assert _owner(fleet, buyer, kinds=kinds, plates=moved) == "G-buyer"
+    assert (
+        _owner(fleet, buyer, kinds=kinds, plates=[("皖AF10255", "2024-03-20")]) == "G-fleet"
+    )  # no old plate

@@ -69,7 +69,8 @@ def _exact(report: LoadReport, loader: Loader) -> None:
 
 
 def test_a_repair_order_with_a_bad_vin_keeps_its_customer(loader: Loader) -> None:
-    record = _record(loader, "dms", "repair_order", _repair_order("LSGPC52U4HFO12345"))  # O for 0
+    # An O for a 0 whose repaired VIN still fails its check digit: not repaired (mappings/transforms.py t_vin)
+    record = _record(loader, "dms", "repair_order", _repair_order("LSGPC52U4HFO12346"))
     report = loader.load([record])["dms"]
     assert (report.records_in, report.mapped, report.partial, report.quarantined) == (1, 0, 1, 0)
     assert _canonical(loader, "dms") == {("party", CUSTOMER)}
@@ -125,7 +126,7 @@ def test_a_record_whose_party_fails_is_still_quarantined_whole(loader: Loader) -
 
 
 def test_a_partly_mapped_record_read_again_is_unchanged_and_a_message_is_stored(loader: Loader) -> None:
-    record = _record(loader, "dms", "repair_order", _repair_order("HF012345"))  # only the last 8 characters
+    record = _record(loader, "dms", "repair_order", _repair_order("52U4HF012345"))  # cut short
     with loader.run("dms") as report:
         assert loader.load_messages(report, [("m-1", record)]) == {"m-1": "stored"}
     again = loader.load([record])["dms"]

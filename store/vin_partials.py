@@ -1,0 +1,87 @@
+"""Partial VINs resolved to the car they name: a dealer typed the last 6–8 characters into a repair order.
+
+A partial is resolved only when exactly one known vehicle's VIN ends so — then the service event gets the
+full VIN, keeps the partial beside it and says how it was found (``repaired.vin``). An ambiguous partial, or
+one no known vehicle ends with, stays as it is (searchable as ``vin_partial``) and is tried again on the next
+run, when the ERP may have delivered the car. Run before matching, so the resolved visits count as evidence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store import search_keys
+from store.batching import chunks
+from store.tables import CanonicalRecordRow, SearchKeyRow
+
+_RESOLVED_HOW = "partial: the only known vehicle whose VIN ends so"
+
+
+@dataclass
+class PartialVinReport:
+    resolved: int = 0
+    ambiguous: int = 0  # two or more known vehicles end so: left for a steward, never guessed
+    unknown: int = 0  # no known vehicle ends so (yet)
+    examples_ambiguous: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"resolved": self.resolved, "ambiguous": self.ambiguous, "unknown": self.unknown}
+
+
+def _vehicles_ending(session: Session, partials: set[str]) -> dict[str, set[str]]:
+    """partial → the known VINs ending with it, one query per length and chunk of partials."""
+    c = CanonicalRecordRow
+    found: dict[str, set[str]] = defaultdict(set)
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for partial in partials:
+        by_length[len(partial)].append(partial)
+    for length, values in by_length.items():
+        tail = func.substr(c.entity_key, 18 - length, length)  # VINs are 17 characters; substr is 1-based
+        for chunk in chunks(sorted(values)):
+            stmt = select(c.entity_key, tail).where(c.entity_type == "vehicle", tail.in_(chunk)).distinct()
+            for vin_value, ending in session.execute(stmt):
+                found[str(ending)].add(str(vin_value))
+    return found
+
+
+def resolve_partial_vins(session: Session) -> PartialVinReport:
+    """Give every unresolved partial VIN its full VIN where exactly one known vehicle ends so; commit."""
+    report = PartialVinReport()
+    k, c = SearchKeyRow, CanonicalRecordRow
+    pending = dict(
+        session.execute(select(k.canonical_record_id, k.value).where(k.kind == "vin_partial")).all()
+    )
+    if not pending:
+        return report
+    matches = _vehicles_ending(session, set(pending.values()))
+    now = datetime.now(UTC)
+    changed: dict[int, tuple[str, dict[str, object]]] = {}
+    for ids in chunks(sorted(pending)):
+        for row in session.scalars(select(c).where(c.id.in_(ids))):
+            partial = pending[row.id]
+            candidates = matches.get(partial, set())
+            if len(candidates) != 1:
+                if candidates:
+                    report.ambiguous += 1
+                    if len(report.examples_ambiguous) < 5:
+                        report.examples_ambiguous.append(
+                            f"{row.source}/{row.entity_key}: {partial} → {len(candidates)} cars"
+                        )
+                else:
+                    report.unknown += 1
+                continue
+            body = dict(row.body)
+            body["vin"] = next(iter(candidates))
+            body["repaired"] = {**(body.get("repaired") or {}), "vin": f"{partial} ({_RESOLVED_HOW})"}
+            row.body, row.updated_at = body, now  # a new evidence link: the next incremental run sees it
+            changed[row.id] = (row.entity_type, body)
+            report.resolved += 1
+    if changed:
+        search_keys.reindex(session, changed)
+    session.commit()
+    return report
