@@ -80,7 +80,7 @@ def _fold(text: str) -> str:
     return to_simplified(text)
 
 
-def _division_table() -> Path:
+def division_table() -> Path:
     """cpca's table, found without importing cpca (whose package imports pandas and an Aho-Corasick parser)."""
     spec = importlib.util.find_spec("cpca")
     if spec is None or not spec.submodule_search_locations:
@@ -106,7 +106,7 @@ def _gazetteer() -> _Gazetteer:
     full: dict[str, str] = {}
     provinces: dict[str, str] = {}
     cities: dict[str, str] = {}
-    with _division_table().open(encoding="utf-8") as rows:
+    with division_table().open(encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             code, name = row["adcode"], row["name"]
             if code[4:] != "00000000" or not name or name in _NOT_PLACES:

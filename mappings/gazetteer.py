@@ -15,13 +15,12 @@ one above it: 西湖区 is a district of 杭州 and of 南昌, and the city alre
 from __future__ import annotations
 
 import csv
-import importlib.util
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 
 from canonical_model.names import to_simplified
+from canonical_model.organisations import division_table
 
 _PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 _SUFFIXES = (
@@ -69,16 +68,6 @@ class _Table:
     lone_districts: _Index  # districts whose full name is unique in the country
 
 
-def _division_table() -> Path:
-    """cpca's table, found the way canonical_model/organisations.py finds it (without importing cpca)."""
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "the cpca package (GB/T 2260 division table) is not installed: pip install cpca"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
-
-
 def _short(name: str) -> str | None:
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
@@ -105,7 +94,7 @@ _LOWER_SUFFIXES = {"区", "县", "旗"}
 @cache
 def _table() -> _Table:
     by_code: dict[str, Division] = {}
-    with _division_table().open(encoding="utf-8") as rows:
+    with division_table().open(encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             code, name = row["adcode"][:6], row["name"]
             if name and name not in _PLACEHOLDERS and row["adcode"][6:].strip("0") == "":

@@ -18,9 +18,9 @@ from matching.config import MatchingConfig
 from matching.features import features_from_store
 from matching.splink_model import load_model, new_linker
 
-COMPARISONS = ("name", "id_hash", "mobile", "birth_date", "email", "region", "vins", "gender")
+COMPARISONS = ("name", "id_hash", "mobile", "birth_date", "email", "address_key", "region", "vins", "gender")
 WORDS = {"name": "name", "id_hash": "resident ID / USCC", "mobile": "mobile", "birth_date": "birth date",
-         "email": "e-mail", "region": "region", "vins": "cars", "gender": "gender"}  # fmt: skip
+         "email": "e-mail", "address_key": "address", "region": "region", "vins": "cars", "gender": "gender"}  # fmt: skip
 
 
 class UnknownRecord(HubError):

@@ -10,6 +10,8 @@ pair is scored. Withdrawn identifiers are reported, never silently dropped.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,13 +20,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from canonical_model.identifiers.masking import mask_mobile
-from canonical_model.names import is_chinese_surname
+from canonical_model.names import is_chinese_surname, to_simplified
 from canonical_model.organisations import city_of_region, organisation_key
 from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
 FEATURE_COLUMNS = (
     "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form",
     "org_name", "org_place", "org_branch", "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
+    "address_key",
 )  # fmt: skip
 
 
@@ -58,6 +61,32 @@ def _phone(body: dict[str, Any]) -> str | None:
     """
     mobile, fixed = _contact(body, "mobile", "mobile"), _contact(body, "landline", "landline")
     return (fixed or mobile) if body.get("kind") == "organisation" else (mobile or fixed)
+
+
+# What an address's divisions look like at its start (浙江省, 杭州市, 西湖区, 浦东新区, 某某县, 内蒙古自治区): dropped, so
+# that "杭州市西湖区文三路90号" and "西湖区文三路90号" — one source writes the city, the other starts at the
+# district — give one key; the region columns compare the divisions themselves.
+_LEADING_DIVISION = re.compile(r"^[\u4e00-\u9fff]{1,7}?(?:自治区|自治州|省|市|区|县|旗)")
+
+
+def address_key(body: dict[str, Any]) -> str | None:
+    """A party's street address as a matching key: width, script and spacing folded, the leading divisions
+    dropped, 幢/号楼 read as 栋. Only an address with a number in it (a house, a flat) is a key: "文三路" alone
+    is a street, shared by thousands."""
+    for point in body.get("contact_points") or []:
+        address = point.get("address") if point.get("kind") == "address" else None
+        street = (address or {}).get("street")
+        if not street:
+            continue
+        text = to_simplified("".join(unicodedata.normalize("NFKC", str(street)).split()))
+        for _ in range(3):
+            stripped = _LEADING_DIVISION.sub("", text, count=1)
+            if stripped == text or len(stripped) < 4:
+                break
+            text = stripped
+        text = text.replace("号楼", "栋").replace("幢", "栋")
+        return text[:200] if re.search(r"\d", text) else None
+    return None
 
 
 def _id_hash(body: dict[str, Any]) -> str | None:
@@ -109,6 +138,7 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
         "email": email.lower() if email else None,
         "id_hash": _id_hash(body),
         "vins": sorted(vins) or None,  # no known car is no evidence, not disagreement
+        "address_key": address_key(body),
     }
 
 

@@ -6,9 +6,10 @@ Why these comparisons:
   common name is weak evidence and agreeing on a rare one strong.
 - The mobile is E.164 with TF adjustment; numbers many names share were already withdrawn (features.py).
 - The resident-ID/USCC hash is near-certain evidence (it also links deterministically, see deterministic.py).
-- Birth date exact / same month, region exact / same city, e-mail, gender, and the cars a party is linked to.
+- Birth date exact / same month, region exact / same city, e-mail, the street address (house and flat, without
+  its divisions), gender, and the cars a party is linked to.
 Blocking keeps the candidate pairs near-linear: ID hash, mobile, e-mail, a shared VIN, pinyin + city,
-pinyin + birth date. The trained parameters are saved as JSON (``models/party.json``) and reused.
+pinyin + birth date, organisation name, surname + address. The trained parameters are saved as JSON (``models/party.json``) and reused.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def _exact_then_coarser(column: str, coarser: str) -> cl.CustomComparison:
 # looks the same keys up in the store's key index (store/match_keys.candidates) and checks pairs here.
 BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("id_hash",), ("mobile",), ("email",), ("vins",), ("name_py", "city"), ("name_py", "birth_date"), ("org_name",),
+    ("surname_py", "address_key"),
 )  # fmt: skip
 PREDICTION_BLOCKING = tuple(
     block_on(*key, arrays_to_explode=["vins"]) if key == ("vins",) else block_on(*key)
@@ -122,6 +124,7 @@ def settings() -> SettingsCreator:
             cl.ExactMatch("mobile").configure(term_frequency_adjustments=True),
             _exact_then_coarser("birth_date", "birth_year_month"),
             cl.ExactMatch("email"),
+            cl.ExactMatch("address_key"),
             _exact_then_coarser("region", "city"),
             cl.ArrayIntersectAtSizes("vins", [1]),
             cl.ExactMatch("gender"),

@@ -26,7 +26,7 @@ from store.tables import (
 
 KEY_COLUMNS = (
     "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form", "org_name", "org_place",
-    "org_branch", "birth_date", "gender", "region", "city", "mobile", "email", "id_hash",
+    "org_branch", "birth_date", "gender", "region", "city", "mobile", "email", "id_hash", "address_key",
 )  # fmt: skip
 _BULK = 5_000
 

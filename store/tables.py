@@ -359,6 +359,7 @@ class PartyMatchKeyRow(Base):
     __table_args__ = (
         Index("ix_match_party_key_name_city", "name_py", "city"),
         Index("ix_match_party_key_name_birth", "name_py", "birth_date"),
+        Index("ix_match_party_key_address", "surname_py", "address_key"),
     )
 
     record_id: Mapped[int] = mapped_column(
@@ -383,6 +384,9 @@ class PartyMatchKeyRow(Base):
     mobile: Mapped[str | None] = mapped_column(String(32), index=True)
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     id_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The street address without its province/city/district (matching.features.address_key): same surname and
+    # address is a blocking key (ix_match_party_key_address).
+    address_key: Mapped[str | None] = mapped_column(String(200))
     vins: Mapped[list[Any]]
 
 
