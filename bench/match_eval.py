@@ -38,7 +38,7 @@ def owner_accuracy(world: World, truth: dict[tuple[str, str], str], hub: HubResu
             golden = hub.owners.get(car.vin)
             ok = golden is not None and owner_of.get(golden) == car.owners[-1].entity
             right += ok
-            if not ok and label in ("resold", "all") and (label == "resold") == bool(car.resold):
+            if not ok and label == "all":  # each wrong car once; split into resold and not below
                 wrong.append({"vin": car.vin, "true_owner": car.owners[-1].entity, "hub_owner_is": owner_of.get(golden or "", golden),
                               "owners": [o.entity for o in car.owners], "dealer_only": car.dealer_only_resale})  # fmt: skip
         result[label] = {"cars": len(cars), "right": right, "accuracy": right / len(cars) if cars else 1.0}

@@ -52,12 +52,22 @@ _LATIN_FORMS = re.compile(
 )
 _PARENS = re.compile(r"\(([^()]*)\)")
 _NOISE = re.compile(r"[\s·•.,，、'\"“”‘’\-_/]+")
-_PLACE_SUFFIXES = (
+PLACE_SUFFIXES = (
     "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "地区", "盟", "省", "市", "区", "县",
 )  # fmt: skip
 
 
-_NOT_PLACES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+# Rows of the division table that name a level, not a place (北京市市辖区); mappings/gazetteer.py skips them too.
+NOT_PLACES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+
+
+def short_form(name: str, suffixes: tuple[str, ...] = PLACE_SUFFIXES) -> str | None:
+    """杭州市 → 杭州, 内蒙古自治区 → 内蒙古: the name without its division suffix (two characters at least
+    remain), or None when it has none."""
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return None
 
 
 @dataclass(frozen=True)
@@ -109,13 +119,9 @@ def _gazetteer() -> _Gazetteer:
     with division_table().open(encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             code, name = row["adcode"], row["name"]
-            if code[4:] != "00000000" or not name or name in _NOT_PLACES:
+            if code[4:] != "00000000" or not name or name in NOT_PLACES:
                 continue  # a county or below, or a placeholder level (北京市市辖区)
-            short = name
-            for suffix in _PLACE_SUFFIXES:
-                if short.endswith(suffix) and len(short) - len(suffix) >= 2:
-                    short = short[: -len(suffix)]
-                    break
+            short = short_form(name) or name
             full[name] = short
             if code[2:4] == "00":
                 provinces[code[:2]] = short

@@ -20,21 +20,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from canonical_model.names import to_simplified
-from canonical_model.organisations import division_table
+from canonical_model.organisations import NOT_PLACES, PLACE_SUFFIXES, division_table, short_form
 
-_PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
-_SUFFIXES = (
-    "维吾尔自治区",
-    "壮族自治区",
-    "回族自治区",
-    "特别行政区",
-    "自治区",
-    "自治州",
-    "地区",
-    "盟",
-    "省",
-    "市",
-)
+# Short forms for provinces and cities only: a district's short name (西湖) is a common word.
+_SUFFIXES = tuple(s for s in PLACE_SUFFIXES if s not in ("区", "县"))
 _MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
 
 
@@ -68,13 +57,6 @@ class _Table:
     lone_districts: _Index  # districts whose full name is unique in the country
 
 
-def _short(name: str) -> str | None:
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
-    return None
-
-
 def _index(entries: list[tuple[str, Division]]) -> _Index:
     grouped: dict[str, list[tuple[str, Division]]] = {}
     for form, division in sorted(entries, key=lambda e: -len(e[0])):
@@ -83,7 +65,7 @@ def _index(entries: list[tuple[str, Division]]) -> _Index:
 
 
 def _forms(division: Division) -> list[tuple[str, Division]]:
-    short = _short(division.name)
+    short = short_form(division.name, _SUFFIXES)
     return [(division.name, division)] + ([(short, division)] if short else [])
 
 
@@ -97,7 +79,7 @@ def _table() -> _Table:
     with division_table().open(encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             code, name = row["adcode"][:6], row["name"]
-            if name and name not in _PLACEHOLDERS and row["adcode"][6:].strip("0") == "":
+            if name and name not in NOT_PLACES and row["adcode"][6:].strip("0") == "":
                 by_code[code] = Division(code, name)
     provinces = [d for d in by_code.values() if d.code[2:] == "0000"]
     cities = [d for d in by_code.values() if d.code[4:] == "00" and d.code[2:] != "0000"]

@@ -229,8 +229,10 @@ def t_landline_contact(value: Any, arg: Any = None) -> dict[str, Any]:
 def t_phone_contact(value: Any, arg: Any = None) -> dict[str, Any]:
     """A phone column that holds mobiles and landlines alike (a company's TEL column): whichever it is."""
     text = _text(value)
-    if mobile.is_valid(text):
+    try:
         return t_mobile_contact(text)
+    except TransformFailed:
+        pass  # not a mobile: a landline, or neither
     try:
         return t_landline_contact(text, arg)
     except TransformFailed as exc:

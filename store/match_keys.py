@@ -174,10 +174,12 @@ def add_shared(
     """A mobile/e-mail that just crossed the line: record it and withdraw it from every indexed party — each
     carrier in ``bound`` keeps what the matcher leaves of it (the value bound to its name), the rest lose it."""
     session.merge(SharedIdentifierRow(**item, found_at=datetime.now(UTC)))
-    column = getattr(PartyMatchKeyRow, str(item["kind"]))
-    for record_id, value in (bound or {}).items():
-        session.execute(update(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id == record_id, column == item["value"])
-                        .values({column: value}))  # fmt: skip
+    kind = str(item["kind"])
+    if bound:  # one statement for all carriers (ORM bulk UPDATE by primary key), not one per carrier
+        session.execute(
+            update(PartyMatchKeyRow), [{"record_id": r, kind: value} for r, value in bound.items()]
+        )
+    column = getattr(PartyMatchKeyRow, kind)
     session.execute(update(PartyMatchKeyRow).where(column == item["value"]).values({column: None}))
 
 

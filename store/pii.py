@@ -10,9 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from canonical_model.identifiers.masking import keyed_hash, mask_middle, mask_resident_id, mask_uscc
+from canonical_model.identifiers.masking import (
+    keyed_hash,
+    mask_middle,
+    mask_org_code,
+    mask_resident_id,
+    mask_uscc,
+)
 
-_MASKS = {"resident_id": mask_resident_id, "hmt_residence_permit": mask_resident_id, "uscc": mask_uscc}
+_MASKS = {"resident_id": mask_resident_id, "hmt_residence_permit": mask_resident_id, "uscc": mask_uscc,
+          "org_code": mask_org_code}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ def protect_identifiers(body: dict[str, Any], key: bytes) -> list[HashedIdentifi
             identifier["org_code_hash"] = keyed_hash(code, key)
             if id_type == "uscc":
                 hashed.append(
-                    HashedIdentifier("org_code", identifier["org_code_hash"], mask_middle(code, 2, 1))
+                    HashedIdentifier(
+                        "org_code", identifier["org_code_hash"], mask_identifier("org_code", code)
+                    )
                 )
     return hashed

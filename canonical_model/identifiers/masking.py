@@ -25,6 +25,11 @@ def mask_uscc(value: str) -> str:
     return mask_middle(value, 6, 4)
 
 
+def mask_org_code(value: str) -> str:
+    """``M0******4``: the organisation code, as an ID number, shown by its ends only."""
+    return mask_middle(value, 2, 1)
+
+
 def mask_mobile(value: str) -> str:
     """``+86138****5678`` for E.164, ``138****5678`` for national numbers."""
     keep_start = 6 if value.startswith("+86") else 3

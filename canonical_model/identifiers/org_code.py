@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from canonical_model.identifiers.errors import InvalidOrgCode
-from canonical_model.identifiers.masking import mask_middle
+from canonical_model.identifiers.masking import mask_org_code
 from canonical_model.identifiers.uscc import calc_org_check
 
 _SEPARATORS = re.compile(r"[\s\-－—]")
@@ -26,7 +26,7 @@ class OrgCode:
 
     @property
     def masked(self) -> str:
-        return mask_middle(self.value, 2, 1)
+        return mask_org_code(self.value)
 
 
 def compact(value: str) -> str:
@@ -35,7 +35,7 @@ def compact(value: str) -> str:
 
 def parse(value: str) -> OrgCode:
     code = compact(value)
-    shown = mask_middle(code, 2, 1) if len(code) >= 6 else code
+    shown = mask_org_code(code) if len(code) >= 6 else code
     if len(code) != 9:
         raise InvalidOrgCode(
             "length", f"has {len(code)} characters, an organisation code has 9", shown_value=shown
