@@ -6,19 +6,65 @@ members carried (ties: the older id); each previous id goes to at most one clust
 were merged into the cluster that holds most of their members; clusters made of several previous golden
 records are merges, previous golden records now spread over several clusters are splits — both recorded
 with the membership before and after.
+
+A new cluster's id is derived from its first member's source key (source, entity key or VIN), not drawn at
+random: a run repeated after a crash, or the same data matched in another store, gives the same new ids, so a
+downstream system that read half a run's feed sees no phantom customers. An id once used is never reused — a
+record that leaves a merged customer and stands alone again would otherwise get back the id it had before the
+merge, which downstream still holds as retired — so a derived id already in the store is salted and derived
+again until it is free (``exists`` asks the store).
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
+SourceKey = tuple[str, str]  # (source, entity key) of a party, (source, VIN) of a vehicle
+NewIds = Callable[[Mapping[int, set[int]]], dict[int, str]]  # clusters needing an id → their new ids
 
-def new_golden_id(entity_type: str = "party") -> str:
-    """``P-…`` for parties, ``V-…`` for vehicles: readable in logs, unguessable, never reused."""
-    return f"{'P' if entity_type == 'party' else 'V'}-{uuid.uuid4().hex[:20].upper()}"
+
+def derived_golden_id(entity_type: str, first_member: SourceKey, salt: int = 0) -> str:
+    """``P-…`` for parties, ``V-…`` for vehicles, 20 hex digits of the first member's key: readable in logs."""
+    material = "\x1f".join((entity_type, *first_member, str(salt))).encode()
+    return f"{'P' if entity_type == 'party' else 'V'}-{hashlib.sha256(material).hexdigest()[:20].upper()}"
+
+
+def mint_golden_ids(
+    entity_type: str,
+    clusters: Mapping[int, Collection[SourceKey]],
+    exists: Callable[[Collection[str]], set[str]],
+) -> dict[int, str]:
+    """A fresh id per cluster, derived from its smallest source key, salted past every id the store has used."""
+    first = {cluster: min(keys) for cluster, keys in clusters.items()}
+    minted: dict[int, str] = {}
+    salt = 0
+    pending = dict(first)
+    while pending:
+        wanted = {cluster: derived_golden_id(entity_type, key, salt) for cluster, key in pending.items()}
+        used = exists(list(wanted.values()))
+        for cluster, golden_id in wanted.items():
+            if golden_id not in used:
+                minted[cluster] = golden_id
+        pending = {c: k for c, k in pending.items() if c not in minted}
+        salt += 1
+    return minted
+
+
+def minting(
+    entity_type: str,
+    key_of: Callable[[int], SourceKey],
+    exists: Callable[[Collection[str]], set[str]],
+) -> NewIds:
+    """The ``new_ids`` of ``assign_golden_ids`` for records whose source keys ``key_of`` gives."""
+
+    def new_ids(clusters: Mapping[int, set[int]]) -> dict[int, str]:
+        keyed = {cluster: [key_of(r) for r in records] for cluster, records in clusters.items()}
+        return mint_golden_ids(entity_type, keyed, exists)
+
+    return new_ids
 
 
 @dataclass
@@ -35,10 +81,10 @@ def assign_golden_ids(
     previous: Mapping[int, str],
     *,
     age: Mapping[str, int] | None = None,
-    new_id: Callable[[], str] = new_golden_id,
+    new_ids: NewIds,
 ) -> Assignment:
     """``members``: cluster → records; ``previous``: record → golden id before this run; ``age``: golden id →
-    creation order (smaller is older), for ties."""
+    creation order (smaller is older), for ties; ``new_ids`` names the clusters that keep no previous id."""
     age = age or {}
     overlaps: list[tuple[int, int, str, int]] = []  # (-count, age, golden id, cluster)
     for cluster, records in members.items():
@@ -51,10 +97,11 @@ def assign_golden_ids(
             golden_of[cluster] = gid
             taken.add(gid)
     result = Assignment(golden_of)
-    for cluster in members:
-        if cluster not in golden_of:
-            golden_of[cluster] = new_id()
-            result.created.add(golden_of[cluster])
+    fresh = new_ids(
+        {cluster: set(records) for cluster, records in members.items() if cluster not in golden_of}
+    )
+    golden_of.update(fresh)
+    result.created.update(fresh.values())
 
     where: dict[str, Counter[str]] = defaultdict(Counter)  # previous id → new id → records
     for cluster, records in members.items():

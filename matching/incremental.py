@@ -32,7 +32,7 @@ from matching.clustering import (
 )
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import assess_shared, name_bound, party_features
-from matching.golden_ids import assign_golden_ids
+from matching.golden_ids import assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
 from store import golden as store_golden
@@ -187,8 +187,10 @@ class IncrementalMatcher:
                  float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= threshold
         ]  # fmt: skip
         clustering = cluster(sorted(neighbourhood), edges, cannot, identities(rows))
-        assignment = assign_golden_ids(clustering.members, members, age=ages)
         parties = {p.record_id: p for p in iter_parties(session, ids=sorted(neighbourhood))}
+        key_of = lambda r: (parties[r].source, parties[r].entity_key)  # noqa: E731
+        assignment = assign_golden_ids(clustering.members, members, age=ages, new_ids=minting(
+            "party", key_of, lambda ids: store_golden.ids_in_use(session, ids)))  # fmt: skip
         writes = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(rs)], clustering.method_of)
                   for c, rs in clustering.members.items()]  # fmt: skip
         grey, scope = self._grey(scored, model_pairs, clustering.cluster_of)

@@ -24,7 +24,7 @@ from autohub.errors import ConfigError
 from matching.clustering import Edge, cluster, deterministic_edges, identities, may_link
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import SharedIdentifier, build_features, features_from_store
-from matching.golden_ids import assign_golden_ids
+from matching.golden_ids import assign_golden_ids, minting
 from matching.splink_model import load_model, new_linker, sanitise, train
 from matching.survivorship import golden_party
 from store import golden as store_golden
@@ -97,7 +97,9 @@ def run_party_matching(
     grey = [(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), float(p["match_weight"]))
             for p in pairs if p["match_probability"] < config.match_threshold
             and clustering.cluster_of[int(p["unique_id_l"])] != clustering.cluster_of[int(p["unique_id_r"])]]  # fmt: skip
-    assignment = assign_golden_ids(clustering.members, previous, age=ages)
+    key_of = lambda r: (parties[r].source, parties[r].entity_key)  # noqa: E731
+    assignment = assign_golden_ids(clustering.members, previous, age=ages,
+                                   new_ids=minting("party", key_of, store_golden.ids_in_use_by(sessions)))  # fmt: skip
     step("survivorship")
     goldens = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(records)], clustering.method_of)
                for c, records in clustering.members.items()]  # fmt: skip

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from autohub.errors import HubError
-from matching.golden_ids import new_golden_id
+from matching.golden_ids import mint_golden_ids
 from matching.survivorship import golden_party
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
@@ -109,7 +109,8 @@ def unmerge(
         MatchConstraintRow.kind == "must_link", MatchConstraintRow.active,
         MatchConstraintRow.record_id_l.in_(set(members)), MatchConstraintRow.record_id_r.in_(set(members))
     ).values(active=False))  # fmt: skip  # an earlier steward merge of these records no longer holds
-    split_id = new_golden_id("party")
+    split_id = mint_golden_ids("party", {0: [(members[r].source, members[r].entity_key) for r in leaving]},
+                               lambda ids: store_golden.ids_in_use(session, ids))[0]  # fmt: skip
     methods = {r: x.method for r, x in members.items()}
     writes = [_rebuild(session, golden_id, sorted(staying), methods),
               _rebuild(session, split_id, sorted(leaving), dict.fromkeys(leaving, "manual"))]  # fmt: skip

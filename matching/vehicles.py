@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.golden_ids import assign_golden_ids, new_golden_id
+from matching.golden_ids import assign_golden_ids, minting
 from matching.ownership import Evidence, load_rules, ownership_timeline
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
@@ -154,7 +154,9 @@ def _build(
     clusters = {
         min(r.record_id for r in records): {r.record_id for r in records} for records in by_vin.values()
     }
-    assignment = assign_golden_ids(clusters, previous, age=ages, new_id=lambda: new_golden_id("vehicle"))
+    key_of = {r.record_id: (r.source, r.vin) for records in by_vin.values() for r in records}
+    assignment = assign_golden_ids(clusters, previous, age=ages, new_ids=minting(
+        "vehicle", key_of.__getitem__, store_golden.ids_in_use_by(sessions)))  # fmt: skip
     step("building golden vehicles")
     goldens = []
     for vin, records in by_vin.items():

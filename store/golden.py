@@ -8,13 +8,13 @@ sees a half-applied run and the change feed never announces what was rolled back
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from store import change_feed
 from store.batching import chunks
@@ -108,6 +108,23 @@ def membership(
             select(g.created_at, g.golden_id).where(g.golden_id.in_(chunk)))]  # fmt: skip
         ages = [golden_id for _, golden_id in sorted(created)]
     return {int(r): gid for r, gid in rows if r is not None}, {gid: n for n, gid in enumerate(ages)}
+
+
+def ids_in_use(session: Session, golden_ids: Collection[str]) -> set[str]:
+    """Which of ``golden_ids`` the store holds in any status: merged, erased and restricted ids are never reused."""
+    g = GoldenRecordRow
+    return {gid for chunk in chunks(sorted(set(golden_ids))) for gid in session.scalars(
+        select(g.golden_id).where(g.golden_id.in_(chunk)))}  # fmt: skip
+
+
+def ids_in_use_by(sessions: sessionmaker[Session]) -> Callable[[Collection[str]], set[str]]:
+    """``ids_in_use`` in a short read of its own, for a run that decides its ids outside a transaction."""
+
+    def exists(golden_ids: Collection[str]) -> set[str]:
+        with sessions() as session:
+            return ids_in_use(session, golden_ids)
+
+    return exists
 
 
 def constraints(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-
 from matching.clustering import Edge, cluster, deterministic_edges
-from matching.golden_ids import assign_golden_ids
+from matching.golden_ids import NewIds, assign_golden_ids, derived_golden_id, mint_golden_ids
 
 
 def _groups(members: dict[int, set[int]]) -> set[frozenset[int]]:
@@ -63,42 +61,59 @@ def test_deterministic_edges_link_every_record_sharing_an_id_hash() -> None:
     assert {(e.left, e.right) for e in deterministic_edges(rows)} == {(1, 3), (1, 4)}
 
 
-def _ids() -> itertools.count[int]:
-    return itertools.count(1)
+def _named(*names: str) -> NewIds:
+    """New ids handed out in cluster order: ``names`` one per cluster needing one."""
+    return lambda clusters: dict(zip(sorted(clusters), names, strict=True))
 
 
 def test_golden_ids_are_kept_when_the_same_clusters_come_back() -> None:
-    counter = _ids()
-    first = assign_golden_ids({1: {1, 2}, 3: {3}}, {}, new_id=lambda: f"G{next(counter)}")
+    first = assign_golden_ids({1: {1, 2}, 3: {3}}, {}, new_ids=_named("G1", "G2"))
     previous = {r: first.golden_of[c] for c, rs in {1: {1, 2}, 3: {3}}.items() for r in rs}
     # Same data, clusters named differently (Splink's cluster ids move): the golden ids do not.
-    again = assign_golden_ids({2: {1, 2}, 3: {3}}, previous, new_id=lambda: "NEW")
+    again = assign_golden_ids({2: {1, 2}, 3: {3}}, previous, new_ids=_named())
     assert again.golden_of == {2: previous[1], 3: previous[3]}
     assert not again.created
     assert not again.merges
     assert not again.splits
     # Grown data: a new record joins an existing cluster, another stands alone.
-    grown = assign_golden_ids({1: {1, 2, 4}, 3: {3}, 5: {5}}, previous, new_id=lambda: "G-new")
+    grown = assign_golden_ids({1: {1, 2, 4}, 3: {3}, 5: {5}}, previous, new_ids=_named("G-new"))
     assert grown.golden_of == {1: previous[1], 3: previous[3], 5: "G-new"}
     assert grown.created == {"G-new"}
 
 
 def test_a_merge_keeps_the_bigger_id_and_retires_the_other_into_it() -> None:
     previous = {1: "A", 2: "A", 3: "B"}
-    result = assign_golden_ids({1: {1, 2, 3}}, previous, new_id=lambda: "NEW")
+    result = assign_golden_ids({1: {1, 2, 3}}, previous, new_ids=_named())
     assert result.golden_of == {1: "A"}
     assert result.retired == {"B": "A"}
     assert result.merges == [("A", {"A": [1, 2], "B": [3]})]
 
 
 def test_a_tie_keeps_the_older_id() -> None:
-    result = assign_golden_ids({1: {1, 2}}, {1: "B", 2: "A"}, age={"A": 1, "B": 2}, new_id=lambda: "NEW")
+    result = assign_golden_ids({1: {1, 2}}, {1: "B", 2: "A"}, age={"A": 1, "B": 2}, new_ids=_named())
     assert result.golden_of == {1: "A"}
 
 
 def test_a_split_keeps_the_id_on_the_bigger_part_and_records_both_parts() -> None:
     previous = {1: "A", 2: "A", 3: "A"}
-    result = assign_golden_ids({1: {1, 2}, 3: {3}}, previous, new_id=lambda: "C")
+    result = assign_golden_ids({1: {1, 2}, 3: {3}}, previous, new_ids=_named("C"))
     assert result.golden_of == {1: "A", 3: "C"}
     assert result.splits == [("A", {"A": [1, 2], "C": [3]})]
     assert result.retired == {}
+
+
+def test_a_new_id_is_derived_from_the_first_member_and_never_reuses_a_stored_id() -> None:
+    stored: set[str] = set()
+    clusters = {7: [("erp", "C2"), ("dms", "L9")], 8: [("portal", "U1")]}
+    first = mint_golden_ids("party", clusters, lambda ids: stored & set(ids))
+    assert first == mint_golden_ids("party", clusters, lambda ids: stored & set(ids)), (
+        "a rerun gives the same ids"
+    )
+    assert first[7] == derived_golden_id("party", ("dms", "L9"))
+    assert first[7].startswith("P-")
+    assert len(first[7]) == 22
+    assert mint_golden_ids("vehicle", {1: [("erp", "V")]}, lambda ids: set())[1].startswith("V-")
+    stored.add(first[7])  # the record merged away and back: its old id is retired, never handed out again
+    again = mint_golden_ids("party", {9: [("dms", "L9")]}, lambda ids: stored & set(ids))
+    assert again[9] not in stored
+    assert again[9] == derived_golden_id("party", ("dms", "L9"), salt=1)
