@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,13 +31,7 @@ from connectors.dms_amqp import (
 from connectors.erp_soap import ErpSoapConfig, ErpSoapConnector
 from connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector
-from connectors.portal_webhook import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    PortalWebhookConfig,
-    sign,
-)
+from connectors.portal_webhook import PortalWebhookConfig, signed_headers
 from connectors.runner import run_sync
 from fakes.erp_soap import ErpSoapServer
 from fakes.finance_db import create_accounting_db
@@ -139,7 +132,7 @@ def _demo_queues(config: DmsAmqpConfig) -> DmsAmqpConfig:
 def portal(
     loader: Loader, settings: Settings, events: list[tuple[str, dict[str, Any]]], progress: Progress
 ) -> SourceRun:
-    """Each event as the portal posts it — JSON body, HMAC signature over timestamp + body, a delivery id —
+    """Each event as the portal posts it — JSON body, a delivery id, HMAC signature over timestamp, id and body —
     over HTTP to ``POST /v1/webhooks/portal`` of the hub API, served for the demo on a free loopback port."""
     secret = secrets.token_urlsafe(32)  # both ends live in this process; nothing to configure
     api_settings = settings.model_copy(update={"portal": PortalWebhookConfig(secret=SecretStr(secret))})
@@ -149,10 +142,8 @@ def portal(
     with api_in_thread(api_settings) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         for event_type, data in events:
             body = json.dumps({"event_type": event_type, "data": data}, ensure_ascii=False).encode("utf-8")
-            now = int(time.time())
-            headers = {SIGNATURE_HEADER: sign(secret.encode(), now, body), TIMESTAMP_HEADER: str(now),
-                       DELIVERY_HEADER: str(data.get("event_id") or secrets.token_hex(8)),
-                       "Content-Type": "application/json"}  # fmt: skip
+            delivery = str(data.get("event_id") or secrets.token_hex(8))
+            headers = {**signed_headers(secret.encode(), body, delivery), "Content-Type": "application/json"}
             status = client.post("/v1/webhooks/portal", content=body, headers=headers).status_code
             statuses[status] = statuses.get(status, 0) + 1
             if progress:

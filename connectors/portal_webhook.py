@@ -1,9 +1,12 @@
 """Portal webhooks: verify, refuse replays, store durably, then answer — the receiving half of the connector.
 
-The portal signs ``"{timestamp}.{body}"`` with HMAC-SHA256 and a shared secret (the Stripe/GitHub scheme)
-and sends ``X-AutoHub-Timestamp``, ``X-AutoHub-Delivery`` and ``X-AutoHub-Signature: sha256=<hex>``.
-Old timestamps (default > 5 min) and reused delivery ids are refused, so a captured request cannot be
-replayed; a 2xx is answered only after the event's records are committed. The hub API's
+The portal signs ``"{timestamp}.{delivery id}.{body}"`` with HMAC-SHA256 and a shared secret (the Standard
+Webhooks / Svix scheme) and sends ``X-AutoHub-Timestamp``, ``X-AutoHub-Delivery`` and
+``X-AutoHub-Signature: sha256=<hex>``. Old timestamps (default > 5 min) and reused delivery ids are refused, and
+the signature covers the delivery id, so a captured request can be replayed neither as it was nor under a new
+delivery id (signing only timestamp and body let a replay with a fresh id through within the five minutes). A
+delivery id is 1–128 ASCII letters, digits, ``-``, ``_`` or ``:``: no ``.``, so the signed string has one reading.
+A 2xx is answered only after the event's records are committed. The hub API's
 ``POST /v1/webhooks/portal`` route (hub_api/routes/webhooks.py) is a thin wrapper around ``receive``.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,10 +55,23 @@ class WebhookResult:
     field: str | None = None
 
 
-def sign(secret: bytes, timestamp: int, body: bytes) -> str:
-    """The signature header value the portal sends (and tests and `autohub` demo senders use)."""
-    digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9_:-]{1,128}")
+
+
+def sign(secret: bytes, timestamp: int, delivery: str, body: bytes) -> str:
+    """The signature header value the portal sends for one delivery."""
+    signed = f"{timestamp}.{delivery}.".encode() + body
+    return f"sha256={hmac.new(secret, signed, hashlib.sha256).hexdigest()}"
+
+
+def signed_headers(secret: bytes, body: bytes, delivery: str, *, at: int | None = None) -> dict[str, str]:
+    """The three headers of one delivery as the portal sends them (the demo's sender and the tests use it)."""
+    at = int(time.time()) if at is None else at
+    return {
+        SIGNATURE_HEADER: sign(secret, at, delivery, body),
+        TIMESTAMP_HEADER: str(at),
+        DELIVERY_HEADER: delivery,
+    }
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -67,15 +84,21 @@ def verify(
 ) -> WebhookResult | None:
     """None when the request is authentic and fresh; otherwise the 401 to answer."""
     signature, timestamp = _header(headers, SIGNATURE_HEADER), _header(headers, TIMESTAMP_HEADER)
+    delivery = _header(headers, DELIVERY_HEADER)
     # ASCII digits only and at most 12 of them: int() refuses "²" and numbers of more than 4 300 digits.
     if (
         not signature
         or not timestamp
         or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12)
+        or not delivery
+        or not _DELIVERY_ID.fullmatch(delivery)
     ):
-        return WebhookResult(401, "Missing signature", f"send {SIGNATURE_HEADER} and {TIMESTAMP_HEADER}")
-    if not hmac.compare_digest(signature, sign(secret, int(timestamp), body)):
-        return WebhookResult(401, "Bad signature", "the signature does not match the body and timestamp")
+        return WebhookResult(401, "Missing signature", f"send {SIGNATURE_HEADER}, {TIMESTAMP_HEADER} (Unix seconds) "
+                             f"and {DELIVERY_HEADER} (1-128 of A-Z a-z 0-9 - _ :)")  # fmt: skip
+    if not hmac.compare_digest(signature, sign(secret, int(timestamp), delivery, body)):
+        return WebhookResult(
+            401, "Bad signature", "the signature does not match the timestamp, delivery id and body"
+        )
     if abs(now - int(timestamp)) > tolerance_s:
         return WebhookResult(
             401, "Stale request", f"timestamp is more than {tolerance_s} s from the hub's clock"
@@ -96,11 +119,7 @@ def receive(
     refused = verify(secret, headers, body, tolerance_s=tolerance_s, now=time.time() if now is None else now)
     if refused:
         return refused
-    delivery = _header(headers, DELIVERY_HEADER)
-    if not delivery:
-        return WebhookResult(
-            422, "Missing delivery id", f"send {DELIVERY_HEADER}", reason="missing_delivery_id"
-        )
+    delivery = str(_header(headers, DELIVERY_HEADER))  # verify() refused a request without one
     event, unparsed = parse_json(body)
     event_type = event.get("event_type") if isinstance(event, dict) else None
     stream = EVENT_STREAMS.get(event_type) if isinstance(event_type, str) else None

@@ -22,10 +22,10 @@ router = APIRouter(tags=["webhooks"])
 
 _DESCRIPTION = f"""Registrations, profile updates, consent changes and service requests from the customer portal.
 
-Headers: `{TIMESTAMP_HEADER}` (Unix seconds), `{DELIVERY_HEADER}` (unique per delivery),
-`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "{{timestamp}}.{{body}}" with the shared secret>`.
+Headers: `{TIMESTAMP_HEADER}` (Unix seconds), `{DELIVERY_HEADER}` (unique per delivery, 1-128 of A-Z a-z 0-9 - _ :),
+`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "{{timestamp}}.{{delivery id}}.{{body}}" with the shared secret>`.
 Body: `{{"event_type": "registration" | "service_request", "data": {{…}}}}`.
-Answers 202 once stored; 401 bad or stale signature; 409 delivery already received; 413 a body larger than
+Answers 202 once stored; 401 missing, bad or stale signature (or a malformed delivery id); 409 delivery already received; 413 a body larger than
 `AUTOHUB_PORTAL__MAX_BODY_BYTES` (refused while it is read); 422 unreadable or invalid event (quarantined, with
 `reason` and `field`)."""
 

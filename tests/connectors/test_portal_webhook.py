@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.portal_webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, receive, sign
+from connectors.portal_webhook import SIGNATURE_HEADER, receive, sign, signed_headers
 from mappings import MappingRegistry
 from pipeline import Loader, LoadReport
 from store import reports
@@ -35,8 +35,7 @@ def hub(store_url: str) -> Iterator[tuple[Loader, LoadReport]]:
 def _request(data: dict[str, Any], delivery: str = "d-1", *, at: int = NOW, secret: bytes = SECRET,
              event_type: str = "registration") -> tuple[dict[str, str], bytes]:  # fmt: skip
     body = json.dumps({"event_type": event_type, "data": data}, ensure_ascii=False).encode()
-    headers = {SIGNATURE_HEADER: sign(secret, at, body), TIMESTAMP_HEADER: str(at), DELIVERY_HEADER: delivery}
-    return headers, body
+    return signed_headers(secret, body, delivery, at=at), body
 
 
 def _count(loader: Loader, table: Any) -> int:
@@ -90,7 +89,7 @@ def test_invalid_payloads_get_422_and_a_quarantine_entry(hub: tuple[Loader, Load
     assert (result.status, result.reason, result.field) == (422, "invalid_resident_id.check_digit", "id_card")
     headers, _ = _request(PORTAL_REGISTRATION, "d-3")
     garbage = b"{not json"
-    headers[SIGNATURE_HEADER] = sign(SECRET, NOW, garbage)
+    headers[SIGNATURE_HEADER] = sign(SECRET, NOW, "d-3", garbage)
     unreadable = receive(loader, report, SECRET, headers, garbage, now=NOW)
     assert (unreadable.status, unreadable.reason) == (422, "not_json")
     unknown = receive(loader, report, SECRET, *_request({"x": 1}, "d-4", event_type="vote"), now=NOW)

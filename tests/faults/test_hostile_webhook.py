@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.portal_webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, receive, sign
+from connectors.portal_webhook import (
+    DELIVERY_HEADER,
+    TIMESTAMP_HEADER,
+    receive,
+    signed_headers,
+)
 from pipeline import Loader, LoadReport
 from store.tables import QuarantineRow
 from tests.connectors.test_portal_webhook import NOW, SECRET
@@ -19,7 +24,7 @@ pytestmark = pytest.mark.faults
 
 
 def _signed(body: bytes, delivery: str = "d-1") -> dict[str, str]:
-    return {SIGNATURE_HEADER: sign(SECRET, NOW, body), TIMESTAMP_HEADER: str(NOW), DELIVERY_HEADER: delivery}
+    return signed_headers(SECRET, body, delivery, at=NOW)
 
 
 def _body(**data: object) -> bytes:
@@ -54,9 +59,26 @@ def test_an_odd_timestamp_header_is_a_401(hub: tuple[Loader, LoadReport], timest
     assert receive(loader, report, SECRET, headers, body, now=NOW).status == 401
 
 
-def test_an_over_long_delivery_id_is_taken_once(hub: tuple[Loader, LoadReport]) -> None:
+@pytest.mark.parametrize("delivery", ["d" * 129, "d-1.x", "d 1", "d\u00b2", ""])
+def test_an_over_long_or_odd_delivery_id_is_a_401_and_nothing_is_stored(
+    hub: tuple[Loader, LoadReport], delivery: str
+) -> None:
     loader, report = hub
     body = _body()
-    headers = _signed(body, delivery="d" * 5000)
-    assert receive(loader, report, SECRET, headers, body, now=NOW).status == 202
-    assert receive(loader, report, SECRET, headers, body, now=NOW).status == 409
+    headers = _signed(body, delivery=delivery)
+    result = receive(loader, report, SECRET, headers, body, now=NOW)
+    assert (result.status, result.title) == (401, "Missing signature")
+    assert DELIVERY_HEADER in result.detail
+    assert report.records_in == 0
+
+
+def test_the_signature_covers_the_delivery_id(hub: tuple[Loader, LoadReport]) -> None:
+    """A captured request resent within the five minutes under a fresh delivery id was taken in a second time."""
+    loader, report = hub
+    body = _body()
+    captured = _signed(body, delivery="d-1")
+    assert receive(loader, report, SECRET, captured, body, now=NOW).status == 202
+    replayed = {**captured, DELIVERY_HEADER: "d-2"}
+    result = receive(loader, report, SECRET, replayed, body, now=NOW)
+    assert (result.status, result.title) == (401, "Bad signature")
+    assert report.records_in == 1

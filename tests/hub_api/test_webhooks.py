@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from autohub.settings import Settings
-from connectors.portal_webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from connectors.portal_webhook import signed_headers
 from store.migrate import upgrade
 from store.tables import CanonicalRecordRow, QuarantineRow
 from tests.hub_api.conftest import LiveApi, serve
@@ -23,9 +23,7 @@ SECRET = b"portal-test-secret"
 def _post(api: LiveApi, event: dict[str, Any] | bytes, delivery: str, *, secret: bytes = SECRET,
           at: int | None = None) -> Any:  # fmt: skip
     body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode()
-    at = int(time.time()) if at is None else at
-    headers = {SIGNATURE_HEADER: sign(secret, at, body), TIMESTAMP_HEADER: str(at), DELIVERY_HEADER: delivery,
-               "Content-Type": "application/json"}  # fmt: skip
+    headers = {**signed_headers(secret, body, delivery, at=at), "Content-Type": "application/json"}
     return api.client.post("/v1/webhooks/portal", content=body, headers=headers)
 
 
