@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     # How long the API trusts a verified key before reading it again: a revocation takes effect within this.
     api_key_cache_s: float = Field(default=2.0, ge=0, le=60)
+    # An ID-number search tells whether a number is a customer's (and shows the name): each answer is audited
+    # like a PII read (one row per customer found, one for a miss) and a key may have this many answers an hour,
+    # so a read key cannot test a list of leaked numbers (0: no ID-number search at all).
+    id_number_searches_per_hour: int = Field(default=60, ge=0, le=100_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

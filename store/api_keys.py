@@ -93,6 +93,15 @@ def audit_pii_read(
                              fields=sorted(set(fields)), occurred_at=datetime.now(UTC)))  # fmt: skip
 
 
+def audited_since(session: Session, key_id: str, action: str, since: datetime) -> list[datetime]:
+    """When this key did ``action`` since ``since``, oldest first: a rate limit that holds across API workers,
+    read from the audit the action writes anyway."""
+    stmt = (select(PiiAccessRow.occurred_at).where(PiiAccessRow.key_id == key_id, PiiAccessRow.action == action,
+                                                   PiiAccessRow.occurred_at >= since)
+            .order_by(PiiAccessRow.occurred_at))  # fmt: skip
+    return list(session.scalars(stmt))
+
+
 def job_actor(job: str) -> ApiKey:
     """The actor an unmasked read by a scheduled job is audited under (no API key is involved; the job is named)."""
     return ApiKey("job", f"job:{job}"[:120], frozenset({"read:pii"}), datetime.now(UTC), None)

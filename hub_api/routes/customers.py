@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -24,7 +25,7 @@ from hub_api.security import allowed, require
 from hub_api.views.customer import Customer, customer_view
 from store import customer_view as reads
 from store import search_keys
-from store.api_keys import ApiKey, audit_pii_read
+from store.api_keys import ApiKey, audit_pii_read, audited_since
 from store.customer_view import display_name
 
 router = APIRouter(tags=["customers"])
@@ -144,6 +145,22 @@ def _hits(session: Session, kind: str, value: str, pii_key: bytes) -> set[str]:
     return set(reads.parties_of(session, sorted(reads.parties_of_vins(session, records))).values())
 
 
+async def _within_id_search_limit(hub: Any, key: ApiKey, action: str) -> None:
+    """429 with Retry-After once the key made ``id_number_searches_per_hour`` ID-number searches in the hour."""
+    limit = hub.settings.id_number_searches_per_hour
+    now = datetime.now(UTC)
+    done = await hub.read(
+        lambda session: audited_since(session, key.key_id, action, now - timedelta(hours=1))
+    )
+    if len(done) < limit:
+        return
+    wait = 1 if not done else max(1, int((done[0] + timedelta(hours=1) - now).total_seconds()) + 1)
+    raise Problem(429, "Too many ID-number searches",
+                  f"key {key.name!r} made {len(done)} ID-number searches in the last hour, the limit is {limit} "
+                  "(AUTOHUB_ID_NUMBER_SEARCHES_PER_HOUR); each is audited. Retry later or search by another "
+                  "criterion", reason="id_search_limit", field="id_number", headers={"Retry-After": str(wait)})  # fmt: skip
+
+
 @router.get(
     "/customers",
     summary="Search golden customers",
@@ -177,10 +194,18 @@ async def search_customers(
     after = decode_key(cursor)
     hub = request.app.state.hub
     clear = allowed(key, "read:pii")
+    action = f"GET /v1/customers?{kind}=…"
+    if kind == "id_number":
+        await _within_id_search_limit(hub, key, action)
 
     def search(session: Session) -> Page[CustomerSummary]:
         goldens = [g for g in reads.active_goldens(session, _hits(session, kind, value, hub.settings.pii_key))
                    if g.golden_id > after]  # fmt: skip
+        if kind == "id_number":  # who asked whether this number is a customer's, and whose it was
+            found: list[str | None] = [g.golden_id for g in goldens]
+            for golden_id in found or [None]:
+                audit_pii_read(session, key, action, golden_id, ["id_number"])
+            session.commit()
         mask = Masker(clear)
         page = goldens[:limit]
         items = [CustomerSummary(golden_id=g.golden_id, kind=g.body.get("kind", "person"),
@@ -189,7 +214,7 @@ async def search_customers(
                                  region_code=g.body.get("region_code"), sources=g.body.get("sources") or [],
                                  member_count=g.body.get("member_count", 0)) for g in page]  # fmt: skip
         if mask.shown:
-            audit_pii_read(session, key, f"GET /v1/customers?{kind}=…", None, sorted(mask.shown))
+            audit_pii_read(session, key, action, None, sorted(mask.shown))
             session.commit()
         more = len(goldens) > limit
         return Page[CustomerSummary](

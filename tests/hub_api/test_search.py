@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from autohub.settings import Settings
 from canonical_model.identifiers import resident_id
 from sample_data.identity import to_15_digits
+from store.engine import create_store_engine, session_factory
 from store.erasure import erase
-from store.tables import GoldenRecordRow, SourceRecordRow, XrefRow
-from tests.hub_api.conftest import WorldApi
+from store.tables import GoldenRecordRow, PiiAccessRow, SourceRecordRow, XrefRow
+from tests.hub_api.conftest import WORLD_PII_KEY, WorldApi, serve
 
 
 def _found(api: WorldApi, headers: dict[str, str], **criterion: str) -> list[dict[str, Any]]:
@@ -136,3 +142,47 @@ def test_name_search_pages_through_namesakes(world_api: WorldApi) -> None:
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) >= len(holders)
+
+
+@pytest.fixture
+def limited_api(world: Path, tmp_path: Path) -> Iterator[WorldApi]:
+    """The world behind an API that allows three ID-number searches per key and hour."""
+    path = tmp_path / "hub.db"
+    shutil.copyfile(world, path)
+    url = f"sqlite:///{path}"
+    settings = Settings(
+        data_dir=tmp_path, database_url=url, pii_hash_key=WORLD_PII_KEY, id_number_searches_per_hour=3
+    )
+    engine = create_store_engine(url)
+    with serve(settings) as client:
+        yield WorldApi(client, settings, url, session_factory(engine))
+    engine.dispose()
+
+
+def test_an_id_number_search_is_audited_and_limited_per_key(limited_api: WorldApi) -> None:
+    """A read key could test a list of leaked ID numbers: each answer says whether the number is a customer's."""
+    api = limited_api
+    with api.sessions() as session:
+        hashed = session.scalars(select(SourceRecordRow).where(SourceRecordRow.source == "erp",
+                                                               SourceRecordRow.stream == "customers"))  # fmt: skip
+        record = next(p for p in hashed if p.payload.get("ID_TYPE") == "RIC" and resident_id.is_valid(p.payload["ID_NO"])
+                      and p.outcome == "mapped")  # fmt: skip
+        golden = session.scalar(select(XrefRow.golden_id).where(XrefRow.source == "erp",
+                                                                XrefRow.entity_key == record.payload["KUNNR"]))  # fmt: skip
+    number = resident_id.validate(record.payload["ID_NO"])
+    prober = api.token("read", name="prober")
+    assert [h["golden_id"] for h in _found(api, prober, id_number=number)] == [golden]
+    assert _found(api, prober, id_number="110105194912310029") == []
+    with api.sessions() as session:
+        audit = session.scalars(select(PiiAccessRow).where(PiiAccessRow.key_name == "prober")
+                                .order_by(PiiAccessRow.id)).all()  # fmt: skip
+    assert [(a.golden_id, a.fields) for a in audit] == [(golden, ["id_number"]), (None, ["id_number"])]
+    assert all(number not in a.action for a in audit), "the audit names the kind of search, never the number"
+    assert _found(api, prober, id_number=number)
+    refused = api.client.get("/v1/customers", params={"id_number": number}, headers=prober)
+    assert refused.status_code == 429
+    assert refused.json()["reason"] == "id_search_limit"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3601
+    assert "prober" in refused.json()["detail"]
+    assert _found(api, prober, name="张伟") is not None, "other searches stay open"
+    assert _found(api, api.token("read", name="crm"), id_number=number), "another key has its own budget"
