@@ -361,7 +361,7 @@ def serve(
     settings = get_settings()
     console.print(f"AutoHub API on http://{host}:{port} · store {shown_url(settings.effective_database_url)}")
     uvicorn.run("hub_api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), access_log=False)  # fmt: skip
+                log_level=settings.log_level.lower(), access_log=False, log_config=None)  # fmt: skip
 
 
 match_app = typer.Typer(help="Golden-record matching: train the model, run it, review the grey band.",

@@ -21,7 +21,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_store_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for an SQLite file its folder is created and the pragmas set on every connection."""
+    """An engine for ``url``; for an SQLite file its folder is created and the pragmas set on every connection.
+
+    Statement parameters are hidden in the engine's errors and logs: they are customers' names and numbers, and
+    an error's text ends up in a log line or a quarantine reason."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
