@@ -10,7 +10,9 @@ The consumer reads with ``channel.consume(inactivity_timeout=…)`` on the conne
 in batches: a batch commit takes milliseconds, so heartbeats are never starved and no cross-thread ack
 (``add_callback_threadsafe``) is needed. Poison messages (not JSON, unknown event type, failing the
 mapping) are quarantined and copied to the dead-letter queue with an ``x-autohub-reason`` header, then
-acknowledged — they never block the queue.
+acknowledged — they never block the queue. A copy the broker confirmed is recorded on the message's inbox claim
+before the ack, so a batch redelivered after a crash between copy and ack is not copied twice, and one
+redelivered before its copy was made is refused again and copied then.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class BatchOutcome:
     stored: int = 0
     duplicates: int = 0
     poison: list[tuple[int, str, str]] = field(default_factory=list)  # (index in the batch, reason, message)
+    poison_ids: dict[int, str] = field(default_factory=dict)  # index in the batch → its message id
 
 
 def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, bytes]]) -> BatchOutcome:
@@ -158,6 +161,7 @@ def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, 
                 else f"event_type {safe_text(str(stream))[:80]!r} is not one of {EVENT_TYPES}"
             )
             outcome.poison.append((index, reason, message))
+            outcome.poison_ids[index] = message_id
             unreadable.append((reason, body.decode("utf-8", "replace")))
             unreadable_ids.append(message_id)
             continue
@@ -176,6 +180,13 @@ def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, 
             outcome.duplicates += 1
         elif isinstance(result, DataError):
             outcome.poison.append((index_of[message_id], result.reason, str(result)))
+            outcome.poison_ids[index_of[message_id]] = message_id
+    # Poison whose dead-letter copy a crash before the ack did not stop: acknowledged, not copied again.
+    copied = loader.dead_lettered(report.source, list(outcome.poison_ids.values()))
+    if copied:
+        outcome.duplicates += sum(1 for i, _, _ in outcome.poison if outcome.poison_ids[i] in copied)
+        outcome.poison = [p for p in outcome.poison if outcome.poison_ids[p[0]] not in copied]
+        outcome.poison_ids = {i: m for i, m in outcome.poison_ids.items() if m not in copied}
     return outcome
 
 
@@ -311,6 +322,8 @@ class DmsConsumer:
         self.stats.duplicates += outcome.duplicates
         for index, reason, message in outcome.poison:
             self._dead_letter(channel, batch[index], reason, message)
+        # The copies are confirmed (confirm_delivery): remembered, so that a redelivery does not copy again.
+        self.loader.mark_dead_lettered(report.source, [outcome.poison_ids[i] for i, _, _ in outcome.poison])
         channel.basic_ack(batch[-1].tag, multiple=True)  # only now: everything above is committed
         if self.on_progress:
             self.on_progress(len(batch))

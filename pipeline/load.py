@@ -378,6 +378,20 @@ class Loader:
         )
         return errors
 
+    def mark_dead_lettered(self, source: str, message_ids: list[str]) -> None:
+        """The broker confirmed these poison messages' dead-letter copies; a redelivery will not copy again."""
+        if message_ids:
+            with self.sessions.begin() as session:
+                repository.mark_dead_lettered(session, source, [safe_id(m) for m in message_ids])
+
+    def dead_lettered(self, source: str, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` already have a confirmed dead-letter copy (``mark_dead_lettered``)."""
+        if not message_ids:
+            return set()
+        claims = {safe_id(m): m for m in message_ids}
+        with self.sessions() as session:
+            return {claims[c] for c in repository.dead_lettered(session, source, list(claims))}
+
     def quarantine_unreadable(
         self,
         report: LoadReport,

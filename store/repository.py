@@ -261,6 +261,22 @@ def claim_messages(session: Session, source: str, message_ids: Sequence[str], ru
     return claimed
 
 
+def mark_dead_lettered(session: Session, source: str, message_ids: Sequence[str]) -> None:
+    """Record that these claimed messages' dead-letter copies are confirmed by the broker."""
+    m = InboxMessageRow
+    for chunk in chunks(sorted(set(message_ids))):
+        session.execute(
+            update(m).where(m.source == source, m.message_id.in_(chunk)).values(dead_lettered_at=_now())
+        )
+
+
+def dead_lettered(session: Session, source: str, message_ids: Sequence[str]) -> set[str]:
+    """Which of these messages already have a confirmed dead-letter copy."""
+    m = InboxMessageRow
+    return {mid for chunk in chunks(sorted(set(message_ids))) for mid in session.scalars(
+        select(m.message_id).where(m.source == source, m.message_id.in_(chunk), m.dead_lettered_at.is_not(None)))}  # fmt: skip
+
+
 # --- watermarks -----------------------------------------------------------------------------------------
 
 

@@ -290,6 +290,8 @@ class InboxMessageRow(Base):
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
+    # Poison only: when its dead-letter copy was confirmed (a redelivery is then acked without another copy).
+    dead_lettered_at: Mapped[datetime | None]
 
 
 class MatchRunRow(Base):

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import pika
 import pytest
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.exceptions import AMQPConnectionError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -102,3 +104,62 @@ def test_a_broker_that_drops_during_publish_reports_the_loss_not_a_wrong_state(c
 
     with pytest.raises(SourceUnavailable, match=r"connection lost after \d+ confirmed events"):
         publish_events(config, events())
+
+
+def test_a_crash_between_the_dead_letter_copy_and_the_ack_copies_nothing_twice(
+    config: DmsAmqpConfig, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is lost after the batch committed and its poison was copied to the dead-letter queue, before
+    the ack: RabbitMQ redelivers the batch. The good events are duplicates; the poison — unreadable and invalid
+    alike — was copied once and is not copied again (before: a second copy of each)."""
+    from connectors.dms_amqp import declare_topology
+
+    hostile = {f"hostile-{n}": case for n, case in enumerate(list(hostile_dms_bodies())[:4] + [
+        h for h in hostile_dms_bodies() if h.reason in ("not_json", "missing_required")][:3])}  # fmt: skip
+    connection = connect(config)
+    channel = connection.channel()
+    declare_topology(channel, config)
+    channel.confirm_delivery()
+    for n in range(40):
+        channel.basic_publish(config.exchange, "dms.D31001.lead", json.dumps(good_lead(n), ensure_ascii=False).encode(),
+                              pika.BasicProperties(delivery_mode=2, message_id=f"good-{n}"))  # fmt: skip
+    for message_id, case in hostile.items():
+        channel.basic_publish(config.exchange, "dms.D31001.lead", case.body,
+                              pika.BasicProperties(delivery_mode=2, message_id=message_id))  # fmt: skip
+    connection.close()
+
+    acked = BlockingChannel.basic_ack
+    lost: list[int] = []
+
+    def lost_before_the_first_ack(channel: BlockingChannel, *args: object, **kwargs: object) -> None:
+        if not lost:
+            lost.append(1)
+            raise AMQPConnectionError("connection lost before the ack")
+        acked(channel, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BlockingChannel, "basic_ack", lost_before_the_first_ack)
+    engine = create_store_engine(store_url)
+    loader = Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k", batch_size=100)
+    stats = DmsConsumer(config.model_copy(update={"batch_size": 200}), loader).run(idle_exit_s=1.5)
+    engine.dispose()
+
+    assert lost, "the first ack was lost"
+    assert stats.reconnects == 1
+    assert stats.stored == 40
+    assert _queue_depth(config, config.queue) == 0
+    copies = _dead_letter_ids(config)
+    assert sorted(copies) == sorted(hostile), "every poison message copied exactly once"
+
+
+def _dead_letter_ids(cfg: DmsAmqpConfig) -> list[str]:
+    """The message id of every copy in the dead-letter queue, repeats included."""
+    connection = connect(cfg)
+    channel = connection.channel()
+    found: list[str] = []
+    while True:
+        method, properties, _ = channel.basic_get(cfg.dead_letter_queue, auto_ack=True)
+        if method is None:
+            break
+        found.append(properties.message_id)
+    connection.close()
+    return found

@@ -68,6 +68,19 @@ def test_a_redelivered_batch_stores_nothing_twice_and_refuses_its_poison_again(l
     assert report.records_in == report.unchanged + report.mapped + report.quarantined == 2 * len(batch)
 
 
+def test_poison_whose_dead_letter_copy_was_confirmed_is_acknowledged_not_copied_again(loader: Loader) -> None:
+    """Redelivered before its copy was confirmed, poison is refused again (it must reach the dead-letter queue);
+    after, it is a duplicate: one copy, however often the broker redelivers."""
+    batch, expected = _batch(30)
+    with loader.run("dms") as report:
+        first = load_event_batch(loader, report, batch)
+        assert load_event_batch(loader, report, batch).poison == first.poison
+        loader.mark_dead_lettered("dms", [first.poison_ids[i] for i, _, _ in first.poison])
+        copied = load_event_batch(loader, report, batch)
+    assert len(first.poison) == len(expected)
+    assert (copied.stored, copied.poison, copied.duplicates) == (0, [], len(batch))
+
+
 def test_what_the_screen_misses_the_store_refusal_isolates(
     loader: Loader, monkeypatch: pytest.MonkeyPatch, store_url: str
 ) -> None:
