@@ -592,10 +592,11 @@ def apikey_revoke(key_id: str) -> None:
 def dms_health() -> None:
     """Check the DMS feed on RabbitMQ: events waiting, dead letters, consumers (limits: AUTOHUB_ORCHESTRATION__DMS_*)."""
     from jobs.dms_health import check_feed
+    from jobs.store_access import store_sessions
 
     settings = get_settings()
-    with _job("DMS feed check"):
-        health = check_feed(settings.dms, settings.orchestration)
+    with _job("DMS feed check"), store_sessions(settings) as sessions:
+        health = check_feed(settings.dms, settings.orchestration, sessions)
     console.print(health.describe())
 
 

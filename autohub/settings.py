@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     pii_hash_key: SecretStr = SecretStr(DEMO_PII_HASH_KEY)
     mappings_dir: Path | None = None  # extra mapping files (a sixth source) beside the shipped ones
     batch_size: int = Field(default=1000, ge=1, le=100_000)  # records per store transaction
+    # A sync run that wrote no heartbeat for this long is closed as abandoned when its source next starts one
+    # (the DMS consumer beats every AUTOHUB_DMS__PROGRESS_EVERY_S, a pull sync after every page).
+    sync_run_abandoned_after_s: float = Field(default=600.0, ge=10)
     demo_people: int = Field(default=1000, ge=10)
     demo_seed: int = 42
     # One block per connector: AUTOHUB_FINANCE__URL, AUTOHUB_FINANCE__PAGE_SIZE, …

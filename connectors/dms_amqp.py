@@ -54,6 +54,9 @@ class DmsAmqpConfig(BaseModel):
     batch_size: int = Field(default=500, ge=1)
     batch_wait_s: float = Field(default=0.2, gt=0, description="commit a partial batch after this idle time")
     heartbeat_s: int = 30
+    progress_every_s: float = Field(
+        default=5.0, gt=0, description="write the run's counts and a heartbeat this often, idle or not"
+    )
     reconnect_attempts: int = 10
     reconnect_max_wait_s: float = 30.0
 
@@ -295,7 +298,7 @@ class DmsConsumer:
             channel.confirm_delivery()  # dead-letter copies are confirmed before the original is acked
             self._connected = True
             batch: list[_Delivery] = []
-            idle_since = time.monotonic()
+            idle_since = beat = time.monotonic()
             for method, properties, body in channel.consume(self.config.queue,
                                                             inactivity_timeout=self.config.batch_wait_s):  # fmt: skip
                 if method is not None:
@@ -308,6 +311,9 @@ class DmsConsumer:
                 if batch and (full or done or idle or self._stopping):
                     self._flush(channel, report, batch)
                     batch = []
+                if time.monotonic() - beat >= self.config.progress_every_s:  # live counts, and "still alive"
+                    self.loader.checkpoint(report)
+                    beat = time.monotonic()
                 idle_over = idle and idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s
                 if done or self._stopping or idle_over:
                     break

@@ -34,11 +34,12 @@ def run_sync(
             for page in connector.read(stream, state):
                 loader.load_page(report, page.records, refused=page.refused)
                 loader.quarantine_unreadable(report, stream, page.unreadable)
-                if not page.keeps_state:
-                    with loader.sessions.begin() as session:
+                with loader.sessions.begin() as session:  # the page's watermark and the run's heartbeat
+                    if not page.keeps_state:
                         repository.save_watermark(
                             session, connector.source, stream, page.state, report.run_id
                         )
+                    loader.checkpoint(report, session)
                 pages += 1
                 if on_progress:
                     on_progress(len(page.records) + len(page.unreadable) + len(page.refused))

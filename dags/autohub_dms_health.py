@@ -33,9 +33,11 @@ def autohub_dms_health() -> None:
     def check_feed() -> dict[str, int | str]:
         from autohub.settings import get_settings
         from jobs.dms_health import check_feed as check
+        from jobs.store_access import store_sessions
 
         settings = get_settings()
-        health = check(settings.dms, settings.orchestration)
+        with store_sessions(settings) as sessions:
+            health = check(settings.dms, settings.orchestration, sessions)
         print(health.describe())
         return {
             "queue": health.queue,

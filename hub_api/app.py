@@ -25,6 +25,7 @@ from hub_api.routes import (
     quarantine,
     recalls,
     stewardship,
+    sync_runs,
     vehicles,
     webhooks,
     xref,
@@ -90,7 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*chosen.mapping_dirs)
         app.state.hub = Hub(
-            chosen, engine, sessions, Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input)
+            chosen,
+            engine,
+            sessions,
+            Loader(
+                sessions,
+                registry,
+                pii_key=chosen.pii_key,
+                limits=chosen.input,
+                abandoned_after_s=chosen.sync_run_abandoned_after_s,
+            ),
         )
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
@@ -125,4 +135,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(quarantine.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     app.include_router(recalls.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     app.include_router(erasures.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
+    app.include_router(sync_runs.router, prefix="/v1", responses=problems.COMMON_RESPONSES)
     return app

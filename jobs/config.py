@@ -29,7 +29,12 @@ class OrchestrationConfig(BaseModel):
     )
     dms_max_dead: int = Field(default=0, ge=0, description="dead-lettered DMS events beyond which it fails")
     dms_require_consumer: bool = Field(
-        default=True, description="fail when no consumer is attached to the queue"
+        default=True, description="fail when no consumer is attached to the queue or none beats in the store"
+    )
+    dms_max_silence_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="a running consumer silent longer than this (no heartbeat) fails the check",
     )
     artefacts_dir: Path | None = Field(
         default=None, description="scorecards and recall files; default data_dir/artefacts"

@@ -7,7 +7,10 @@ take and a steward must look at).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.errors import FatalError
 from connectors.dms_amqp import DmsAmqpConfig
@@ -25,9 +28,22 @@ class QueueHealth:
     consumers: int
     dead_queue: str
     dead: int  # events RabbitMQ or the consumer dead-lettered
+    # Seconds since the newest running consumer run wrote its counts; None: none running. Only when the store
+    # was asked (``store_checked``): a consumer attached to the queue but stuck or cut off from the store
+    # still holds its channel, so the queue alone cannot tell.
+    consumer_silent_s: float | None = None
+    store_checked: bool = False
 
     def problems(self, limits: OrchestrationConfig) -> list[str]:
         found = []
+        silent = self.consumer_silent_s
+        if (
+            self.store_checked
+            and limits.dms_require_consumer
+            and (silent is None or silent > limits.dms_max_silence_s)
+        ):
+            found.append("no DMS consumer run is running in the store" if silent is None else
+                         f"the DMS consumer's last heartbeat was {silent:,.0f} s ago (limit {limits.dms_max_silence_s:g} s)")  # fmt: skip
         if self.ready > limits.dms_max_ready:
             found.append(f"{self.ready:,} event(s) waiting in {self.queue} (limit {limits.dms_max_ready:,})")
         if self.dead > limits.dms_max_dead:
@@ -39,8 +55,12 @@ class QueueHealth:
         return found
 
     def describe(self) -> str:
+        beat = ""
+        if self.store_checked:
+            silent = self.consumer_silent_s
+            beat = "; no consumer run" if silent is None else f"; consumer heartbeat {silent:,.0f} s ago"
         return (f"{self.queue}: {self.ready:,} waiting, {self.consumers} consumer(s); "
-                f"{self.dead_queue}: {self.dead:,} dead-lettered")  # fmt: skip
+                f"{self.dead_queue}: {self.dead:,} dead-lettered{beat}")  # fmt: skip
 
 
 def _depth(channel: object, queue: str) -> tuple[int, int]:
@@ -70,9 +90,25 @@ def queue_health(config: DmsAmqpConfig) -> QueueHealth:
     return QueueHealth(config.queue, ready, consumers, config.dead_letter_queue, dead)
 
 
-def check_feed(config: DmsAmqpConfig, limits: OrchestrationConfig) -> QueueHealth:
-    """The health, or ``DmsFeedUnhealthy`` naming every limit passed (the scheduler's task fails with it)."""
+def consumer_heartbeat(sessions: sessionmaker[Session]) -> float | None:
+    """Seconds since the newest running DMS consumer run beat, or None when none is running."""
+    from store import reports
+
+    with sessions() as session:
+        run = reports.newest_running(session, "dms")
+    if run is None:
+        return None
+    return (datetime.now(UTC) - (run.heartbeat_at or run.started_at)).total_seconds()
+
+
+def check_feed(
+    config: DmsAmqpConfig, limits: OrchestrationConfig, sessions: sessionmaker[Session] | None = None
+) -> QueueHealth:
+    """The health, or ``DmsFeedUnhealthy`` naming every limit passed (the scheduler's task fails with it);
+    with ``sessions``, the consumer's heartbeat in the store is checked too."""
     health = queue_health(config)
+    if sessions is not None:
+        health = replace(health, consumer_silent_s=consumer_heartbeat(sessions), store_checked=True)
     problems = health.problems(limits)
     if problems:
         raise DmsFeedUnhealthy("DMS feed unhealthy: " + "; ".join(problems),

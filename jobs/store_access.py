@@ -50,4 +50,5 @@ def store_loader(settings: Settings) -> Iterator[Loader]:
 
     with store_sessions(settings) as sessions:
         yield Loader(sessions, MappingRegistry.load(*settings.mapping_dirs), pii_key=settings.pii_key,
-                     batch_size=settings.batch_size, limits=settings.input)  # fmt: skip
+                     batch_size=settings.batch_size, limits=settings.input,
+                     abandoned_after_s=settings.sync_run_abandoned_after_s)  # fmt: skip

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -98,12 +99,15 @@ class Loader:
         pii_key: bytes,
         batch_size: int = 1000,
         limits: InputLimits | None = None,
+        abandoned_after_s: float = 600.0,
     ):
         self.sessions = sessions
         self.registry = registry
         self.pii_key = pii_key
         self.batch_size = batch_size
         self.limits = limits or InputLimits()
+        # A running run silent this long belonged to a process that died: closed as abandoned at the next begin.
+        self.abandoned_after_s = abandoned_after_s
 
     def load(
         self, records: Iterable[SourceRecord], on_progress: Callable[[int], None] | None = None
@@ -128,8 +132,22 @@ class Loader:
         """Start a sync run for one source (for a connector that loads page by page with ``load_page``)."""
         self.registry[source]  # an unknown source fails before anything is written
         with self.sessions.begin() as session:
+            silent_since = datetime.now(UTC) - timedelta(seconds=self.abandoned_after_s)
+            if closed := repository.close_abandoned_runs(session, source, silent_since):
+                log.warning("earlier sync runs closed as abandoned", source=source, runs=closed,
+                            silent_s=self.abandoned_after_s)  # fmt: skip
             run = repository.start_run(session, source)
             return LoadReport(source=source, run_id=run.id)
+
+    def checkpoint(self, report: LoadReport, session: Session | None = None) -> None:
+        """Write a running run's counts so far and a heartbeat (a long-running consumer, a pull sync per page),
+        in ``session`` or a transaction of its own: a scheduler sees live counts, and a run that stops beating
+        is known dead."""
+        if session is not None:
+            repository.checkpoint_run(session, report.run_id, _run_counts(report))
+            return
+        with self.sessions.begin() as own:
+            repository.checkpoint_run(own, report.run_id, _run_counts(report))
 
     @contextmanager
     def run(self, source: str) -> Iterator[LoadReport]:
@@ -433,9 +451,8 @@ class Loader:
                 run = session.get(SyncRun, report.run_id)
                 if run is None:
                     continue
-                run.records_in, run.records_unchanged = report.records_in, report.unchanged
-                run.records_mapped, run.records_quarantined = report.mapped, report.quarantined
-                run.records_partial = report.partial
+                for column, value in _run_counts(report).items():
+                    setattr(run, column, value)
                 repository.finish_run(session, run, error=error)
                 log.info(
                     "load finished", source=report.source, run_id=report.run_id, records_in=report.records_in,
@@ -443,6 +460,12 @@ class Loader:
                     quarantined=report.quarantined, older_than_stored=report.older_than_stored,
                     status="failed" if error else "succeeded",
                 )  # fmt: skip
+
+
+def _run_counts(report: LoadReport) -> dict[str, int]:
+    """The sync_run columns a report's counts go into."""
+    return {"records_in": report.records_in, "records_unchanged": report.unchanged, "records_mapped": report.mapped,
+            "records_quarantined": report.quarantined, "records_partial": report.partial}  # fmt: skip
 
 
 def _copy_report(report: LoadReport) -> LoadReport:

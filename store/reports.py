@@ -145,3 +145,24 @@ def run_totals(session: Session, source: str, *, after_run_id: int = 0) -> RunTo
 
 def last_run_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(SyncRun.id), 0))) or 0)
+
+
+def list_sync_runs(
+    session: Session, *, source: str | None, status: str | None, before_id: int, limit: int
+) -> list[SyncRun]:
+    """Sync runs newest first (``before_id`` 0: from the newest)."""
+    stmt = select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)
+    if source:
+        stmt = stmt.where(SyncRun.source == source)
+    if status:
+        stmt = stmt.where(SyncRun.status == status)
+    if before_id:
+        stmt = stmt.where(SyncRun.id < before_id)
+    return list(session.scalars(stmt))
+
+
+def newest_running(session: Session, source: str) -> SyncRun | None:
+    """The source's running run that beat last (a live consumer's, if there is one)."""
+    beat = func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at)
+    stmt = select(SyncRun).where(SyncRun.source == source, SyncRun.status == "running").order_by(beat.desc())
+    return session.scalars(stmt.limit(1)).first()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -64,10 +64,28 @@ class QuarantineEntry:
 
 
 def start_run(session: Session, source: str) -> SyncRun:
-    run = SyncRun(source=source, started_at=_now(), status="running")
+    now = _now()
+    run = SyncRun(source=source, started_at=now, heartbeat_at=now, status="running")
     session.add(run)
     session.flush()
     return run
+
+
+def checkpoint_run(session: Session, run_id: int, counts: dict[str, int]) -> None:
+    """A running run's counts so far and a heartbeat; a run closed as abandoned by mistake (a stall longer than
+    the limit, not a death) is running again."""
+    session.execute(update(SyncRun).where(SyncRun.id == run_id, SyncRun.status.in_(("running", "abandoned")))
+                    .values(**counts, heartbeat_at=_now(), status="running", error_message=None))  # fmt: skip
+
+
+def close_abandoned_runs(session: Session, source: str, silent_since: datetime) -> int:
+    """Close the source's runs still "running" whose last heartbeat is older than ``silent_since``."""
+    beat = func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at)
+    done = session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.status == "running", beat < silent_since)
+                           .values(status="abandoned", finished_at=_now(), error_message=(
+                               "no heartbeat since its last counts: the process was killed or lost the store; "
+                               "what it committed is counted, the rest will be read again")))  # fmt: skip
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def finish_run(session: Session, run: SyncRun, *, error: str | None = None) -> None:

@@ -40,12 +40,15 @@ class SyncRun(Base):
     """One run of one source's sync: what came in and where it went (the reconciliation lives here)."""
 
     __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_status", "status", "source"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(40), index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    # running | succeeded | failed | abandoned (its process stopped heartbeating: killed, or lost the store)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    heartbeat_at: Mapped[datetime | None]  # the last time a running run wrote its counts
     records_in: Mapped[int] = mapped_column(default=0)
     records_unchanged: Mapped[int] = mapped_column(default=0)
     records_mapped: Mapped[int] = mapped_column(default=0)

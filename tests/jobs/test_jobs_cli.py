@@ -116,6 +116,7 @@ def test_dms_health_reports_depths_and_fails_past_the_limits(hub_cli: Callable[.
              "dead_letter_exchange": f"autohub.t.{tag}.dlx", "dead_letter_queue": f"autohub.t.{tag}.dead"}  # fmt: skip
     for key, value in names.items():
         monkeypatch.setenv(f"AUTOHUB_DMS__{key.upper()}", value)
+    assert hub_cli("db", "upgrade").exit_code == 0  # the check reads the consumer's heartbeat in the store
     missing = hub_cli("dms", "health")
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
@@ -133,6 +134,10 @@ def test_dms_health_reports_depths_and_fails_past_the_limits(hub_cli: Callable[.
         behind = hub_cli("dms", "health")
         assert behind.exit_code == 1
         assert "1 event(s) waiting in" in behind.output.replace("\n", " ")
+        monkeypatch.setenv("AUTOHUB_ORCHESTRATION__DMS_REQUIRE_CONSUMER", "true")
+        unattended = hub_cli("dms", "health")
+        assert unattended.exit_code == 1
+        assert "no DMS consumer run is running in the store" in unattended.output.replace("\n", " ")
     finally:
         delete_topology(connection.channel(), config)
         connection.close()
