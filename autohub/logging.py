@@ -110,6 +110,8 @@ def _route_standard_logging(level: str) -> None:
         root.removeHandler(handler)
     handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(MaskingFormatter("%(asctime)s [%(levelname)-7s] %(name)s: %(message)s"))
+    # Libraries that set their own loggers to INFO (Splink does) stay at WARNING here, as without a handler.
+    handler.addFilter(lambda record: record.levelno >= logging.WARNING or record.name.startswith("uvicorn"))
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)

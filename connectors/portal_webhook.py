@@ -38,6 +38,10 @@ class PortalWebhookConfig(BaseModel):
     # A portal event is a few kB; the body is cut off while it is read, before the signature is checked, so an
     # unsigned flood cannot make the server hold it (413 beyond this).
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # The deliveries an API process takes in share one sync run per hour (pipeline/shared_run.py), its counts
+    # and heartbeat written this often.
+    progress_every_s: float = Field(default=5.0, ge=0)
+    run_roll_after_s: float = Field(default=3600.0, ge=1)
 
 
 # Portal event type → the stream its mapping reads (mappings/sources/portal.yaml).
@@ -116,9 +120,16 @@ def receive(
     tolerance_s: int = 300,
     now: float | None = None,
 ) -> WebhookResult:
+    """Verify, then take the event in under ``report`` (tests and one-off senders; the API verifies first and
+    opens its shared run only for an authentic request)."""
     refused = verify(secret, headers, body, tolerance_s=tolerance_s, now=time.time() if now is None else now)
     if refused:
         return refused
+    return take_in(loader, report, headers, body)
+
+
+def take_in(loader: Loader, report: LoadReport, headers: Mapping[str, str], body: bytes) -> WebhookResult:
+    """Store one verified delivery exactly once; what to answer."""
     delivery = str(_header(headers, DELIVERY_HEADER))  # verify() refused a request without one
     event, unparsed = parse_json(body)
     event_type = event.get("event_type") if isinstance(event, dict) else None

@@ -34,6 +34,7 @@ from hub_api.security import KeyCache
 from mappings import MappingRegistry
 from outbox.relay import OutboxRelay, RelayThread
 from pipeline import Loader
+from pipeline.shared_run import SharedRun
 from store.engine import create_store_engine, session_factory
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class Hub:
     engine: Engine
     sessions: sessionmaker[Session]
     loader: Loader
+    portal_run: SharedRun  # the one sync run this process's webhook deliveries are taken in under
     after_commit: Callable[[], None] | None = None  # wakes the outbox relay when it runs in this process
 
     async def read(self, work: Callable[[Session], T], *, autocommit: bool = False) -> T:
@@ -80,28 +82,25 @@ class Hub:
         return await run_in_threadpool(run)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """``autohub serve`` and the tests build the app here; the store must be migrated (``autohub db upgrade``)."""
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    """``autohub serve`` and the tests build the app here; the store must be migrated (``autohub db upgrade``).
+
+    ``configure_logs``: a worker process sets up its logging from the settings; a server in a thread of a
+    process that did so already (the demo, the tests) keeps the process's (the demo's quiet level)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chosen = settings or get_settings()
-        configure_logging(chosen.log_level, chosen.log_format)
+        if configure_logs:
+            configure_logging(chosen.log_level, chosen.log_format)
         engine = create_store_engine(chosen.effective_database_url)
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*chosen.mapping_dirs)
-        app.state.hub = Hub(
-            chosen,
-            engine,
-            sessions,
-            Loader(
-                sessions,
-                registry,
-                pii_key=chosen.pii_key,
-                limits=chosen.input,
-                abandoned_after_s=chosen.sync_run_abandoned_after_s,
-            ),
-        )
+        loader = Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input,
+                        abandoned_after_s=chosen.sync_run_abandoned_after_s)  # fmt: skip
+        portal_run = SharedRun(loader, "portal", progress_every_s=chosen.portal.progress_every_s,
+                               roll_after_s=chosen.portal.run_roll_after_s)  # fmt: skip
+        app.state.hub = Hub(chosen, engine, sessions, loader, portal_run)
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
         relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None
@@ -113,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if relay:
                 relay.close()
+            portal_run.close()
             engine.dispose()
 
     app = FastAPI(

@@ -17,7 +17,13 @@ from hub_api.app import create_app
 def api_in_thread(settings: Settings, *, start_timeout_s: float = 10.0) -> Iterator[str]:
     """Yields the base URL (``http://127.0.0.1:<port>``); the server stops when the block ends."""
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", log_config=None)
+        uvicorn.Config(
+            create_app(settings, configure_logs=False),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            log_config=None,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True, name="autohub-api")
     thread.start()

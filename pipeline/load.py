@@ -444,6 +444,11 @@ class Loader:
         report.quarantined += len(rows)
         report.reasons.update(row.reason for row in rows)
 
+    def add_to_run(self, part: LoadReport) -> None:
+        """Add ``part``'s counts to its run as stored (a run already finished: a delivery that straddled its end)."""
+        with self.sessions.begin() as session:
+            repository.add_to_run(session, part.run_id, _run_counts(part))
+
     def finish(self, reports: Iterable[LoadReport], *, error: str | None) -> None:
         """Close the runs with their counts: succeeded, or failed with the error a scheduler should show."""
         with self.sessions.begin() as session:

@@ -78,6 +78,12 @@ def checkpoint_run(session: Session, run_id: int, counts: dict[str, int]) -> Non
                     .values(**counts, heartbeat_at=_now(), status="running", error_message=None))  # fmt: skip
 
 
+def add_to_run(session: Session, run_id: int, counts: dict[str, int]) -> None:
+    """Counts added to a run's stored ones, whatever its status."""
+    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(
+        {getattr(SyncRun, column): getattr(SyncRun, column) + n for column, n in counts.items()}))  # fmt: skip
+
+
 def close_abandoned_runs(session: Session, source: str, silent_since: datetime) -> int:
     """Close the source's runs still "running" whose last heartbeat is older than ``silent_since``."""
     beat = func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at)

@@ -1,10 +1,12 @@
-"""``POST /v1/webhooks/portal``: the HTTP face of the portal connector (connectors.portal_webhook.receive).
+"""``POST /v1/webhooks/portal``: the HTTP face of the portal connector (connectors.portal_webhook).
 
 The body is read raw — the signature covers the exact bytes — and the database work runs in a worker
 thread; the answer (2xx only after the commit, 401, 409, 422 as problem details) is the receiver's.
 """
 
 from __future__ import annotations
+
+import time
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +16,8 @@ from connectors.portal_webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookResult,
-    receive,
+    take_in,
+    verify,
 )
 from hub_api.problems import Problem, problem_response
 
@@ -50,10 +53,17 @@ async def portal_webhook(request: Request) -> Response:
     headers = dict(request.headers)
 
     def store() -> WebhookResult:
-        with hub.loader.run("portal") as report:
-            return receive(
-                hub.loader, report, secret.encode("utf-8"), headers, body, tolerance_s=config.tolerance_s
-            )
+        # Verified before anything is written: an unsigned request opens no run and stores nothing.
+        refused = verify(
+            secret.encode("utf-8"), headers, body, tolerance_s=config.tolerance_s, now=time.time()
+        )
+        if refused:
+            return refused
+        part = hub.portal_run.part()
+        try:
+            return take_in(hub.loader, part, headers, body)
+        finally:
+            hub.portal_run.add(part)
 
     result = await run_in_threadpool(store)
     if result.status < 300:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from autohub.settings import Settings
 from connectors.portal_webhook import signed_headers
 from store.migrate import upgrade
-from store.tables import CanonicalRecordRow, QuarantineRow
+from store.tables import CanonicalRecordRow, QuarantineRow, SyncRun
 from tests.hub_api.conftest import LiveApi, serve
 from tests.mappings.test_sources import PORTAL_REGISTRATION
 
@@ -78,3 +78,35 @@ def test_without_a_secret_the_route_says_how_to_configure_it(tmp_path: Path) -> 
         assert answer.status_code == 503
         assert answer.json()["field"] == "AUTOHUB_PORTAL__SECRET"
         assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def _runs(url: str) -> list[SyncRun]:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        runs = list(session.scalars(select(SyncRun).order_by(SyncRun.id)))
+    engine.dispose()
+    return runs
+
+
+def test_deliveries_share_one_sync_run_and_an_unsigned_request_opens_none(tmp_path: Path) -> None:
+    """One run per delivery wrote ~900 runs and log lines for the demo's 900 deliveries, and one per unsigned
+    request too. Now the API process takes its deliveries in under one run, its counts written as they grow."""
+    url = f"sqlite:///{tmp_path}/hub.db"
+    upgrade(url)
+    settings = Settings(data_dir=tmp_path, database_url=url,
+                        portal={"secret": SECRET.decode(), "progress_every_s": 0})  # fmt: skip
+    with serve(settings) as client:
+        api = LiveApi(client, settings, url)
+        for n in range(3):
+            assert _post(api, b"{}", f"forged-{n}", secret=b"guess").status_code == 401
+        assert _runs(url) == [], "an unsigned request writes nothing, not even a run"
+        for n in range(5):
+            data = {**PORTAL_REGISTRATION, "event_id": f"e-{n}", "user_id": f"U{n}"}
+            assert _post(api, {"event_type": "registration", "data": data}, f"d-{n}").status_code == 202
+        assert _post(api, b"{oops", "d-bad").status_code == 422
+        (live,) = _runs(url)
+        assert (live.status, live.records_in, live.records_quarantined) == ("running", 6, 1), (
+            "counts as they grow"
+        )
+    (closed,) = _runs(url)
+    assert (closed.status, closed.records_in, closed.records_mapped) == ("succeeded", 6, 5)
