@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.dms_amqp import DmsAmqpConfig
-from connectors.erp_soap import ErpSoapConfig
+from connectors.erp_config import ErpSoapConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig

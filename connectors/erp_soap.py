@@ -5,11 +5,17 @@ request parameter names, where the records and the next page token sit in the re
 the record's id and change time. Another ERP with another WSDL needs a config and a mapping file, not code
 (see connectors/README.md, "Adapting another ERP").
 
-Safety: zeep's ``forbid_dtd``/``forbid_entities``/``forbid_external`` are set explicitly (``forbid_external``
-is enforced from zeep 4.3.3 on, pinned in pyproject), and before zeep parses anything the transport refuses a
-response that carries a DOCTYPE at all — a SOAP message may not have one (SOAP 1.1 §3), so it is either an
-attack (billion laughs, XXE) or a broken gateway, and never retried. Calls have a timeout
-(``operation_timeout``; zeep has none by default) and the WSDL is cached in SQLite.
+Safety: zeep's ``forbid_dtd``/``forbid_entities`` are set explicitly, and the transport stands between
+zeep and the network. It refuses an answer whose prolog carries a DOCTYPE or another declaration — a SOAP
+message may not have one (SOAP 1.1 §3), so it is either an attack (billion laughs, XXE) or a broken gateway,
+and never retried. It loads WSDL and schema documents only from the WSDL's own origin (and
+``allowed_origins``), never from the local file system: zeep's ``forbid_external`` only knows http(s), lets
+``file://`` imports through, and refuses same-origin imports too, so the transport's allow-list replaces it.
+It reads every answer as a stream under a total deadline (``wsdl_deadline_s``, ``operation_deadline_s``;
+requests' timeouts are per socket read, so an ERP that trickles a byte a second would never time out) and
+a byte cap (``max_answer_bytes``), and a page holding far more records than were asked is refused before
+zeep turns it into objects. A text node or a nesting beyond lxml's limits (``xml_huge_tree`` is off) is
+refused as unsafe, not retried as a broken envelope. The WSDL is cached in SQLite.
 
 Incremental: each stream keeps ``changed_since`` (the newest change time fully read) and, while a pass is
 under way, the pass's page token, so a crash resumes at the next page. A new pass re-asks from
@@ -19,6 +25,7 @@ and everything read twice is recognised by the raw store.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,8 +34,7 @@ from typing import Any
 
 import requests
 import structlog
-from pydantic import BaseModel, Field
-from zeep import Client, Settings, Transport
+from zeep import Client, Settings
 from zeep.cache import SqliteCache
 from zeep.exceptions import (
     DTDForbidden,
@@ -40,111 +46,45 @@ from zeep.exceptions import (
 )
 from zeep.helpers import serialize_object
 
-from autohub.errors import ConfigError, FatalError, RetriableError, SourceUnavailable
+from autohub.errors import ConfigError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
+from connectors.erp_config import (
+    ErpAnswerTooLarge,
+    ErpBusy,
+    ErpOperation,
+    ErpRejected,
+    ErpSoapConfig,
+    UnsafeXml,
+)
+from connectors.erp_transport import (
+    ErpCall,
+    GuardedTransport,
+    PageGuard,
+    check_page,
+    parser_limit,
+    raise_http,
+)
 from connectors.retry import call_with_retry, retrying
+
+__all__ = ["ErpAnswerTooLarge", "ErpBusy", "ErpOperation", "ErpRejected", "ErpSoapConfig", "ErpSoapConnector",
+           "UnsafeXml", "zeep_settings"]  # fmt: skip
 
 log = structlog.get_logger(__name__)
 
 
-class ErpOperation(BaseModel):
-    """How one stream is read: ``operation(changed_since=…, page_token=…, page_size=…) → records + next token``."""
+def zeep_settings(*, forbid_external: bool = True) -> Settings:
+    """The parse settings every SOAP client of the hub uses; all three guards set explicitly.
 
-    operation: str
-    records_field: str = Field(description="response field holding the repeated records, dotted for nesting")
-    next_token_field: str = "NextPageToken"  # noqa: S105 - a field name, not a secret
-    changed_since_param: str = "ChangedSince"
-    page_token_param: str = "PageToken"  # noqa: S105 - a parameter name
-    page_size_param: str = "PageSize"
-    page_size: int = Field(default=500, ge=1, le=50_000)
-    id_field: str
-    changed_field: str = "CHANGED_AT"
-    extra_params: dict[str, Any] = Field(
-        default_factory=dict, description="fixed arguments, e.g. a company code"
-    )
-
-
-def _fake_erp_streams() -> dict[str, ErpOperation]:
-    return {
-        "customers": ErpOperation(operation="GetCustomers", records_field="Customer", id_field="KUNNR"),
-        "vehicles": ErpOperation(operation="GetVehicles", records_field="Vehicle", id_field="VIN"),
-        "sales_orders": ErpOperation(
-            operation="GetSalesOrders", records_field="SalesOrder", id_field="VBELN"
-        ),
-    }
-
-
-class ErpSoapConfig(BaseModel):
-    """``AUTOHUB_ERP__WSDL_URL`` etc.; ``AUTOHUB_ERP__STREAMS`` takes JSON. Defaults fit fakes/erp_soap.py."""
-
-    source: str = Field(
-        default="erp", description="source name; its mapping is mappings/sources/<source>.yaml"
-    )
-    wsdl_url: str = ""
-    service: str | None = Field(default=None, description="WSDL service name when there are several")
-    port: str | None = Field(default=None, description="WSDL port name when there are several")
-    streams: dict[str, ErpOperation] = Field(default_factory=_fake_erp_streams)
-    wsdl_timeout_s: float = Field(default=30.0, gt=0)
-    operation_timeout_s: float = Field(default=60.0, gt=0)
-    wsdl_cache_path: Path | None = Field(
-        default=None, description="SQLite file; default <data_dir>/zeep-cache.db"
-    )
-    wsdl_cache_ttl_s: int = Field(default=86_400, ge=0)
-    attempts: int = Field(default=5, ge=1)
-    max_wait_s: float = 30.0
-    lookback_s: int = Field(default=300, ge=0, description="re-ask this much before the watermark")
-
-
-class UnsafeXml(FatalError):
-    """The ERP endpoint sent XML with a DOCTYPE, entity or external reference: refused, never retried."""
-
-
-class ErpBusy(RetriableError):
-    """A SOAP Server fault, an HTTP 5xx or a truncated envelope: passing, retried with backoff."""
-
-
-class ErpRejected(FatalError):
-    """A SOAP Client fault or an HTTP 4xx: our request or our rights are wrong; retrying will not help."""
-
-
-class _GuardedTransport(Transport):
-    """zeep's transport with a look at each answer before zeep parses it (see the module docstring)."""
-
-    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        response: requests.Response = super().post(address, message, headers)
-        _refuse_unsafe(response.content, address)
-        content_type = response.headers.get("Content-Type", "")
-        if response.status_code >= 400 and "html" in content_type:
-            _raise_http(response.status_code, address, "an HTML error page instead of a SOAP fault")
-        return response
-
-    def load(self, url: str) -> bytes:
-        content: bytes = super().load(url)
-        _refuse_unsafe(content, url)
-        return content
-
-
-def _refuse_unsafe(content: bytes, where: str) -> None:
-    head = content[:4096].lstrip()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise UnsafeXml(
-            f"the answer from {where} carries a DOCTYPE/ENTITY declaration (billion laughs or XXE shape); refused",
-            fix="check that the URL points at the real ERP and not at a proxy or an attacker; not retried",
-        )
-
-
-def _raise_http(status: int, where: str, what: str) -> None:
-    if status >= 500 or status == 429:
-        raise ErpBusy(f"ERP answered HTTP {status} on {where} with {what}")
-    raise ErpRejected(f"ERP answered HTTP {status} on {where} with {what}",
-                      fix="check the URL and the technical user's rights; not retried")  # fmt: skip
-
-
-def zeep_settings() -> Settings:
-    """The parse settings every SOAP client of the hub uses; all three guards set explicitly."""
+    The ERP connector passes ``forbid_external=False``: its transport allows the WSDL's own origin and
+    refuses everything else, ``file://`` included, which zeep's flag does not (see the module docstring).
+    """
     return Settings(
-        strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        strict=True,
+        xml_huge_tree=False,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=forbid_external,
     )
 
 
@@ -184,6 +124,7 @@ class ErpSoapConnector(Connector):
         self._cache_path = config.wsdl_cache_path or cache_path
         self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=0.2)
         self._client: Client | None = None
+        self._transport: GuardedTransport | None = None
         self._service: Any = None
 
     # --- client -----------------------------------------------------------------------------------------
@@ -198,21 +139,35 @@ class ErpSoapConnector(Connector):
         if self._cache_path:
             self._cache_path.parent.mkdir(parents=True, exist_ok=True)
             cache = SqliteCache(path=str(self._cache_path), timeout=self.config.wsdl_cache_ttl_s)
-        transport = _GuardedTransport(cache=cache, timeout=self.config.wsdl_timeout_s,
-                                      operation_timeout=self.config.operation_timeout_s)  # fmt: skip
+        transport = GuardedTransport(self.config, cache)
+        transport.wsdl_deadline_at = time.monotonic() + self.config.wsdl_deadline_s  # all documents together
         try:
-            client = Client(self.config.wsdl_url, transport=transport, settings=zeep_settings(),
-                            service_name=self.config.service, port_name=self.config.port)  # fmt: skip
+            client = Client(self.config.wsdl_url, transport=transport, settings=zeep_settings(forbid_external=False),
+                            service_name=self.config.service, port_name=self.config.port,
+                            plugins=[PageGuard(transport)])  # fmt: skip
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            transport.session.close()
             raise UnsafeXml(f"the WSDL at {self.config.wsdl_url} is refused: {exc}",
                             fix="a WSDL with DTDs or external references is not loaded; ask the ERP team") from exc  # fmt: skip
         except requests.RequestException as exc:
+            transport.session.close()
             raise SourceUnavailable(
                 f"ERP WSDL not reachable at {self.config.wsdl_url}: {type(exc).__name__}"
             ) from exc
         except (XMLSyntaxError, TransportError) as exc:
-            raise ConfigError(f"no usable WSDL at {self.config.wsdl_url}: {str(exc)[:200]}",
-                              field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL") from exc  # fmt: skip
+            transport.session.close()
+            raise parser_limit(exc, self.config.wsdl_url) or ConfigError(
+                f"no usable WSDL at {self.config.wsdl_url}: {str(exc)[:200]}",
+                field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL") from exc  # fmt: skip
+        except OSError as exc:  # a local WSDL file that cannot be read
+            transport.session.close()
+            raise ConfigError(f"cannot read the WSDL at {self.config.wsdl_url}: {exc.strerror or exc}",
+                              field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL or a readable file") from exc  # fmt: skip
+        except BaseException:  # a refusal of ours (deadline, size, origin): no session left behind
+            transport.session.close()
+            raise
+        finally:
+            transport.wsdl_deadline_at = None
         service = client.service
         for stream, op in self.config.streams.items():
             try:
@@ -221,21 +176,29 @@ class ErpSoapConnector(Connector):
                 raise ConfigError(f"the ERP's WSDL has no operation {op.operation!r} (stream {stream})",
                                   field=f"AUTOHUB_ERP__STREAMS.{stream}.operation",
                                   fix="use an operation name the WSDL offers") from exc  # fmt: skip
-        self._client = client
+        self._client, self._transport = client, transport
         log.info("ERP WSDL loaded", wsdl=self.config.wsdl_url, streams=list(self.config.streams))
         return service
 
     def close(self) -> None:
         if self._client is not None:
             self._client.transport.session.close()
-        self._client = self._service = None
+        self._client = self._transport = self._service = None
 
     # --- calls ------------------------------------------------------------------------------------------
 
-    def _call(self, op: ErpOperation, params: dict[str, Any]) -> Any:
+    def _call(self, stream: str, op: ErpOperation, params: dict[str, Any]) -> Any:
         """One SOAP call with zeep's and the network's failures turned into the hub's error classes."""
         try:
-            return getattr(self._connect(), op.operation)(**params)
+            service = self._connect()
+            transport = self._transport
+            if transport is not None:
+                transport.calling = ErpCall(stream, op)
+            try:
+                return getattr(service, op.operation)(**params)
+            finally:
+                if transport is not None:
+                    transport.calling = None
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
             raise UnsafeXml(f"ERP answer to {op.operation} refused: {exc}",
                             fix="check that the URL points at the real ERP; not retried") from exc  # fmt: skip
@@ -246,13 +209,18 @@ class ErpSoapConnector(Connector):
                                   fix="the request or the technical user's rights are wrong; not retried") from exc  # fmt: skip
             raise ErpBusy(f"ERP fault on {op.operation}: {exc.message} ({code or 'no fault code'})") from exc
         except TransportError as exc:
+            limit = parser_limit(exc, f"the ERP call {op.operation}")
+            if limit is not None:
+                raise limit from exc
             status = int(exc.status_code or 0)
             if 400 <= status < 500 and status != 429:
-                _raise_http(status, op.operation, "no SOAP fault")
+                raise_http(status, op.operation, "no SOAP fault")
             raise ErpBusy(f"ERP answer to {op.operation} unreadable or failed (HTTP {status}): "
                           f"{str(exc.message)[:120]}") from exc  # fmt: skip
         except XMLSyntaxError as exc:
-            raise ErpBusy(f"ERP answer to {op.operation} is not a SOAP envelope: {str(exc)[:120]}") from exc
+            raise parser_limit(exc, f"the ERP call {op.operation}") or ErpBusy(
+                f"ERP answer to {op.operation} is not a SOAP envelope: {str(exc)[:120]}"
+            ) from exc
         except requests.Timeout as exc:
             raise SourceUnavailable(
                 f"ERP call {op.operation} timed out after {self.config.operation_timeout_s:g} s"
@@ -282,7 +250,8 @@ class ErpSoapConnector(Connector):
                 params[op.changed_since_param] = datetime.fromisoformat(since)
             if token:
                 params[op.page_token_param] = token
-            body = serialize_object(call_with_retry(self._policy, self._call, op, params), dict)
+            self._connect()  # its own bounded retries; inside _call's they would multiply (attempts²)
+            body = serialize_object(call_with_retry(self._policy, self._call, stream, op, params), dict)
             records, unreadable, high = self._records(stream, op, body, high)
             token = _dig(body, op.next_token_field)
             if token:
@@ -298,6 +267,7 @@ class ErpSoapConnector(Connector):
         items = _dig(body, op.records_field) if op.records_field else body
         if isinstance(items, dict):  # a single record where the WSDL allows one or many
             items = [items]
+        check_page(ErpCall(stream, op), len(items or []))  # for answers whose records PageGuard did not find
         records: list[SourceRecord] = []
         unreadable: list[tuple[str, str]] = []
         high_at = datetime.fromisoformat(high) if high else None
