@@ -29,6 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sync_run", schema=None) as batch_op:
-        batch_op.drop_index("ix_sync_run_status")
-        batch_op.drop_column("heartbeat_at")
+    # Not a batch (on SQLite a batch copies the table, and the tables that refer to sync_run forbid dropping it):
+    # DROP COLUMN itself, which SQLite has since 3.35.
+    op.drop_index("ix_sync_run_status", table_name="sync_run")
+    op.drop_column("sync_run", "heartbeat_at")
