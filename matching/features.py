@@ -27,7 +27,7 @@ from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 FEATURE_COLUMNS = (
     "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form",
     "org_name", "org_place", "org_branch", "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
-    "address_key",
+    "address_key", "mobile_head", "mobile_tail",
 )  # fmt: skip
 
 
@@ -67,6 +67,24 @@ def _phone(body: dict[str, Any]) -> str | None:
 # that "杭州市西湖区文三路90号" and "西湖区文三路90号" — one source writes the city, the other starts at the
 # district — give one key; the region columns compare the divisions themselves.
 _LEADING_DIVISION = re.compile(r"^[\u4e00-\u9fff]{1,7}?(?:自治区|自治州|省|市|区|县|旗)")
+
+
+# A phone's head and tail: "+86" and the first six digits, the last five. One digit mistyped leaves one of them
+# whole, so with the surname they are blocking keys that bring the two records before the model.
+_HEAD, _TAIL = 9, 5
+
+
+def with_mobile(value: str | None) -> dict[str, str | None]:
+    """The phone columns of a feature row: the phone, and its head and tail unless the value is a shared number
+    bound to a name (``name_bound``, "value~hash"), whose near neighbours are no evidence of anything."""
+    plain = value if value and "~" not in value and len(value) > _HEAD + _TAIL - 3 else None
+    return {"mobile": value, "mobile_head": plain[:_HEAD] if plain else None,
+            "mobile_tail": plain[-_TAIL:] if plain else None}  # fmt: skip
+
+
+def set_identifier(row: dict[str, Any], column: str, value: str | None) -> None:
+    """A feature row's mobile or e-mail replaced (a shared one by what is left of it): a mobile's parts follow."""
+    row.update(with_mobile(value) if column == "mobile" else {column: value})
 
 
 def address_key(body: dict[str, Any]) -> str | None:
@@ -134,7 +152,7 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
         "gender": body.get("gender") if body.get("gender") in ("male", "female") else None,
         "region": region,
         "city": region[:4] if region else None,
-        "mobile": _phone(body),
+        **with_mobile(_phone(body)),
         "email": email.lower() if email else None,
         "id_hash": _id_hash(body),
         "vins": sorted(vins) or None,  # no known car is no evidence, not disagreement
@@ -199,7 +217,9 @@ def name_bound(value: str, row: dict[str, Any]) -> str | None:
         han, pinyin = str(row.get("name_cn") or ""), str(row.get("name_py") or "")
         if len(han) < _BINDING_NAME and len(pinyin.split()) < _BINDING_NAME:
             return None
-        key = han or pinyin
+        key = (
+            pinyin or han
+        )  # by its reading: 陈昊国 and 陈昊果 (a typist's homophone) on one pool phone are one driver
     return f"{value}~{hashlib.sha1(key.encode()).hexdigest()[:8]}"  # noqa: S324 - a short join key, not security
 
 
@@ -223,7 +243,7 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
                 continue
             shared.append(found)
             for row in group:
-                row[column] = name_bound(value, row)
+                set_identifier(row, column, name_bound(value, row))
     shared.sort(key=lambda s: (-s.names, s.kind, s.masked))
     return shared
 

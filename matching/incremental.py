@@ -31,7 +31,7 @@ from matching.clustering import (
     organisation_identity,
 )
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import assess_shared, name_bound, party_features
+from matching.features import assess_shared, name_bound, party_features, set_identifier
 from matching.golden_ids import assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
@@ -213,7 +213,7 @@ class IncrementalMatcher:
             if not value:
                 continue
             if match_keys.is_shared(session, column, value):
-                row[column] = name_bound(value, row)
+                set_identifier(row, column, name_bound(value, row))
                 continue
             carriers = [
                 r for r in match_keys.carrying(session, column, value) if r["unique_id"] != row["unique_id"]
@@ -225,7 +225,7 @@ class IncrementalMatcher:
                 bound = {int(c["unique_id"]): name_bound(value, c) for c in carriers}
                 match_keys.add_shared(session, found.as_row(), bound)
                 log.warning("identifier became shared", identifier=found.describe())
-                row[column] = name_bound(value, row)
+                set_identifier(row, column, name_bound(value, row))
                 newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
         return newly
 

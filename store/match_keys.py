@@ -26,7 +26,8 @@ from store.tables import (
 
 KEY_COLUMNS = (
     "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form", "org_name", "org_place",
-    "org_branch", "birth_date", "gender", "region", "city", "mobile", "email", "id_hash", "address_key",
+    "org_branch", "birth_date", "gender", "region", "city", "mobile", "email", "id_hash", "address_key", "mobile_head",
+    "mobile_tail",
 )  # fmt: skip
 _BULK = 5_000
 
@@ -175,12 +176,14 @@ def add_shared(
     carrier in ``bound`` keeps what the matcher leaves of it (the value bound to its name), the rest lose it."""
     session.merge(SharedIdentifierRow(**item, found_at=datetime.now(UTC)))
     kind = str(item["kind"])
+    # A withdrawn mobile takes its head and tail (near-typo blocking keys) with it.
+    parts: dict[str, None] = {"mobile_head": None, "mobile_tail": None} if kind == "mobile" else {}
     if bound:  # one statement for all carriers (ORM bulk UPDATE by primary key), not one per carrier
         session.execute(
-            update(PartyMatchKeyRow), [{"record_id": r, kind: value} for r, value in bound.items()]
+            update(PartyMatchKeyRow), [{"record_id": r, kind: value, **parts} for r, value in bound.items()]
         )
     column = getattr(PartyMatchKeyRow, kind)
-    session.execute(update(PartyMatchKeyRow).where(column == item["value"]).values({column: None}))
+    session.execute(update(PartyMatchKeyRow).where(column == item["value"]).values({column: None, **parts}))
 
 
 def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:

@@ -365,6 +365,8 @@ class PartyMatchKeyRow(Base):
         Index("ix_match_party_key_name_city", "name_py", "city"),
         Index("ix_match_party_key_name_birth", "name_py", "birth_date"),
         Index("ix_match_party_key_address", "surname_py", "address_key"),
+        Index("ix_match_party_key_mobile_head", "surname_py", "mobile_head"),
+        Index("ix_match_party_key_mobile_tail", "surname_py", "mobile_tail"),
     )
 
     record_id: Mapped[int] = mapped_column(
@@ -392,6 +394,10 @@ class PartyMatchKeyRow(Base):
     # The street address without its province/city/district (matching.features.address_key): same surname and
     # address is a blocking key (ix_match_party_key_address).
     address_key: Mapped[str | None] = mapped_column(String(200))
+    # The phone's first and last digits (matching.features.with_mobile): with the surname, blocking keys that
+    # bring a phone mistyped in one digit before the model.
+    mobile_head: Mapped[str | None] = mapped_column(String(16))
+    mobile_tail: Mapped[str | None] = mapped_column(String(8))
     vins: Mapped[list[Any]]
 
 

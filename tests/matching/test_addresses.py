@@ -22,8 +22,8 @@ def _erp(number: str, name: str, mobile: str, street: str) -> tuple[str, str, di
 def test_one_name_at_one_flat_with_two_phones_is_one_person(hub: Any) -> None:
     sessions, loader = hub
     load(loader, _erp("C00700001", "沈昊静", "13957170001", FLAT),
-         _erp("C00700002", "沈昊静", "13957170002", "浦东新区建设路359号翠苑29幢1单元2502室"),  # city left out, 幢
-         _erp("C00700003", "沈昊静", "13957170003", "浦东新区建设路359号翠苑29栋1单元2503室"))  # the flat next door  # fmt: skip
+         _erp("C00700002", "沈昊静", "13957174402", "浦东新区建设路359号翠苑29幢1单元2502室"),  # city left out, 幢
+         _erp("C00700003", "沈昊静", "15957196603", "浦东新区建设路359号翠苑29栋1单元2503室"))  # the flat next door  # fmt: skip
     report = run_party_matching(sessions, MatchingConfig())
     assert report.cluster_of[("erp", "C00700001")] == report.cluster_of[("erp", "C00700002")]
     assert report.cluster_of[("erp", "C00700003")] != report.cluster_of[("erp", "C00700001")]
