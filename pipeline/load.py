@@ -7,6 +7,10 @@ A record whose mapping rejected some of its entities (``quarantine_entity``, map
 *partly mapped*: its good entities become canonical records, each rejected entity gets its own quarantine
 entry linked to the record, and the record's outcome is ``partial`` — counted apart, so that the
 reconciliation stays exact.
+
+A record already in the raw store can be *replayed* (``replay``): mapped again through the registry as it is
+now — after a mapping, a code table or a rule was corrected — by the same code a fresh load runs, so that what a
+fix recovers is exactly what a re-sent record would have given, without asking the source for it again.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import DataError
+from autohub.errors import DataError, RetriableError
 from canonical_model.entities.source import SourceRecord, payload_hash
 from mappings import Mapper, MappingRegistry, RejectedEntity
 from pipeline.screen import (
@@ -36,12 +40,15 @@ from pipeline.screen import (
     screen_record,
     stand_in,
 )
+from store import replay as replay_store
 from store import repository
+from store.replay import OpenEntry
 from store.repository import CanonicalEntity, QuarantineEntry
 from store.tables import SyncRun
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+Outcome = Literal["mapped", "partial", "quarantined"]
 
 
 @dataclass
@@ -68,6 +75,26 @@ class LoadReport:
     @property
     def balanced(self) -> bool:
         return self.records_in == self.unchanged + self.mapped + self.partial + self.quarantined
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay made of one stored record.
+
+    ``after`` is the record's outcome now, or ``not_replayable`` (its payload was erased: nothing to map) or
+    ``refused`` (the store refused what the mapping gave now: the record was left exactly as it was).
+    ``waiting_before`` counts its unresolved quarantine entries before, ``waiting`` the reasons of those now.
+    """
+
+    record_id: int
+    before: str | None
+    after: Outcome | Literal["not_replayable", "refused"]
+    waiting_before: int
+    waiting: tuple[str, ...] = ()
+
+
+class ReplayConflict(RetriableError):
+    """Another replay (or a steward) resolved some of these quarantine entries while this one re-mapped them."""
 
 
 def to_source_record(
@@ -341,41 +368,18 @@ class Loader:
         row_ids = repository.insert_source_records(session, stored, report.run_id)
         canonical: list[tuple[int, CanonicalEntity]] = []
         quarantine: list[QuarantineEntry] = []
-        mapped_ids: list[int] = []
-        partial_ids: list[int] = []
+        outcomes: dict[Outcome, list[int]] = {"mapped": [], "partial": [], "quarantined": []}
         for position, (record, row_id) in enumerate(zip(records, row_ids, strict=True)):
             report.records_in += 1
             if row_id is None:
                 report.unchanged += 1
                 continue
-            try:
-                fault = faults[position]
-                if fault is not None:
-                    raise fault
-                result = mapper.map(record)
-                _check_keys(record, result.entities)
-            except DataError as exc:
-                errors[position] = exc
-                quarantine.append(_quarantine_entry(stored[position], row_id, exc))
-                report.quarantined += 1
-                report.reasons[exc.reason] += 1
-                continue
-            if result.rejected:
-                partial_ids.append(row_id)
-                report.partial += 1
-                for rejected in result.rejected:
-                    quarantine.append(_entity_quarantine_entry(stored[position], row_id, rejected))
-                    report.reasons[rejected.reason] += 1
-            else:
-                mapped_ids.append(row_id)
-                report.mapped += 1
-            report.warnings += len(result.warnings)
-            for entity in result.entities:
-                report.entities[entity.entity_type] += 1
-                body = CanonicalEntity(
-                    entity.entity_type, entity.entity_key, entity.body, result.warnings, result.as_of
-                )
-                canonical.append((row_id, body))
+            done = _map_one(mapper, record, stored[position], row_id, faults[position])
+            errors[position] = done.error
+            _tally(report, done)
+            outcomes[done.outcome].append(row_id)
+            quarantine.extend(done.quarantine)
+            canonical.extend((row_id, entity) for entity in done.canonical)
         unchanged = [n for n, row_id in enumerate(row_ids) if row_id is None]
         if unchanged and answer_repeats:  # a quarantined one is refused again with its reason, never "stored"
             earlier = self._earlier_refusals(
@@ -387,14 +391,96 @@ class Loader:
             session, report.source, canonical, mapping_version=mapper.version, pii_key=self.pii_key
         )
         repository.add_quarantine(session, quarantine, report.run_id)
-        repository.set_outcome(session, mapped_ids, "mapped")
-        repository.set_outcome(session, partial_ids, "partial")
-        repository.set_outcome(
-            session,
-            [q.source_record_id for q in quarantine if q.source_record_id and q.entity_type is None],
-            "quarantined",
-        )
+        for outcome, ids in outcomes.items():
+            repository.set_outcome(session, ids, outcome)
         return errors
+
+    def replay(
+        self, record_ids: Sequence[int], reports: dict[str, LoadReport] | None, *, actor: str
+    ) -> list[Replayed]:
+        """Map raw records already in the store again, through the registry as loaded now; one per id, in order.
+
+        Why here: a replay must do exactly what a fresh load of the same record would — the screen, the mapping,
+        partial acceptance, newest-wins — so it runs the same ``_map_one`` as ``_store_batch``. With ``reports``
+        (one running run per source of these records, from ``begin``) the result is written in one transaction:
+        the entities that map are upserted (an older version never replaces a newer one: by the source's time
+        where both have one, else by the order the records were received), every unresolved quarantine entry of
+        each record is resolved with what became of it, what still fails gets one new entry (linked to the
+        replay's run), and the record's outcome is updated — so the reconciliation stays exact. A record the
+        store refuses is left as it was (``refused``), the rest of the batch is written. ``reports`` None: a dry
+        run, nothing is written.
+
+        Raises ``ReplayConflict`` when another replay resolved some of the entries meanwhile (nothing of this
+        batch is written then; run it again).
+        """
+        if reports is None:
+            with self.sessions() as session:
+                return self._replay_batch(session, record_ids, None, actor)
+        done: dict[int, Replayed] = {}
+
+        def write(session: Session, part: list[int]) -> None:
+            done.update((r.record_id, r) for r in self._replay_batch(session, part, reports, actor))
+
+        def refuse(record_id: int, exc: Exception) -> None:
+            cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+            log.warning("store refused a replayed record; left as it was", record_id=record_id,
+                        error=type(cause).__name__)  # fmt: skip
+            done[record_id] = Replayed(record_id, None, "refused", 0)
+
+        self._write_isolating(list(reports.values()), list(record_ids), write, refuse)
+        return [done[record_id] for record_id in record_ids if record_id in done]
+
+    def _replay_batch(
+        self, session: Session, record_ids: Sequence[int], reports: dict[str, LoadReport] | None, actor: str
+    ) -> list[Replayed]:
+        results: list[Replayed] = []
+        canonical: dict[str, list[tuple[int, CanonicalEntity]]] = {}
+        quarantine: dict[str, list[QuarantineEntry]] = {}
+        resolutions: dict[int, str] = {}
+        outcomes: dict[Outcome, list[int]] = {"mapped": [], "partial": [], "quarantined": []}
+        for item in replay_store.stored_records(session, record_ids):
+            if item.erased:
+                results.append(Replayed(item.record_id, item.outcome, "not_replayable", len(item.entries)))
+                continue
+            record = item.record
+            done = _map_one(self.registry[record.source], record, record, item.record_id,
+                            screen_record(record, self.limits))  # fmt: skip
+            waiting = tuple(entry.reason for entry in done.quarantine)
+            results.append(Replayed(item.record_id, item.outcome, done.outcome, len(item.entries), waiting))
+            if reports is None:
+                continue
+            report = reports[record.source]
+            report.records_in += 1
+            _tally(report, done)
+            outcomes[done.outcome].append(item.record_id)
+            canonical.setdefault(record.source, []).extend((item.record_id, e) for e in done.canonical)
+            kept, added = _unchanged_failures(item.entries, done.quarantine)
+            quarantine.setdefault(record.source, []).extend(added)
+            for entry in item.entries:
+                if entry.id not in kept:
+                    what = _replay_resolution(entry, done)
+                    resolutions[entry.id] = replay_store.resolution_text(
+                        what, run_id=report.run_id, actor=actor
+                    )
+        if reports is None:
+            return results
+        resolved = replay_store.resolve_entries(session, resolutions)
+        if resolved != len(resolutions):
+            raise ReplayConflict(
+                f"{len(resolutions) - resolved} of {len(resolutions)} quarantine entries were resolved by someone "
+                "else while this replay re-mapped them; nothing of this batch was written",
+                fix="run the replay again: it selects only what is still unresolved",
+            )  # fmt: skip
+        for source, items in canonical.items():
+            reports[source].older_than_stored += repository.save_canonical(
+                session, source, items, mapping_version=self.registry[source].version, pii_key=self.pii_key,
+                in_load_order=True,
+            )  # fmt: skip
+        for source, entries in quarantine.items():
+            repository.add_quarantine(session, entries, reports[source].run_id)
+        for outcome, ids in outcomes.items():
+            repository.set_outcome(session, ids, outcome)
+        return results
 
     def mark_dead_lettered(self, source: str, message_ids: list[str]) -> None:
         """The broker confirmed these poison messages' dead-letter copies; a redelivery will not copy again."""
@@ -465,6 +551,85 @@ class Loader:
                     quarantined=report.quarantined, older_than_stored=report.older_than_stored,
                     status="failed" if error else "succeeded",
                 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    """What the mapping made of one stored record: its outcome, canonical entities and new quarantine entries."""
+
+    outcome: Outcome
+    canonical: list[CanonicalEntity]
+    quarantine: list[QuarantineEntry]
+    error: DataError | None = None  # the whole record's failure (outcome quarantined)
+    warnings: int = 0
+
+
+def _map_one(
+    mapper: Mapper, record: SourceRecord, stored: SourceRecord, row_id: int, fault: DataError | None
+) -> _Mapped:
+    """Map one record whose raw row is ``row_id`` (``stored``: what the raw store holds, a stand-in for an unsafe
+    record); ``fault`` is the screen's (or a connector's) refusal, which quarantines it whole. The one place a
+    record's outcome is decided, for a fresh load and a replay alike."""
+    try:
+        if fault is not None:
+            raise fault
+        result = mapper.map(record)
+        _check_keys(record, result.entities)
+    except DataError as exc:
+        return _Mapped("quarantined", [], [_quarantine_entry(stored, row_id, exc)], error=exc)
+    entries = [_entity_quarantine_entry(stored, row_id, rejected) for rejected in result.rejected]
+    canonical = [CanonicalEntity(e.entity_type, e.entity_key, e.body, result.warnings, result.as_of)
+                 for e in result.entities]  # fmt: skip
+    return _Mapped(
+        "partial" if result.rejected else "mapped", canonical, entries, warnings=len(result.warnings)
+    )
+
+
+def _tally(report: LoadReport, done: _Mapped) -> None:
+    """Count one mapped record in its run's report (``records_in`` is counted by the caller)."""
+    if done.outcome == "quarantined":
+        report.quarantined += 1
+    elif done.outcome == "partial":
+        report.partial += 1
+    else:
+        report.mapped += 1
+    report.reasons.update(entry.reason for entry in done.quarantine)
+    report.warnings += done.warnings
+    report.entities.update(entity.entity_type for entity in done.canonical)
+
+
+def _unchanged_failures(
+    entries: Sequence[OpenEntry], failures: Sequence[QuarantineEntry]
+) -> tuple[set[int], list[QuarantineEntry]]:
+    """Pair a replayed record's new failures with its open entries: one that fails exactly as before (same entity,
+    reason, field and message) keeps its entry — its age and its run stay true, and replaying an unfixed failure
+    twice changes nothing. Returns the ids of the entries kept and the failures that need an entry of their own."""
+    waiting: dict[tuple[str | None, str, str | None, str], list[int]] = {}
+    for entry in entries:
+        waiting.setdefault((entry.entity_type, entry.reason, entry.field, entry.message), []).append(entry.id)
+    kept: set[int] = set()
+    added: list[QuarantineEntry] = []
+    for failure in failures:
+        same = waiting.get((failure.entity_type, failure.reason, failure.field, failure.message))
+        if same:
+            kept.add(same.pop(0))
+        else:
+            added.append(failure)
+    return kept, added
+
+
+def _replay_resolution(entry: OpenEntry, done: _Mapped) -> str:
+    """What became of one old quarantine entry when its record was mapped again (its ``resolution``)."""
+    if done.outcome == "quarantined":
+        return f"quarantined again as {done.quarantine[0].reason}"
+    if entry.entity_type is None:  # the whole record had waited
+        return "mapped" if done.outcome == "mapped" else "partly mapped"
+    again = [q.reason for q in done.quarantine if q.entity_type == entry.entity_type]
+    if again:
+        return f"quarantined again as {again[0]}"
+    if any(entity.entity_type == entry.entity_type for entity in done.canonical):
+        return "mapped"
+    return "not emitted by the mapping any more"
 
 
 def _run_counts(report: LoadReport) -> dict[str, int]:

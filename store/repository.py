@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -178,6 +178,7 @@ def save_canonical(
     *,
     mapping_version: str,
     pii_key: bytes,
+    in_load_order: bool = False,
 ) -> int:
     """Upsert canonical entities and re-index their identifier hashes; return how many were older than the
     version already stored and left it in place.
@@ -185,6 +186,11 @@ def save_canonical(
     ``items`` pairs each entity with the id of the source record it came from. The newest version wins: by
     the source's own time where both versions have one (``as_of``), else the one loaded last — so an extract
     loaded out of order never overwrites a newer address with an older one.
+
+    ``in_load_order``: "loaded last" means the source record received last (the higher raw id), not the one
+    written last — for a replay, which maps records received long ago again: an undated old version recovered by
+    a mapping fix must not replace the version a later record already gave. For a fresh load the two are the
+    same (its raw records are the newest), which is why it does not ask for it.
     """
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     hashes: dict[tuple[str, str], list[Any]] = {}
@@ -211,9 +217,7 @@ def save_canonical(
             index_elements=["source", "entity_type", "entity_key"],
             set_={name: stmt.excluded[name] for name in _REPLACED},
             # A stored version the source dated later than this one stays (both dated; else the newest load).
-            where=or_(
-                table.c.as_of.is_(None), stmt.excluded.as_of.is_(None), stmt.excluded.as_of >= table.c.as_of
-            ),
+            where=_newer(table, stmt.excluded, in_load_order),
         ).returning(table.c.id, table.c.entity_type, table.c.entity_key)
         for row in session.execute(stmt, list(chunk)):
             canonical_ids[(row.entity_type, row.entity_key)] = row.id
@@ -222,6 +226,15 @@ def save_canonical(
     _reindex_identifiers(session, canonical_ids, hashes)
     search_keys.reindex(session, {canonical_ids[key]: (key[0], latest[key]["body"]) for key in canonical_ids})
     return older
+
+
+def _newer(table: Table, excluded: Any, in_load_order: bool) -> ColumnElement[bool]:
+    """The upsert's condition for replacing the stored version: dated later, or (either undated) loaded later."""
+    dated = excluded.as_of >= table.c.as_of
+    undated = or_(table.c.as_of.is_(None), excluded.as_of.is_(None))
+    if not in_load_order:
+        return or_(undated, dated)
+    return or_(and_(~undated, dated), and_(undated, excluded.source_record_id >= table.c.source_record_id))
 
 
 _REPLACED = ("source_record_id", "body", "warnings", "mapping_version", "updated_at", "as_of", "party_key")

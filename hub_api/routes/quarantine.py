@@ -1,8 +1,9 @@
 """``GET /v1/quarantine``: every record a sync could not take, with the reason and the fix, and the counts.
 
 Nothing a source sends is silently dropped: what fails mapping or validation waits here, named by its source
-id, until the source corrects it (the corrected record maps and the entry is resolved). The raw text of an
-unreadable message is not served (it may hold personal data the hub could not even locate to mask).
+id, until the source corrects it or a corrected mapping recovers it: ``POST /v1/quarantine/replay`` (scope
+``steward``) maps the waiting raw records again and resolves the entries with what became of them. The raw text
+of an unreadable message is not served (it may hold personal data the hub could not even locate to mask).
 
 An entry is about a whole record, or — when the record was partly mapped (its customer kept, its car's bad VIN
 not) — about one entity of it: ``entity_type`` names that entity, ``field`` the place in it (``vehicle.vin``),
@@ -17,9 +18,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, next_cursor
+from hub_api.problems import Problem
 from hub_api.security import require
+from jobs.quarantine_replay import API_LIMIT, ReplayReport, ReplaySelection, fresh_loader, replay_quarantine
+from pipeline.load import ReplayConflict
 from store import quality, reports
 from store.api_keys import ApiKey
 from store.quality import QualityScorecard
@@ -50,6 +55,10 @@ class QuarantineItem(BaseModel):
     )
     created_at: datetime
     resolved_at: datetime | None
+    resolution: str | None = Field(
+        default=None, examples=["replayed: mapped (run 42, steward:li)"],
+        description="what resolved it: a replay after a mapping fix names the outcome, its run and who asked",
+    )  # fmt: skip
 
 
 class QuarantineCount(BaseModel):
@@ -109,6 +118,42 @@ async def quarantine_counts(
         ]
 
     result: list[QuarantineCount] = await request.app.state.hub.read(count)
+    return result
+
+
+class ReplayRequest(ReplaySelection):
+    """Which quarantine entries to replay; one call maps at most ``limit`` records (``more`` says when to call again)."""
+
+    limit: int = Field(
+        default=API_LIMIT, ge=1, le=API_LIMIT, description="at most this many records in this call"
+    )
+
+
+@router.post(
+    "/quarantine/replay",
+    summary="Map quarantined records again after a mapping fix",
+    description="The selected entries' raw records (already stored: nothing is fetched from the source) are mapped "
+    "through the mapping files as they are on disk now; what maps becomes canonical, the entries are resolved, what "
+    "still fails waits with its new reason. Each source replayed is a sync run of its own. A selection of nothing "
+    "answers zero counts. Give `source` and/or `reason`, or `all`. The server's own ingest (webhooks) keeps the "
+    "mappings it started with until it restarts.",
+    response_model=ReplayReport,
+    responses={
+        409: {"description": "another replay resolved some of the same entries meanwhile: call again"}
+    },
+)
+async def replay(
+    request: Request, body: ReplayRequest, key: Annotated[ApiKey, Depends(require("steward"))]
+) -> ReplayReport:
+    hub = request.app.state.hub
+
+    def run() -> ReplayReport:
+        return replay_quarantine(fresh_loader(hub.settings, hub.sessions), body, actor=key.name)
+
+    try:
+        result: ReplayReport = await run_in_threadpool(run)
+    except ReplayConflict as exc:
+        raise Problem(409, "Replay conflict", str(exc), reason="replay_conflict") from exc
     return result
 
 
