@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.settings import Settings
 from jobs.matching import match_full, match_incremental
@@ -19,16 +20,22 @@ from store.migrate import upgrade
 from store.tables import CanonicalRecordRow, GoldenRecordRow, XrefRow
 
 
-def test_the_run_after_a_killed_one_builds_the_missing_golden_vehicles(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/hub.db"
+def _loaded_store(directory: Path, people: int, seed: int) -> tuple[Settings, Engine, sessionmaker[Session]]:
+    """A migrated SQLite store in ``directory`` with a generated world of ``people`` loaded, not yet matched."""
+    url = f"sqlite:///{directory}/hub.db"
     upgrade(url)
-    settings = Settings(data_dir=tmp_path, database_url=url)
+    settings = Settings(data_dir=directory, database_url=url)
     engine = create_store_engine(url)
     sessions = session_factory(engine)
     loader = Loader(sessions, MappingRegistry.load(), pii_key=settings.pii_key)
     loader.load(
-        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(150, seed=5)
+        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(people, seed=seed)
     )
+    return settings, engine, sessions
+
+
+def test_the_run_after_a_killed_one_builds_the_missing_golden_vehicles(tmp_path: Path) -> None:
+    settings, engine, sessions = _loaded_store(tmp_path, 150, 5)
     run_party_matching(sessions, settings.matching)  # … and killed here, before the vehicles
     with sessions() as session:
         assert store_golden.golden_vehicles_behind(session)
@@ -46,15 +53,7 @@ def test_the_run_after_a_killed_one_builds_the_missing_golden_vehicles(tmp_path:
 
 
 def _golden_ids_after_a_run(directory: Path) -> dict[tuple[str, str, str], str]:
-    url = f"sqlite:///{directory}/hub.db"
-    upgrade(url)
-    settings = Settings(data_dir=directory, database_url=url)
-    engine = create_store_engine(url)
-    sessions = session_factory(engine)
-    loader = Loader(sessions, MappingRegistry.load(), pii_key=settings.pii_key)
-    loader.load(
-        to_source_record(loader.registry[g.source], g.stream, g.payload) for g in generate(120, seed=9)
-    )
+    settings, engine, sessions = _loaded_store(directory, 120, 9)
     match_full(settings)
     with sessions() as session:
         ids = {(x.source, x.entity_type, x.entity_key): x.golden_id for x in session.scalars(select(XrefRow))}

@@ -68,3 +68,9 @@ ZHANG_WEI = (
     ),
     ("portal", "registrations", {**PORTAL_REGISTRATION, "mobile": "0086 " + MOBILE}),  # 張偉, the car, no ID
 )
+
+
+def erp_customer(number: str, name: str, mobile: str, street: str = "") -> tuple[str, str, dict[str, Any]]:
+    """An ERP customer known by name, mobile and (optionally) street only: no ID, sex, birth date or region."""
+    return "erp", "customers", {**ERP_CUSTOMER, "KUNNR": number, "NAME1": name, "ID_TYPE": "", "ID_NO": "",
+                                "SEX": "", "GBDAT": "", "MOBILE": mobile, "EMAIL": "", "REGIO": "", "STRAS": street}  # fmt: skip

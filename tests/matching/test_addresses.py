@@ -8,22 +8,16 @@ from typing import Any
 from matching.config import MatchingConfig
 from matching.features import address_key
 from matching.run import run_party_matching
-from tests.mappings.test_sources import ERP_CUSTOMER
-from tests.matching.conftest import load
+from tests.matching.conftest import erp_customer, load
 
 FLAT = "上海市浦东新区建设路359号翠苑29栋1单元2502室"
 
 
-def _erp(number: str, name: str, mobile: str, street: str) -> tuple[str, str, dict[str, Any]]:
-    return "erp", "customers", {**ERP_CUSTOMER, "KUNNR": number, "NAME1": name, "ID_TYPE": "", "ID_NO": "",
-                                "SEX": "", "GBDAT": "", "MOBILE": mobile, "EMAIL": "", "REGIO": "", "STRAS": street}  # fmt: skip
-
-
 def test_one_name_at_one_flat_with_two_phones_is_one_person(hub: Any) -> None:
     sessions, loader = hub
-    load(loader, _erp("C00700001", "沈昊静", "13957170001", FLAT),
-         _erp("C00700002", "沈昊静", "13957174402", "浦东新区建设路359号翠苑29幢1单元2502室"),  # city left out, 幢
-         _erp("C00700003", "沈昊静", "15957196603", "浦东新区建设路359号翠苑29栋1单元2503室"))  # the flat next door  # fmt: skip
+    load(loader, erp_customer("C00700001", "沈昊静", "13957170001", FLAT),
+         erp_customer("C00700002", "沈昊静", "13957174402", "浦东新区建设路359号翠苑29幢1单元2502室"),  # city left out, 幢
+         erp_customer("C00700003", "沈昊静", "15957196603", "浦东新区建设路359号翠苑29栋1单元2503室"))  # the flat next door  # fmt: skip
     report = run_party_matching(sessions, MatchingConfig())
     assert report.cluster_of[("erp", "C00700001")] == report.cluster_of[("erp", "C00700002")]
     assert report.cluster_of[("erp", "C00700003")] != report.cluster_of[("erp", "C00700001")]
@@ -33,8 +27,8 @@ def test_a_household_at_one_address_stays_apart(hub: Any) -> None:
     sessions, loader = hub
     load(
         loader,
-        _erp("C00700011", "沈建国", "13957170011", FLAT),
-        _erp("C00700012", "沈梅", "13957170012", FLAT),
+        erp_customer("C00700011", "沈建国", "13957170011", FLAT),
+        erp_customer("C00700012", "沈梅", "13957170012", FLAT),
     )
     report = run_party_matching(sessions, MatchingConfig())
     assert report.cluster_of[("erp", "C00700011")] != report.cluster_of[("erp", "C00700012")]

@@ -10,20 +10,14 @@ from matching.features import with_mobile
 from matching.incremental import IncrementalMatcher
 from matching.run import run_party_matching
 from store import golden as store_golden
-from tests.mappings.test_sources import ERP_CUSTOMER
-from tests.matching.conftest import lead, load
-
-
-def _erp(number: str, name: str, mobile: str) -> tuple[str, str, dict[str, Any]]:
-    return "erp", "customers", {**ERP_CUSTOMER, "KUNNR": number, "NAME1": name, "ID_TYPE": "", "ID_NO": "",
-                                "SEX": "", "GBDAT": "", "MOBILE": mobile, "EMAIL": "", "REGIO": "", "STRAS": ""}  # fmt: skip
+from tests.matching.conftest import erp_customer, lead, load
 
 
 def test_the_same_name_with_a_phone_one_digit_off_is_one_person(hub: Any) -> None:
     sessions, loader = hub
-    load(loader, _erp("C00710001", "沈昊静", "13957170001"),
+    load(loader, erp_customer("C00710001", "沈昊静", "13957170001"),
          lead("D31001-071001", "沈昊静", "139 5717 8001", 71001),  # the 8th digit mistyped at the dealer
-         _erp("C00710003", "沈昊静", "13957176661"))  # three digits off: no evidence  # fmt: skip
+         erp_customer("C00710003", "沈昊静", "13957176661"))  # three digits off: no evidence  # fmt: skip
     report = run_party_matching(sessions, MatchingConfig())
     assert report.cluster_of[("erp", "C00710001")] == report.cluster_of[("dms", "D31001-071001")]
     assert report.cluster_of[("erp", "C00710003")] != report.cluster_of[("erp", "C00710001")]
@@ -34,7 +28,7 @@ def test_a_title_form_with_a_phone_one_digit_off_is_left_alone(hub: Any) -> None
     sessions, loader = hub
     load(
         loader,
-        _erp("C00710011", "刘琳琪", "18932208290"),
+        erp_customer("C00710011", "刘琳琪", "18932208290"),
         lead("D31001-071011", "刘女士", "189 3220 9290", 71011),
     )
     report = run_party_matching(sessions, MatchingConfig())
@@ -43,7 +37,7 @@ def test_a_title_form_with_a_phone_one_digit_off_is_left_alone(hub: Any) -> None
 
 def test_neighbouring_numbers_under_two_names_stay_two_people(hub: Any) -> None:
     sessions, loader = hub
-    load(loader, _erp("C00710021", "沈建国", "13957170021"), _erp("C00710022", "沈建军", "13957170022"),
+    load(loader, erp_customer("C00710021", "沈建国", "13957170021"), erp_customer("C00710022", "沈建军", "13957170022"),
          lead("D31001-071023", "沈先生", "13957170023", 71023))  # fmt: skip
     report = run_party_matching(sessions, MatchingConfig())
     clusters = {
@@ -54,7 +48,7 @@ def test_neighbouring_numbers_under_two_names_stay_two_people(hub: Any) -> None:
 
 def test_an_incremental_match_finds_the_mistyped_phone_through_the_key_index(hub: Any) -> None:
     sessions, loader = hub
-    load(loader, _erp("C00710031", "沈昊静", "13957170031"))
+    load(loader, erp_customer("C00710031", "沈昊静", "13957170031"))
     run_party_matching(sessions, MatchingConfig())
     matcher = IncrementalMatcher(sessions, MatchingConfig())
     load(loader, lead("D31001-071031", "沈昊静", "13957170631", 71031))  # head and tail: the tail differs
