@@ -98,7 +98,7 @@ def consumer_heartbeat(sessions: sessionmaker[Session]) -> float | None:
         run = reports.newest_running(session, "dms")
     if run is None:
         return None
-    return (datetime.now(UTC) - (run.heartbeat_at or run.started_at)).total_seconds()
+    return (datetime.now(UTC) - run.last_beat).total_seconds()
 
 
 def check_feed(

@@ -163,6 +163,9 @@ def list_sync_runs(
 
 def newest_running(session: Session, source: str) -> SyncRun | None:
     """The source's running run that beat last (a live consumer's, if there is one)."""
-    beat = func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at)
-    stmt = select(SyncRun).where(SyncRun.source == source, SyncRun.status == "running").order_by(beat.desc())
+    stmt = (
+        select(SyncRun)
+        .where(SyncRun.source == source, SyncRun.status == "running")
+        .order_by(SyncRun.last_beat.desc())
+    )
     return session.scalars(stmt.limit(1)).first()

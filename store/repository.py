@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -86,8 +86,8 @@ def add_to_run(session: Session, run_id: int, counts: dict[str, int]) -> None:
 
 def close_abandoned_runs(session: Session, source: str, silent_since: datetime) -> int:
     """Close the source's runs still "running" whose last heartbeat is older than ``silent_since``."""
-    beat = func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at)
-    done = session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.status == "running", beat < silent_since)
+    done = session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.status == "running",
+                                                 SyncRun.last_beat < silent_since)
                            .values(status="abandoned", finished_at=_now(), error_message=(
                                "no heartbeat since its last counts: the process was killed or lost the store; "
                                "what it committed is counted, the rest will be read again")))  # fmt: skip

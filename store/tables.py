@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.types import BigId, JsonDocument, UtcDateTime
@@ -49,6 +50,17 @@ class SyncRun(Base):
     # running | succeeded | failed | abandoned (its process stopped heartbeating: killed, or lost the store)
     status: Mapped[str] = mapped_column(String(16), default="running")
     heartbeat_at: Mapped[datetime | None]  # the last time a running run wrote its counts
+
+    @hybrid_property
+    def last_beat(self) -> datetime:
+        """When the run was last heard from: its heartbeat, else its start (in Python and in SQL alike)."""
+        return self.heartbeat_at or self.started_at
+
+    @last_beat.inplace.expression
+    @classmethod
+    def _last_beat_expression(cls) -> ColumnElement[datetime]:
+        return func.coalesce(cls.heartbeat_at, cls.started_at)
+
     records_in: Mapped[int] = mapped_column(default=0)
     records_unchanged: Mapped[int] = mapped_column(default=0)
     records_mapped: Mapped[int] = mapped_column(default=0)

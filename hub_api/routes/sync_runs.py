@@ -43,8 +43,7 @@ class SyncRunItem(BaseModel):
 
 
 def _item(run: SyncRun, now: datetime, alive_within_s: float) -> SyncRunItem:
-    beat = run.heartbeat_at or run.started_at
-    silent = round((now - beat).total_seconds(), 1) if run.status == "running" else None
+    silent = round((now - run.last_beat).total_seconds(), 1) if run.status == "running" else None
     return SyncRunItem(
         id=run.id, source=run.source, status=run.status, alive=silent is not None and silent <= alive_within_s,
         started_at=run.started_at, finished_at=run.finished_at, heartbeat_at=run.heartbeat_at, silent_s=silent,
