@@ -13,7 +13,7 @@ since.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from store.golden import GoldenWrite, Lineage, Member, RunDecisions
 from store.matching_input import (
     Relationship,
     VehicleRecord,
+    contact_numbers,
     feed_position,
     iter_vehicles,
     relationships_by_vin,
@@ -62,6 +63,7 @@ def golden_vehicle(
     relations: Sequence[Relationship],
     party_golden: dict[tuple[str, str], str],
     kind_of: dict[str, str] | None = None,
+    numbers: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[dict[str, Any], list[Lineage]]:
     rank = {s: n for n, s in enumerate(ATTRIBUTE_SOURCES)}
     ordered = sorted(members, key=lambda m: (rank.get(m.source, len(rank)), m.record_id))
@@ -84,7 +86,7 @@ def golden_vehicle(
     # so it only speaks when nothing else does; stewards see it listed.
     matched = [e for e in evidence if e.golden_id]
     plates = [(str(p["plate"]), p.get("valid_from")) for p in body["plates"]]
-    timeline = ownership_timeline(matched or evidence, rules, kind_of, plates)
+    timeline = ownership_timeline(matched or evidence, rules, kind_of, plates, numbers)
     body["ownership"] = timeline
     if matched and len(matched) < len(evidence):
         body["unresolved_owner_records"] = sorted(
@@ -93,6 +95,20 @@ def golden_vehicle(
     body["current_owner"] = timeline[-1]["owner"] if timeline else None
     body["sources"] = sorted({m.source for m in members})
     return body, lineage
+
+
+def _on_fleet_cars(
+    relations: Mapping[str, Sequence[Relationship]], party_golden: dict[tuple[str, str], str],
+    kind_of: dict[str, str],
+) -> set[str]:  # fmt: skip
+    """The customers seen with a car a company has had: only there does the number a person calls from
+    tell a buyer from one of the company's drivers (matching/ownership.yaml, own_number_days)."""
+    wanted: set[str] = set()
+    for items in relations.values():
+        goldens = {g for r in items if (g := party_golden.get((r.source, r.party_key)))}
+        if any(kind_of.get(g) == "organisation" for g in goldens):
+            wanted |= goldens
+    return wanted
 
 
 def build_golden_vehicles(
@@ -145,6 +161,7 @@ def _build(
         owners = None if vins is None else {(r.source, r.party_key) for rs in relations.values() for r in rs}
         party_golden = store_golden.golden_by_key(session, "party", owners)
         kind_of = store_golden.party_kinds(session, set(party_golden.values()))
+        numbers = contact_numbers(session, _on_fleet_cars(relations, party_golden, kind_of))
         if vins is None:
             previous, ages = store_golden.membership(session, "vehicle")
         else:
@@ -160,7 +177,7 @@ def _build(
     step("building golden vehicles")
     goldens = []
     for vin, records in by_vin.items():
-        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden, kind_of)
+        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden, kind_of, numbers)
         golden_id = assignment.golden_of[min(r.record_id for r in records)]
         members = [Member(r.record_id, r.source, r.vin, "deterministic" if len(records) > 1 else "singleton")
                    for r in records]  # fmt: skip

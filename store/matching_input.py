@@ -163,3 +163,28 @@ def vins_with_new_evidence(session: Session, since: datetime, after_seq: int) ->
         )
         vins.update(str(body["vin"]) for body in session.scalars(stmt) if body.get("vin"))
     return vins
+
+
+def contact_numbers(session: Session, golden_ids: Collection[str]) -> dict[str, frozenset[str]]:
+    """golden customer → every mobile and landline its member records carry (placeholders left out).
+
+    Why all members and not the golden record's chosen number: whether a person seen with a company's car
+    calls from one of the company's numbers is a question about any number the company has ever given.
+    """
+    c, x = CanonicalRecordRow, XrefRow
+    stmt = (
+        select(x.golden_id, c.body)
+        .join(c, (c.source == x.source) & (c.entity_type == x.entity_type) & (c.entity_key == x.entity_key))
+        .where(x.entity_type == "party")
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for chunk in chunks(sorted(set(golden_ids))):
+        for golden_id, body in session.execute(stmt.where(x.golden_id.in_(chunk))):
+            found[golden_id] |= _numbers(body)
+    return {golden_id: frozenset(numbers) for golden_id, numbers in found.items()}
+
+
+def _numbers(body: dict[str, Any]) -> set[str]:
+    return {str(point[kind]) for point in body.get("contact_points") or []
+            if (kind := point.get("kind")) in ("mobile", "landline") and point.get(kind)
+            and not point.get("is_placeholder")}  # fmt: skip

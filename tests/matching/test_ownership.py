@@ -17,8 +17,9 @@ def _owner(
     *evidence: Evidence,
     kinds: dict[str, str] | None = None,
     plates: list[tuple[str, str | None]] | None = None,
+    numbers: dict[str, frozenset[str]] | None = None,
 ) -> str | None:
-    timeline = ownership_timeline(list(evidence), RULES, kinds, plates or [])
+    timeline = ownership_timeline(list(evidence), RULES, kinds, plates or [], numbers)
     return timeline[-1]["owner"] if timeline else None
 
 
@@ -129,3 +130,60 @@ def test_a_new_plate_shows_a_fleet_car_sold_to_a_person() -> None:
     assert (
         _owner(fleet, buyer, kinds=kinds, plates=[("皖AF10255", "2024-03-20")]) == "G-fleet"
     )  # no old plate
+
+
+def test_a_person_calling_from_his_own_number_on_two_days_has_bought_the_fleet_car() -> None:
+    fleet = _e("G-fleet", "insurance", "policy_holder", "2021-01-01")
+    kinds = {"G-fleet": "organisation", "G-buyer": "person"}
+    company = frozenset({"+862088880900", "+8613900000001"})
+    visits = [_e("G-buyer", "dms", "service_customer", day) for day in ("2023-04-15", "2023-10-02")]
+    own = {"G-fleet": company, "G-buyer": frozenset({"+8613712345678"})}
+    assert _owner(fleet, *visits, kinds=kinds, numbers=own) == "G-buyer"
+    # A driver who calls from one of the company's numbers, even beside his own, is still a driver.
+    pool = {"G-fleet": company, "G-buyer": frozenset({"+8613712345678", "+8613900000001"})}
+    assert _owner(fleet, *visits, kinds=kinds, numbers=pool) == "G-fleet"
+    assert _owner(fleet, visits[0], kinds=kinds, numbers=own) == "G-fleet"  # one day is not enough
+    same_day = [visits[0], _e("G-buyer", "dms", "service_customer", "2023-04-15")]
+    assert _owner(fleet, *same_day, kinds=kinds, numbers=own) == "G-fleet"
+    assert _owner(fleet, *visits, kinds=kinds, numbers={"G-fleet": company}) == "G-fleet"  # no number known
+    off = RULES.model_copy(
+        update={"weak_evidence": RULES.weak_evidence.model_copy(update={"own_number_days": 0})}
+    )
+    assert ownership_timeline([fleet, *visits], off, kinds, [], own)[-1]["owner"] == "G-fleet"
+
+
+def test_a_fleet_car_bought_by_its_repair_order_customer_names_him_in_the_store(hub: Any) -> None:
+    """End to end: the numbers come from the store's records, the company's from all of its records."""
+    from matching.vehicles import build_golden_vehicles
+    from store import golden as store_golden
+
+    sessions, loader = hub
+    vin = "LVSHCAMB1CE054249"
+
+    def repair(n: int, day: str, name: str, mobile: str) -> tuple[str, str, dict[str, Any]]:
+        return "dms", "repair_order", {**DMS_LEAD, "message_id": f"ro-{n}", "event_type": "repair_order", "lead": None,
+                                       "occurred_at": f"{day}T10:00:00+08:00",
+                                       "customer": {"dms_customer_id": f"D99002-00{n}", "name": name,
+                                                    "mobile": mobile, "gender": "女"},
+                                       "repair_order": {"ro_number": f"RO-{n}", "vin": vin, "mileage_km": "80000"}}  # fmt: skip
+
+    company = {**ERP_CUSTOMER, "KUNNR": "C00000077", "KTOKD": "O", "NAME1": "杭州顺达物流有限公司",
+               "ID_TYPE": "", "ID_NO": "", "MOBILE": "139 1726 5843", "EMAIL": ""}  # fmt: skip
+    load(loader, ("erp", "customers", company),
+         ("erp", "vehicles", {"VIN": vin, "MAKE": "福特", "MODEL": "福克斯", "MODEL_YEAR": "2012",
+                              "PROD_DATE": "2011-09-01", "PLANT": "cq01"}),
+         ("erp", "sales_orders", {"VBELN": "SO-T3", "KUNNR": "C00000077", "VIN": vin, "DEALER": "D99001",
+                                  "INVOICE_DATE": "2011-10-08"}),
+         repair(1, "2020-04-02", "欧阳娜娜", "13917265843"), repair(2, "2021-04-09", "欧阳娜娜", "13917265843"))  # fmt: skip
+    parties = run_party_matching(sessions, MatchingConfig())
+    build_golden_vehicles(sessions)
+    with sessions() as session:
+        driven = store_golden.vehicle_owners(session)[vin]
+    assert driven == parties.cluster_of[("erp", "C00000077")]  # 欧阳娜娜 calls from the company's mobile
+    buyer = "李建华", "13661234988"
+    load(loader, repair(3, "2022-05-10", *buyer), repair(4, "2022-11-20", *buyer))
+    parties = run_party_matching(sessions, MatchingConfig())
+    build_golden_vehicles(sessions)
+    with sessions() as session:
+        owner = store_golden.vehicle_owners(session)[vin]
+    assert owner == parties.cluster_of[("dms", "D99002-003")] == parties.cluster_of[("dms", "D99002-004")]
