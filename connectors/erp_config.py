@@ -5,41 +5,92 @@ object can import the configuration without zeep's machinery."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from autohub.errors import FatalError, RetriableError
+from autohub.errors import ConfigError, FatalError, RetriableError
 
 MIB = 1024 * 1024
 
 
 class ErpOperation(BaseModel):
-    """How one stream is read: ``operation(changed_since=…, page_token=…, page_size=…) → records + next token``."""
+    """How one stream is read: which request parameters carry the change time, the page size and the place
+    to go on from, and where the records, the continuation, the id and the change time sit in the answer.
+
+    Every parameter and field name may be dotted for nesting (``ProcessingConditions.QueryLastReturnedObjectID``);
+    a parameter set to null means the operation has no such parameter. Three ways to page, by what is set:
+    a page token (``page_token_param`` + ``next_token_field``), SAP's last returned object id
+    (``last_id_param`` + ``last_id_field``, while ``more_field`` is true), or none (one call per pass).
+    """
 
     operation: str
     records_field: str = Field(description="response field holding the repeated records, dotted for nesting")
-    next_token_field: str = "NextPageToken"  # noqa: S105 - a field name, not a secret
-    changed_since_param: str = "ChangedSince"
-    page_token_param: str = "PageToken"  # noqa: S105 - a parameter name
-    page_size_param: str = "PageSize"
+    next_token_field: str | None = "NextPageToken"  # noqa: S105 - a field name, not a secret
+    changed_since_param: str | None = Field(
+        default="ChangedSince",
+        description="null: no change-time filter, every pass is a declared full extract",
+    )
+    page_token_param: str | None = "PageToken"  # noqa: S105 - a parameter name
+    page_size_param: str | None = "PageSize"
     page_size: int = Field(default=500, ge=1, le=50_000)
     max_page_records: int | None = Field(
         default=None,
         ge=1,
         description="refuse a page with more records; default max(2 × page_size, page_size + 100)",
     )
-    id_field: str
-    changed_field: str = "CHANGED_AT"
+    last_id_param: str | None = Field(
+        default=None,
+        description="request parameter taking the last id returned, e.g. SAP's QueryLastReturnedObjectID",
+    )
+    last_id_field: str | None = Field(
+        default=None, description="answer field with the last id returned; default the last record's id"
+    )
+    more_field: str | None = Field(
+        default=None,
+        description="answer field that is true while more hits wait, e.g. MoreHitsAvailableIndicator",
+    )
+    id_field: str = Field(description="the record's id, dotted; a value with attributes gives its text")
+    changed_field: str | None = Field(default="CHANGED_AT", description="the record's change time, dotted")
+    source_timezone: str | None = Field(
+        default=None,
+        description="zone of change times written without one; default the ERP's source_timezone",
+    )
     extra_params: dict[str, Any] = Field(
-        default_factory=dict, description="fixed arguments, e.g. a company code"
+        default_factory=dict, description="fixed arguments, e.g. a company code; keys may be dotted"
     )
 
     @property
     def record_limit(self) -> int:
         """Slack above the page size: an ERP may round a page up to a whole document, never ten times over."""
         return self.max_page_records or max(self.page_size * 2, self.page_size + 100)
+
+    @property
+    def full_extract(self) -> bool:
+        """No change-time filter: each pass reads the whole stream and keeps no watermark, on purpose."""
+        return self.changed_since_param is None
+
+    @field_validator("source_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return known_zone(value)
+
+    @model_validator(mode="after")
+    def _one_way_to_page(self) -> ErpOperation:
+        """Half a paging scheme would read page one forever or stop after it: refused at start."""
+        if (self.page_token_param is None) != (self.next_token_field is None):
+            raise ValueError("page_token_param and next_token_field go together: set both, or both to null")
+        if self.last_id_param and self.page_token_param:
+            raise ValueError("page by a token or by last_id_param, not both: set page_token_param to null")
+        if self.more_field and not self.last_id_param:
+            raise ValueError("more_field needs last_id_param: the parameter that asks for the next hits")
+        if self.changed_since_param and not self.changed_field:
+            raise ValueError(
+                "changed_since_param needs changed_field: the watermark is the newest change time"
+            )
+        return self
 
 
 def _fake_erp_streams() -> dict[str, ErpOperation]:
@@ -84,6 +135,73 @@ class ErpSoapConfig(BaseModel):
     attempts: int = Field(default=5, ge=1)
     max_wait_s: float = 30.0
     lookback_s: int = Field(default=300, ge=0, description="re-ask this much before the watermark")
+    source_timezone: str | None = Field(
+        default=None, description="zone of change times the ERP writes without one (SAP: 20261130140509)"
+    )
+    username: str = Field(
+        default="", description="technical user, sent by HTTP Basic to the WSDL and the calls"
+    )
+    password: SecretStr = SecretStr("")
+    password_file: Path | None = Field(
+        default=None, description="file holding the password (a mounted secret); instead of PASSWORD"
+    )
+    ws_security: Literal["none", "username_token", "username_token_digest"] = Field(
+        default="none", description="also send a WS-Security UsernameToken with the same user and password"
+    )
+
+    @field_validator("source_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return known_zone(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_out_of_the_url(cls, data: Any) -> Any:
+        """``http://user:pw@host/…`` → a URL without them plus USERNAME/PASSWORD, and a password wrapped as a
+        secret before anything else is checked: the URL is printed in logs and errors, and pydantic prints
+        the input of a model that fails validation — the password must be in neither."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        parts = urlsplit(str(data.get("wsdl_url") or ""))
+        if parts.scheme.lower() in ("http", "https") and "@" in parts.netloc:
+            userinfo, _, host = parts.netloc.rpartition("@")
+            user, _, password = userinfo.partition(":")
+            data["wsdl_url"] = urlunsplit(parts._replace(netloc=host))
+            data["username"] = data.get("username") or unquote(user)
+            data["password"] = data.get("password") or unquote(password)
+        if isinstance(data.get("password"), str):
+            data["password"] = SecretStr(data["password"])
+        return data
+
+    def check_logon(self) -> None:
+        """Checked by the connector, not as a validator: pydantic prints a failing model's whole input, and
+        that input holds the password."""
+        if self.password.get_secret_value() and self.password_file:
+            raise ConfigError("both a password and a password file are set for the ERP",
+                              field="AUTOHUB_ERP__PASSWORD_FILE", fix="set one of PASSWORD and PASSWORD_FILE")  # fmt: skip
+        if self.ws_security != "none" and not self.username:
+            raise ConfigError(f"ws_security {self.ws_security} needs a user", field="AUTOHUB_ERP__USERNAME",
+                              fix="set the technical user (and its password)")  # fmt: skip
+
+    def secret_password(self) -> str:
+        """The password, read from PASSWORD_FILE at use, so a rotated secret needs no restart of the settings."""
+        if self.password_file is None:
+            return self.password.get_secret_value()
+        try:
+            return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the ERP password file {self.password_file}: {exc.strerror or type(exc).__name__}",
+                field="AUTOHUB_ERP__PASSWORD_FILE",
+                fix="point it at a readable file holding the technical user's password",
+            ) from exc
+
+    @property
+    def credential_settings(self) -> str:
+        """The settings a refused logon asks to check, as a user would set them."""
+        secret = "AUTOHUB_ERP__PASSWORD_FILE" if self.password_file else "AUTOHUB_ERP__PASSWORD"
+        return f"AUTOHUB_ERP__USERNAME and {secret}"
 
     @field_validator("allowed_origins")
     @classmethod
@@ -116,6 +234,38 @@ class ErpBusy(RetriableError):
 
 class ErpRejected(FatalError):
     """A SOAP Client fault or an HTTP 4xx: our request or our rights are wrong; retrying will not help."""
+
+
+class ErpAuthRefused(FatalError):
+    """HTTP 401/403 or a WS-Security fault: the logon was refused. Never retried — SAP locks a user after a few
+    failed logons (login/fails_to_user_lock, default 5), so a retry loop would lock the hub's technical user."""
+
+
+def refused_logon(origin: str, status: str, config: ErpSoapConfig) -> ErpAuthRefused:
+    return ErpAuthRefused(
+        f"authentication refused by {origin} ({status}): check {config.credential_settings}",
+        field=config.credential_settings.split(" and ")[-1],
+        fix="not retried, so the user is not locked by repeated failed logons; if the user is locked already, "
+        "ask the ERP's basis team to unlock it (SAP: SU01)",
+    )
+
+
+def known_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is no IANA time zone: write e.g. Asia/Shanghai or UTC") from exc
+    return value
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``: for every message that prints a URL."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def origin_of(url: str) -> str | None:

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 import structlog
@@ -42,20 +44,33 @@ from zeep.exceptions import (
     ExternalReferenceForbidden,
     Fault,
     TransportError,
+    ValidationError,
     XMLSyntaxError,
 )
 from zeep.helpers import serialize_object
+from zeep.wsse.username import UsernameToken
 
-from autohub.errors import ConfigError, SourceUnavailable
+from autohub.errors import ConfigError, DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.erp_config import (
     ErpAnswerTooLarge,
+    ErpAuthRefused,
     ErpBusy,
     ErpOperation,
     ErpRejected,
     ErpSoapConfig,
     UnsafeXml,
+    origin_of,
+    refused_logon,
+    without_userinfo,
+)
+from connectors.erp_requests import (
+    check_against,
+    incomplete_request,
+    next_position,
+    request,
+    wrong_argument,
 )
 from connectors.erp_transport import (
     ErpCall,
@@ -65,12 +80,14 @@ from connectors.erp_transport import (
     parser_limit,
     raise_http,
 )
+from connectors.erp_values import NaiveTime, UnreadableTime, change_time, dig, record_id
 from connectors.retry import call_with_retry, retrying
 
-__all__ = ["ErpAnswerTooLarge", "ErpBusy", "ErpOperation", "ErpRejected", "ErpSoapConfig", "ErpSoapConnector",
-           "UnsafeXml", "zeep_settings"]  # fmt: skip
+__all__ = ["ErpAnswerTooLarge", "ErpAuthRefused", "ErpBusy", "ErpOperation", "ErpRejected", "ErpSoapConfig",
+           "ErpSoapConnector", "UnsafeXml", "zeep_settings"]  # fmt: skip
 
 log = structlog.get_logger(__name__)
+_WSSE_REFUSALS = frozenset({"FailedAuthentication", "InvalidSecurityToken", "InvalidSecurity", "FailedCheck"})
 
 
 def zeep_settings(*, forbid_external: bool = True) -> Settings:
@@ -103,12 +120,17 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _dig(body: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if body is None:
-            return None
-        body = body.get(part) if isinstance(body, dict) else getattr(body, part, None)
-    return body
+def _wsse(config: ErpSoapConfig) -> UsernameToken | None:
+    """A WS-Security UsernameToken when configured (SAP: a service whose logon procedure is WSSE)."""
+    if config.ws_security == "none":
+        return None
+    digest = config.ws_security == "username_token_digest"
+    return UsernameToken(config.username, config.secret_password(), use_digest=digest)
+
+
+def _refused_logon_fault(code: str) -> bool:
+    """WS-Security's fault codes for a token the service refused (OASIS WSS 1.1 §12)."""
+    return code.rpartition(":")[2] in _WSSE_REFUSALS
 
 
 class ErpSoapConnector(Connector):
@@ -118,6 +140,7 @@ class ErpSoapConnector(Connector):
         if not config.wsdl_url:
             raise ConfigError("no ERP configured", field="AUTOHUB_ERP__WSDL_URL",
                               fix="set the ERP's WSDL URL (and AUTOHUB_ERP__STREAMS if its operations differ)")  # fmt: skip
+        config.check_logon()
         self.config = config
         self.source = config.source
         self.streams = tuple(config.streams)
@@ -135,40 +158,54 @@ class ErpSoapConnector(Connector):
         return self._service
 
     def _build_service(self) -> Any:
+        """One WSDL load (with its imports); retried by ``_connect`` only, never inside a retried call —
+        retries nested there multiplied (attempts²), and with a wrong password they locked the SAP user."""
         cache = None
         if self._cache_path:
             self._cache_path.parent.mkdir(parents=True, exist_ok=True)
             cache = SqliteCache(path=str(self._cache_path), timeout=self.config.wsdl_cache_ttl_s)
+        wsdl = self.config.wsdl_url  # never with userinfo: ErpSoapConfig moves it to USERNAME/PASSWORD
         transport = GuardedTransport(self.config, cache)
         transport.wsdl_deadline_at = time.monotonic() + self.config.wsdl_deadline_s  # all documents together
         try:
-            client = Client(self.config.wsdl_url, transport=transport, settings=zeep_settings(forbid_external=False),
+            client = Client(wsdl, transport=transport, settings=zeep_settings(forbid_external=False),
                             service_name=self.config.service, port_name=self.config.port,
-                            plugins=[PageGuard(transport)])  # fmt: skip
+                            plugins=[PageGuard(transport)], wsse=_wsse(self.config))  # fmt: skip
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
             transport.session.close()
-            raise UnsafeXml(f"the WSDL at {self.config.wsdl_url} is refused: {exc}",
+            raise UnsafeXml(f"the WSDL at {wsdl} is refused: {exc}",
                             fix="a WSDL with DTDs or external references is not loaded; ask the ERP team") from exc  # fmt: skip
         except requests.RequestException as exc:
             transport.session.close()
-            raise SourceUnavailable(
-                f"ERP WSDL not reachable at {self.config.wsdl_url}: {type(exc).__name__}"
-            ) from exc
+            raise SourceUnavailable(f"ERP WSDL not reachable at {wsdl}: {type(exc).__name__}") from exc
         except (XMLSyntaxError, TransportError) as exc:
             transport.session.close()
-            raise parser_limit(exc, self.config.wsdl_url) or ConfigError(
-                f"no usable WSDL at {self.config.wsdl_url}: {str(exc)[:200]}",
+            raise parser_limit(exc, wsdl) or ConfigError(
+                f"no usable WSDL at {wsdl}: {str(exc)[:200]}",
                 field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL") from exc  # fmt: skip
         except OSError as exc:  # a local WSDL file that cannot be read
             transport.session.close()
-            raise ConfigError(f"cannot read the WSDL at {self.config.wsdl_url}: {exc.strerror or exc}",
+            raise ConfigError(f"cannot read the WSDL at {wsdl}: {exc.strerror or exc}",
                               field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL or a readable file") from exc  # fmt: skip
-        except BaseException:  # a refusal of ours (deadline, size, origin): no session left behind
+        except BaseException:  # a refusal of ours (deadline, size, origin, logon): no session left behind
             transport.session.close()
             raise
         finally:
             transport.wsdl_deadline_at = None
         service = client.service
+        try:
+            self._check_streams(service)
+        except BaseException:
+            transport.session.close()
+            raise
+        transport.trust_endpoint(str(getattr(service, "_binding_options", {}).get("address") or ""))
+        self._client, self._transport = client, transport
+        log.info("ERP WSDL loaded", wsdl=without_userinfo(wsdl), streams=list(self.config.streams))
+        return service
+
+    def _check_streams(self, service: Any) -> None:
+        """Each stream's operation exists and takes the parameters its settings name (see erp_requests)."""
+        operations = getattr(getattr(service, "_binding", None), "_operations", {})
         for stream, op in self.config.streams.items():
             try:
                 getattr(service, op.operation)
@@ -176,9 +213,8 @@ class ErpSoapConnector(Connector):
                 raise ConfigError(f"the ERP's WSDL has no operation {op.operation!r} (stream {stream})",
                                   field=f"AUTOHUB_ERP__STREAMS.{stream}.operation",
                                   fix="use an operation name the WSDL offers") from exc  # fmt: skip
-        self._client, self._transport = client, transport
-        log.info("ERP WSDL loaded", wsdl=self.config.wsdl_url, streams=list(self.config.streams))
-        return service
+            if op.operation in operations:
+                check_against(stream, op, operations[op.operation])
 
     def close(self) -> None:
         if self._client is not None:
@@ -187,23 +223,20 @@ class ErpSoapConnector(Connector):
 
     # --- calls ------------------------------------------------------------------------------------------
 
-    def _call(self, stream: str, op: ErpOperation, params: dict[str, Any]) -> Any:
-        """One SOAP call with zeep's and the network's failures turned into the hub's error classes."""
+    def _call(self, service: Any, stream: str, op: ErpOperation, params: dict[str, Any]) -> Any:
+        """One SOAP call with zeep's and the network's failures turned into the hub's error classes.
+
+        ``service`` is loaded before: a WSDL load here would be retried inside the call's retries.
+        """
         try:
-            service = self._connect()
-            transport = self._transport
-            if transport is not None:
-                transport.calling = ErpCall(stream, op)
-            try:
-                return getattr(service, op.operation)(**params)
-            finally:
-                if transport is not None:
-                    transport.calling = None
+            return self._send(service, stream, op, params)
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
             raise UnsafeXml(f"ERP answer to {op.operation} refused: {exc}",
                             fix="check that the URL points at the real ERP; not retried") from exc  # fmt: skip
         except Fault as exc:
             code = str(exc.code or "")
+            if _refused_logon_fault(code):
+                raise refused_logon(self._endpoint(), f"SOAP fault {code}", self.config) from exc
             if "Client" in code or "Sender" in code:
                 raise ErpRejected(f"ERP refused {op.operation}: {exc.message} ({code})",
                                   fix="the request or the technical user's rights are wrong; not retried") from exc  # fmt: skip
@@ -228,63 +261,128 @@ class ErpSoapConnector(Connector):
         except requests.RequestException as exc:
             raise SourceUnavailable(f"ERP unreachable on {op.operation}: {type(exc).__name__}") from exc
 
+    def _send(self, service: Any, stream: str, op: ErpOperation, params: dict[str, Any]) -> Any:
+        """The call itself; a parameter zeep cannot place is the stream's setting to fix, not a traceback."""
+        transport = self._transport
+        if transport is not None:
+            transport.calling = ErpCall(stream, op)
+        try:
+            return getattr(service, op.operation)(**params)
+        except TypeError as exc:  # zeep: "got an unexpected keyword argument 'PageSize'"
+            raise wrong_argument(stream, op, exc) from exc
+        except ValidationError as exc:  # zeep: "Missing element CustomerSimpleSelectionByNameAndAddress"
+            raise incomplete_request(stream, op, exc) from exc
+        finally:
+            if transport is not None:
+                transport.calling = None
+
+    def _endpoint(self) -> str:
+        address = str(getattr(self._service, "_binding_options", {}).get("address") or self.config.wsdl_url)
+        return origin_of(address) or without_userinfo(address)
+
     # --- reading ----------------------------------------------------------------------------------------
 
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
         op = self.config.streams[stream]
         state = state or {}
-        done: str | None = state.get("changed_since")
+        done: str | None = None if op.full_extract else state.get("changed_since")
         current: dict[str, Any] | None = state.get("pass")
         if current:  # resume a pass a crash interrupted, at its next page
-            since, token, high = current.get("since"), current.get("token"), current.get("high")
+            since, position, high = current.get("since"), current.get("token"), current.get("high")
         else:
             since = (
                 (datetime.fromisoformat(done) - timedelta(seconds=self.config.lookback_s)).isoformat()
                 if done
                 else None
             )
-            token, high = None, done
+            position, high = None, done
+        service = self._connect()  # its own bounded retries; inside _call's they would multiply (attempts²)
+        if op.full_extract and not current:
+            log.info("ERP stream read as a full extract", stream=stream, operation=op.operation,
+                     watermark=None, why="changed_since_param is null: the operation has no change-time filter, "
+                     "every run reads the whole stream and the raw store recognises what is unchanged")  # fmt: skip
         while True:
-            params: dict[str, Any] = {**op.extra_params, op.page_size_param: op.page_size}
-            if since:
-                params[op.changed_since_param] = datetime.fromisoformat(since)
-            if token:
-                params[op.page_token_param] = token
-            self._connect()  # its own bounded retries; inside _call's they would multiply (attempts²)
-            body = serialize_object(call_with_retry(self._policy, self._call, stream, op, params), dict)
-            records, unreadable, high = self._records(stream, op, body, high)
-            token = _dig(body, op.next_token_field)
-            if token:
-                yield Page(records, {"changed_since": done, "pass": {"since": since, "token": token, "high": high}},
-                           unreadable)  # fmt: skip
+            params = request(op, since=datetime.fromisoformat(since) if since else None, position=position)
+            answer = call_with_retry(self._policy, self._call, service, stream, op, params)
+            body = serialize_object(answer, dict)
+            page = self._records(stream, op, body, high)
+            high = page.high
+            following = next_position(stream, op, body, page.count, page.last_id, position)
+            if following:
+                yield Page(page.records, {"changed_since": done, "pass": {"since": since, "token": following,
+                           "high": high}}, page.unreadable, page.refused)  # fmt: skip
+                position = following
                 continue
-            yield Page(records, {"changed_since": high}, unreadable)
+            yield Page(page.records, self._final_state(op, high), page.unreadable, page.refused)
             return
 
-    def _records(
-        self, stream: str, op: ErpOperation, body: Any, high: str | None
-    ) -> tuple[list[SourceRecord], list[tuple[str, str]], str | None]:
-        items = _dig(body, op.records_field) if op.records_field else body
+    @staticmethod
+    def _final_state(op: ErpOperation, high: str | None) -> dict[str, Any]:
+        """The watermark after a complete pass; for a full extract empty on purpose, and said so in it."""
+        if op.full_extract:
+            return {"changed_since": None, "full_extract": True, "newest_change": high}
+        return {"changed_since": high}
+
+    def _records(self, stream: str, op: ErpOperation, body: Any, high: str | None) -> _PageRead:
+        items = dig(body, op.records_field) if op.records_field else body
         if isinstance(items, dict):  # a single record where the WSDL allows one or many
             items = [items]
         check_page(ErpCall(stream, op), len(items or []))  # for answers whose records PageGuard did not find
-        records: list[SourceRecord] = []
-        unreadable: list[tuple[str, str]] = []
+        page = _PageRead(high=high)
         high_at = datetime.fromisoformat(high) if high else None
+        zone = self._zone(op)
         for item in items or []:
+            page.count += 1
             payload = _json_safe(item)
-            source_id = payload.get(op.id_field) if isinstance(payload, dict) else None
-            if not source_id:
-                unreadable.append((f"missing_{op.id_field.lower()}", repr(payload)[:2000]))
+            source_id = record_id(dig(payload, op.id_field)) if isinstance(payload, dict) else None
+            if source_id is None:
+                leaf = op.id_field.rsplit(".", 1)[-1].lower()
+                page.unreadable.append((f"missing_{leaf}", repr(payload)[:2000]))
                 continue
-            records.append(
-                SourceRecord(source=self.source, stream=stream, source_id=str(source_id), payload=payload)
-            )
-            changed = payload.get(op.changed_field)
+            page.last_id = source_id
+            record = SourceRecord(source=self.source, stream=stream, source_id=source_id, payload=payload)
             try:
-                changed_at = datetime.fromisoformat(changed) if isinstance(changed, str) else None
-            except ValueError:
-                changed_at = None  # the record is kept; only the watermark ignores an unreadable time
-            if changed_at and changed_at.tzinfo and (high_at is None or changed_at > high_at):
+                changed_at = self._change_time(stream, op, record, zone)
+            except DataError as exc:
+                page.refused.append((record, exc))
+                continue
+            page.records.append(record)
+            if changed_at and (high_at is None or changed_at > high_at):
                 high_at = changed_at
-        return records, unreadable, high_at.isoformat() if high_at else None
+        page.high = high_at.isoformat() if high_at else None
+        return page
+
+    def _zone(self, op: ErpOperation) -> ZoneInfo | None:
+        name = op.source_timezone or self.config.source_timezone
+        return ZoneInfo(name) if name else None
+
+    def _change_time(self, stream: str, op: ErpOperation, record: SourceRecord, zone: ZoneInfo | None) -> datetime | None:  # fmt: skip
+        """The record's change time, aware; None if it has none. An unreadable one refuses the record (it is
+        stored raw and quarantined, like the finance connector's rows); one without a zone, where none is
+        declared, stops the sync: every record of the stream would be read hours off."""
+        if not op.changed_field:
+            return None
+        name = f"{self.source}/{stream}/{record.source_id[:60]}"
+        try:
+            return change_time(dig(record.payload, op.changed_field), zone)
+        except UnreadableTime as exc:
+            raise DataError(str(exc), reason="bad_change_time", record=name, field=op.changed_field,
+                            fix="correct it in the ERP, or name the right field in changed_field; the record "
+                            "is read again on the next pass") from exc  # fmt: skip
+        except NaiveTime as exc:
+            raise ConfigError(f"{exc}; the ERP writes change times without a zone", record=name,
+                              field=op.changed_field,
+                              fix="declare the ERP's zone in AUTOHUB_ERP__SOURCE_TIMEZONE (or the stream's "
+                              "source_timezone), e.g. Asia/Shanghai") from exc  # fmt: skip
+
+
+@dataclass
+class _PageRead:
+    """One answer as the runner takes it, with what paging needs: how many records came and the last id."""
+
+    high: str | None
+    records: list[SourceRecord] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[SourceRecord, DataError]] = field(default_factory=list)
+    count: int = 0
+    last_id: str | None = None

@@ -27,6 +27,8 @@ from connectors.erp_config import (
     ErpSoapConfig,
     UnsafeXml,
     origin_of,
+    refused_logon,
+    without_userinfo,
 )
 
 _CHUNK = 64 * 1024  # one socket read at most; the deadline and the cap are checked between reads
@@ -80,7 +82,8 @@ class _Origins:
             return
         allowed = sorted(self.origins) + ([f"{self.local_root}{os.sep}…"] if self.local_root else [])
         raise UnsafeXml(
-            f"the ERP's WSDL at {self.wsdl_url} {how} {url}, outside what it may load from "
+            f"the ERP's WSDL at {without_userinfo(self.wsdl_url)} {how} {without_userinfo(url)}, outside what it "
+            f"may load from "
             f"({', '.join(allowed) or 'nothing'}); refused without reading it",
             field="AUTOHUB_ERP__ALLOWED_ORIGINS",
             fix="a WSDL may import schemas from its own origin only; if that host is the ERP's own, add its "
@@ -113,6 +116,20 @@ class GuardedTransport(Transport):
         self.origins = _Origins.of(config)
         self.calling: ErpCall | None = None  # the call under way, set by the connector: named in messages
         self.wsdl_deadline_at: float | None = None  # monotonic end of the WSDL load under way
+        self.session.auth = None  # credentials go per request, to the origins that may have them (_auth_for)
+        self.credentials = (config.username, config.secret_password()) if config.username else None
+        own = origin_of(config.wsdl_url)
+        self.credential_origins: set[str] = {own} if own else set()
+
+    def trust_endpoint(self, address: str) -> None:
+        """The service's address (from the loaded WSDL) may have the credentials too; an imported schema's
+        host (``allowed_origins``) never: it is trusted with our reads, not with the ERP user's password."""
+        origin = origin_of(address)
+        if origin:
+            self.credential_origins.add(origin)
+
+    def _auth_for(self, url: str) -> tuple[str, str] | None:
+        return self.credentials if origin_of(url) in self.credential_origins else None
 
     # zeep's entry points: post/get for operations, load (→ _load_remote_data) for every WSDL/XSD document
 
@@ -161,7 +178,7 @@ class GuardedTransport(Transport):
 
         def past_deadline() -> SourceUnavailable:
             return SourceUnavailable(
-                f"{what} took longer than its {deadline_s:g} s deadline at {url}",
+                f"{what} took longer than its {deadline_s:g} s deadline at {without_userinfo(url)}",
                 field=deadline_field,
                 fix="the ERP (or a proxy before it) answers too slowly; retried, bounded — raise the deadline "
                 "only if a page this slow is normal, or lower the stream's page_size",
@@ -176,12 +193,17 @@ class GuardedTransport(Transport):
             timeout = min(read_timeout, remaining)
             try:
                 response: requests.Response = self.session.request(
-                    method, url, stream=True, timeout=(timeout, timeout), allow_redirects=False, **kwargs
-                )
+                    method, url, stream=True, timeout=(timeout, timeout), allow_redirects=False,
+                    auth=self._auth_for(url), **kwargs,
+                )  # fmt: skip
             except requests.Timeout as exc:
                 if timeout < read_timeout:  # the deadline was the nearer limit
                     raise past_deadline() from exc
                 raise
+            if response.status_code in (401, 403):  # before any retry can see it: SAP locks a user after 5
+                response.close()
+                raise refused_logon(origin_of(url) or without_userinfo(url), f"HTTP {response.status_code}",
+                                    self.config)  # fmt: skip
             if not response.is_redirect:
                 break
             target = urljoin(url, response.headers["Location"])

@@ -1,0 +1,314 @@
+"""The ERP connector pointed, by configuration only, at a SAP ECC enterprise service (tests/connectors/
+sap_service.py): no change-time filter, paging by LastReturnedObjectID, ids with attributes, SAP time stamps
+without a zone, HTTP Basic / WS-Security logon — and a wrong password tried once, never until SAP locks the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from autohub.errors import ConfigError
+from autohub.logging import configure
+from connectors.erp_config import ErpAuthRefused
+from connectors.erp_requests import wrong_argument
+from connectors.erp_soap import ErpOperation, ErpRejected, ErpSoapConfig, ErpSoapConnector
+from connectors.runner import run_sync
+from pipeline import Loader
+from store import repository
+from tests.connectors.sap_service import OPERATION, SapCustomer, SapService
+
+SELECTION = {"CustomerSimpleSelectionByNameAndAddress.CustomerAddressName": "*"}
+FULL_EXTRACT = {"operation": OPERATION, "records_field": "Customer", "id_field": "InternalID",
+                "changed_field": "SystemAdministrativeData.LastChangeDateTime", "changed_since_param": None,
+                "page_size_param": None, "page_token_param": None, "next_token_field": None,
+                "extra_params": SELECTION}  # fmt: skip
+PAGED = {**FULL_EXTRACT, "page_size_param": "ProcessingConditions.QueryHitsMaximumNumberValue", "page_size": 2,
+         "last_id_param": "ProcessingConditions.QueryLastReturnedObjectID",
+         "last_id_field": "ProcessingConditions.LastReturnedObjectID",
+         "more_field": "ProcessingConditions.MoreHitsAvailableIndicator"}  # fmt: skip
+NUMBERS = [f"00001000{n:02d}" for n in range(1, 6)]
+
+
+@pytest.fixture
+def password() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@pytest.fixture
+def sap(password: str) -> Iterator[SapService]:
+    service = SapService(customers=[SapCustomer(number, f"客户{n}") for n, number in enumerate(NUMBERS)],
+                         password=password)  # fmt: skip
+    service.start()
+    yield service
+    service.stop()
+
+
+def _connector(sap: SapService, stream: dict[str, Any], **settings: Any) -> ErpSoapConnector:
+    config = {"wsdl_url": sap.wsdl_url, "username": sap.user, "password": sap.password,
+              "source_timezone": "Asia/Shanghai", "streams": {"customers": stream}, "max_wait_s": 0.1,
+              "operation_timeout_s": 5.0, **settings}  # fmt: skip
+    return ErpSoapConnector(ErpSoapConfig(**config))
+
+
+def _ids(connector: ErpSoapConnector, state: dict[str, Any] | None = None) -> list[str]:
+    return [r.source_id for page in connector.read("customers", state) for r in page.records]
+
+
+# --- 1. a declared full extract, ids with attributes --------------------------------------------------------
+
+
+def test_a_full_extract_loads_every_customer_under_its_text_id_and_states_the_empty_watermark(
+    sap: SapService, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure("INFO", "json")
+    pages = list(_connector(sap, FULL_EXTRACT).read("customers", None))
+    assert len(pages) == 1
+    assert [r.source_id for r in pages[0].records] == NUMBERS  # the text, leading zeros kept
+    assert pages[0].records[0].payload["InternalID"]["schemeID"] == "CustomerID"  # the raw answer is kept
+    assert pages[0].state == {"changed_since": None, "full_extract": True,
+                              "newest_change": "2026-11-30T14:05:09.123456+08:00"}  # fmt: skip
+    assert sap.queries == [{"CustomerSimpleSelectionByNameAndAddress": {"CustomerAddressName": "*"}}]
+    assert "ERP stream read as a full extract" in capsys.readouterr().err
+
+
+def test_a_full_extract_run_saves_the_stated_watermark(sap: SapService, loader: Loader) -> None:
+    """Through the runner, under the hub's ERP source name; its mapping (KUNNR…) refuses SAP's fields, so the
+    records are quarantined — what counts here is that each is read and the watermark says why it is empty."""
+    report = run_sync(_connector(sap, FULL_EXTRACT), loader)
+    assert report.records_in == 5
+    assert report.balanced
+    with Session(loader.sessions.kw["bind"]) as session:
+        watermark = repository.get_watermark(session, "erp", "customers")
+    assert watermark == {"changed_since": None, "full_extract": True,
+                         "newest_change": "2026-11-30T14:05:09.123456+08:00"}  # fmt: skip
+
+
+def test_a_record_whose_id_is_a_structure_without_text_is_quarantined_not_keyed_by_its_repr(
+    sap: SapService,
+) -> None:
+    stream = {**FULL_EXTRACT, "id_field": "AddressInformation.PostalAddress"}  # a structure, no text
+    page = next(iter(_connector(sap, stream).read("customers", None)))
+    assert page.records == []
+    assert [reason for reason, _ in page.unreadable] == ["missing_postaladdress"] * 5
+
+
+# --- 2. paging by LastReturnedObjectID --------------------------------------------------------------------
+
+
+def test_paging_by_last_returned_object_id_reads_every_page_exactly_once(sap: SapService) -> None:
+    pages = list(_connector(sap, PAGED).read("customers", None))
+    assert [[r.source_id for r in p.records] for p in pages] == [NUMBERS[:2], NUMBERS[2:4], NUMBERS[4:]]
+    asked = [q["ProcessingConditions"] for q in sap.queries]
+    assert asked == [{"QueryHitsMaximumNumberValue": "2"},
+                     {"QueryHitsMaximumNumberValue": "2", "QueryLastReturnedObjectID": NUMBERS[1]},
+                     {"QueryHitsMaximumNumberValue": "2", "QueryLastReturnedObjectID": NUMBERS[3]}]  # fmt: skip
+    assert pages[0].state["pass"]["token"] == NUMBERS[1]
+    assert pages[-1].state["full_extract"] is True
+
+
+def test_a_crash_mid_pass_resumes_after_the_last_returned_object(sap: SapService) -> None:
+    first = next(iter(_connector(sap, PAGED).read("customers", None)))
+    rest = _ids(_connector(sap, PAGED), first.state)
+    assert [r.source_id for r in first.records] + rest == NUMBERS
+
+
+def test_an_answer_pointing_back_where_it_was_asked_from_is_refused_not_read_forever(sap: SapService) -> None:
+    stuck = {**PAGED, "last_id_field": "Log.MaximumLogItemSeverityCode"}  # empty: no way on
+    with pytest.raises(ErpRejected, match="gives no last returned id") as caught:
+        _ids(_connector(sap, stuck))
+    assert "AUTOHUB_ERP__STREAMS.customers.last_id_field" in str(caught.value)
+
+
+# --- 3. SAP's date formats ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changed", "zone", "newest"),
+    [("20261130140509.1234567", "Asia/Shanghai", "2026-11-30T14:05:09.123456+08:00"),
+     ("20261130140509", "UTC", "2026-11-30T14:05:09+00:00"),
+     ("20261201", "Asia/Shanghai", "2026-12-01T00:00:00+08:00")],
+)  # fmt: skip
+def test_sap_change_times_are_read_in_the_declared_zone(
+    sap: SapService, changed: str, zone: str, newest: str
+) -> None:
+    sap.customers.append(SapCustomer("0000100099", "客户99", changed=changed))
+    older = {"changed": "20200101000000"}
+    sap.customers[:5] = [SapCustomer(c.number, c.name, **older) for c in sap.customers[:5]]
+    (page,) = _connector(sap, FULL_EXTRACT, source_timezone=zone).read("customers", None)
+    assert page.state["newest_change"] == newest
+
+
+def test_a_streams_own_zone_wins_over_the_erps(sap: SapService) -> None:
+    (page,) = _connector(sap, {**FULL_EXTRACT, "source_timezone": "UTC"}).read("customers", None)
+    assert page.state["newest_change"] == "2026-11-30T14:05:09.123456+00:00"
+
+
+def test_an_unreadable_change_time_quarantines_its_record_naming_record_and_field(sap: SapService) -> None:
+    sap.customers[2] = SapCustomer(NUMBERS[2], "客户2", changed="2026113O140509")  # a letter O
+    (page,) = _connector(sap, FULL_EXTRACT).read("customers", None)
+    assert [r.source_id for r in page.records] == NUMBERS[:2] + NUMBERS[3:]
+    ((record, error),) = page.refused
+    assert (record.source_id, error.reason) == (NUMBERS[2], "bad_change_time")
+    assert f"[erp/customers/{NUMBERS[2]}]" in str(error)
+    assert "SystemAdministrativeData.LastChangeDateTime" in str(error)
+
+
+def test_a_change_time_without_a_zone_and_no_zone_declared_is_a_config_error(sap: SapService) -> None:
+    with pytest.raises(ConfigError, match="has no zone") as caught:
+        _ids(_connector(sap, FULL_EXTRACT, source_timezone=None))
+    assert "AUTOHUB_ERP__SOURCE_TIMEZONE" in str(caught.value)
+    assert f"erp/customers/{NUMBERS[0]}" in str(caught.value)
+
+
+# --- 4. a wrong parameter is a setting to fix ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "setting", "named"),
+    [({"page_size_param": "PageSize"}, "page_size_param", "'PageSize'"),
+     ({"page_size_param": "ProcessingConditions.QueryHitsMax"}, "page_size_param", "in 'ProcessingConditions'"),
+     ({"extra_params": {"CustomerSelection.CustomerAddressName": "*"}}, "extra_params", "'CustomerSelection"),
+     ({"page_token_param": "PageToken", "next_token_field": "NextPageToken"}, "page_token_param", "'PageToken'")],
+)  # fmt: skip
+def test_a_parameter_the_operation_lacks_is_a_config_error_naming_the_setting(
+    sap: SapService, change: dict[str, Any], setting: str, named: str
+) -> None:
+    stream = {**PAGED, **change}
+    if "page_token_param" in change:
+        stream = {**stream, "last_id_param": None, "more_field": None, "last_id_field": None}
+    with pytest.raises(ConfigError) as caught:
+        _ids(_connector(sap, stream))
+    message = str(caught.value)
+    assert f"AUTOHUB_ERP__STREAMS.customers.{setting}" in message
+    assert f"operation {OPERATION} has no parameter" in message
+    assert named in message
+    assert sap.count("POST") == 0  # refused when the WSDL is read, before any call
+
+
+def test_a_missing_required_selection_is_a_config_error_naming_extra_params(sap: SapService) -> None:
+    with pytest.raises(ConfigError, match="incomplete") as caught:
+        _ids(_connector(sap, {**FULL_EXTRACT, "extra_params": {}}))
+    assert "AUTOHUB_ERP__STREAMS.customers.extra_params" in str(caught.value)
+    assert "CustomerSimpleSelectionByNameAndAddress" in str(caught.value)
+
+
+def test_zeeps_type_error_for_an_argument_becomes_the_setting_that_sent_it() -> None:
+    """The fallback for a message shape the WSDL check cannot walk: zeep's own TypeError text, mapped."""
+    op = ErpOperation.model_validate(PAGED)
+    zeep_says = TypeError("{urn:x}Query() got an unexpected keyword argument 'QueryHitsMaximumNumberValue'. "
+                          "Signature: `CustomerSimpleSelectionByNameAndAddress: ns0:Selection`")  # fmt: skip
+    error = wrong_argument("customers", op, zeep_says)
+    assert isinstance(error, ConfigError)
+    assert "AUTOHUB_ERP__STREAMS.customers.page_size_param" in str(error)
+    assert "'ProcessingConditions.QueryHitsMaximumNumberValue'" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [({"next_token_field": None, "page_token_param": "PageToken"}, "go together"),
+     ({"page_token_param": "PageToken", "next_token_field": "Next"}, "not both"),
+     ({"last_id_param": None}, "more_field needs last_id_param"),
+     ({"changed_since_param": "ChangedSince", "changed_field": None}, "needs changed_field"),
+     ({"source_timezone": "China/Beijing"}, "no IANA time zone")],
+)  # fmt: skip
+def test_half_a_paging_scheme_or_an_unknown_zone_is_refused_at_start(
+    change: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ValidationError, match=says):
+        ErpOperation.model_validate({**PAGED, **change})
+
+
+# --- 5. logon: one try, a fatal error that says what to check -----------------------------------------------
+
+
+def test_a_wrong_password_on_the_wsdl_is_one_request_and_a_fatal_auth_error(sap: SapService) -> None:
+    with pytest.raises(ErpAuthRefused) as caught:
+        _ids(_connector(sap, PAGED, password="wrong-" + sap.password, attempts=5))
+    assert sap.requests == [("GET", sap.wsdl_url.removeprefix(sap.origin), 401)]  # not 5, not 25
+    assert str(caught.value).startswith(
+        f"authentication refused by {sap.origin} (HTTP 401): check AUTOHUB_ERP__USERNAME and AUTOHUB_ERP__PASSWORD"
+    )
+    assert "not reachable" not in str(caught.value)
+
+
+def test_a_wrong_password_on_a_call_is_one_request_and_a_fatal_auth_error(
+    sap: SapService, loader: Loader
+) -> None:
+    sap.protect_wsdl = False  # the WSDL public (or cached): the first call is the first logon
+    with pytest.raises(
+        ErpAuthRefused, match=r"authentication refused by http://127\.0\.0\.1:\d+ \(HTTP 401\)"
+    ):
+        run_sync(_connector(sap, PAGED, password="wrong", attempts=5), loader)
+    assert (sap.count("GET"), sap.count("POST")) == (1, 1)
+
+
+def test_no_credentials_at_all_are_refused_once_too(sap: SapService) -> None:
+    with pytest.raises(ErpAuthRefused, match="check AUTOHUB_ERP__USERNAME"):
+        _ids(_connector(sap, PAGED, username="", password=""))
+    assert len(sap.requests) == 1
+
+
+def test_a_ws_security_username_token_is_sent_and_its_refusal_is_not_retried(sap: SapService) -> None:
+    sap.require_wsse = True
+    assert _ids(_connector(sap, PAGED, ws_security="username_token")) == NUMBERS
+    assert all(q["wsse"] == (sap.user, sap.password) for q in sap.queries)
+    sap.requests.clear()
+    sap.wsse_password, sap.protect_wsdl = "rotated", False  # the logon passes, the token does not
+    with pytest.raises(ErpAuthRefused, match="SOAP fault wsse:FailedAuthentication"):
+        _ids(_connector(sap, PAGED, ws_security="username_token", attempts=5))
+    assert sap.count("POST") == 1
+
+
+def test_the_password_can_come_from_a_file(sap: SapService, tmp_path: Path) -> None:
+    secret = tmp_path / "erp-password"
+    secret.write_text(sap.password + "\n")
+    assert _ids(_connector(sap, PAGED, password="", password_file=secret)) == NUMBERS
+    with pytest.raises(ConfigError, match="cannot read the ERP password file") as caught:
+        _ids(_connector(sap, PAGED, password="", password_file=tmp_path / "missing"))
+    assert "AUTOHUB_ERP__PASSWORD_FILE" in str(caught.value)
+
+
+# --- 6. the password in no log and no error -----------------------------------------------------------------
+
+
+def test_a_password_in_the_url_reaches_no_log_line_and_no_error(
+    sap: SapService, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure("DEBUG", "console")
+    caplog.set_level(logging.DEBUG)  # zeep's, urllib3's and requests' own loggers too
+    with_password = sap.wsdl_url.replace("http://", f"http://{sap.user}:{sap.password}@")
+    config = ErpSoapConfig(wsdl_url=with_password, streams={"customers": PAGED},
+                           source_timezone="Asia/Shanghai")  # fmt: skip
+    assert _ids(ErpSoapConnector(config)) == NUMBERS  # the URL's credentials log on
+    wrong = with_password.replace(sap.password, "wrong-" + sap.password[:6])
+    with pytest.raises(ErpAuthRefused) as caught:
+        _ids(ErpSoapConnector(ErpSoapConfig(wsdl_url=wrong, streams={"customers": PAGED})))
+    logged = capsys.readouterr()
+    text = logged.out + logged.err + caplog.text
+    assert "ERP WSDL loaded" in text  # the line that printed the URL with its password
+    assert sap.origin.removeprefix("http://") in text
+    for secret in (sap.password, sap.password[:6]):
+        assert secret not in text
+        assert secret not in str(caught.value)
+        assert secret not in repr(config)
+
+
+def test_a_setting_refused_at_start_does_not_print_the_password(tmp_path: Path) -> None:
+    """pydantic prints a failing model's input (its first ~25 characters): a password first in it would show.
+    So the settings' own checks of the password run in the connector, as a ConfigError that names settings."""
+    password = "S3cr-" + secrets.token_urlsafe(12)
+    settings = {"password": password, "wsdl_url": f"http://u:{password}@127.0.0.1:9/sap?wsdl"}
+    with pytest.raises(ValidationError) as invalid:
+        ErpSoapConfig.model_validate({**settings, "attempts": 0})
+    with pytest.raises(ConfigError, match="both a password and a password file") as refused:
+        ErpSoapConnector(ErpSoapConfig.model_validate({**settings, "password_file": tmp_path / "pw"}))
+    for error in (invalid.value, refused.value):
+        assert password[:8] not in str(error)
