@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: an SQLite file in data_dir
     pii_hash_key: SecretStr = SecretStr(DEMO_PII_HASH_KEY)
     mappings_dir: Path | None = None  # extra mapping files (a sixth source) beside the shipped ones
+    # The declared sources (autohub/sources.py); empty: the shipped autohub/sources.yaml, the five sources.
+    sources_file: Path | None = None
     batch_size: int = Field(default=1000, ge=1, le=100_000)  # records per store transaction
     # A sync run that wrote no heartbeat for this long is closed as abandoned when its source next starts one
     # (the DMS consumer beats every AUTOHUB_DMS__PROGRESS_EVERY_S, a pull sync after every page).

@@ -1,4 +1,5 @@
-"""One sync DAG per pull source (ERP, finance, insurance): sync from the watermarks, then announce the Asset.
+"""One sync DAG per declared pull source (the sources file: the ERP, finance and insurance as shipped, and any
+other declared there): sync from the watermarks, then announce the Asset.
 
 The task calls ``jobs.sync.sync_source`` — the function behind ``autohub sync SOURCE``. A re-run of a failed run
 is idempotent (pages are committed before their watermark moves; records read twice are recognised). The
@@ -14,9 +15,7 @@ from typing import Any
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from jobs.config import orchestration_settings
-
-PULL_SOURCES = ("erp", "finance", "insurance")
+from jobs.config import declared_pull_sources, orchestration_settings
 
 
 def canonical_asset(source: str) -> Asset:
@@ -38,9 +37,9 @@ def _sync_dag(source: str, schedule: str | None, defaults: dict[str, Any]) -> No
         @task
         def sync() -> dict[str, Any]:
             from autohub.settings import get_settings
-            from jobs.sync import PullSource, describe, sync_source
+            from jobs.sync import describe, sync_source
 
-            report = sync_source(PullSource(source), get_settings())
+            report = sync_source(source, get_settings())
             print(describe(report))
             return {"run_id": report.run_id, "records_in": report.records_in, "mapped": report.mapped,
                     "partial": report.partial, "unchanged": report.unchanged,
@@ -59,5 +58,5 @@ def _sync_dag(source: str, schedule: str | None, defaults: dict[str, Any]) -> No
 
 
 _settings = orchestration_settings()
-for _source in PULL_SOURCES:
-    _sync_dag(_source, getattr(_settings, f"{_source}_schedule"), _settings.task_defaults())
+for _source, _schedule in declared_pull_sources(_settings).items():
+    _sync_dag(_source, _schedule, _settings.task_defaults())

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The sources the hub ships with; AUTOHUB_SOURCES_FILE names a deployment's own (autohub/sources.py reads it
+# whole, with its connector types and secrets; the DAG files read only names, types and schedules).
+SHIPPED_SOURCES_FILE = Path(__file__).resolve().parents[1] / "autohub" / "sources.yaml"
+# The pushed types: the hub's own receivers serve them (the DMS consumer, the webhook route), no sync DAG.
+PUSH_TYPES = frozenset({"amqp", "webhook"})
 
 
 class OrchestrationConfig(BaseModel):
@@ -59,6 +67,44 @@ class OrchestrationConfig(BaseModel):
 
 class _OrchestrationEnv(BaseSettings, OrchestrationConfig):
     model_config = SettingsConfigDict(env_prefix="AUTOHUB_ORCHESTRATION__", env_file=".env", extra="ignore")
+
+
+def sources_file() -> Path:
+    return Path(os.environ.get("AUTOHUB_SOURCES_FILE") or SHIPPED_SOURCES_FILE)
+
+
+def declared_pull_sources(config: OrchestrationConfig | None = None) -> dict[str, str | None]:
+    """Pull source name → its sync schedule, read from the sources file without importing a connector.
+
+    Why here: Airflow parses the DAG files every few seconds; the full check of the file (connector types,
+    settings, secrets) is ``autohub sources check``, and a sync refuses a file that does not pass it. A file
+    that cannot be read fails the sync DAG file's parse with the reason (Airflow shows it as an import error)
+    rather than quietly giving no DAGs. The shipped sources' ``AUTOHUB_ORCHESTRATION__ERP_SCHEDULE`` (…) win
+    over the file when set.
+    """
+    path = sources_file()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"the sources file {path} cannot be read: {exc} (AUTOHUB_SOURCES_FILE)") from exc
+    entries = document.get("sources") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise ValueError(f"the sources file {path} has no `sources:` mapping (see autohub/sources.yaml)")
+    overrides = _schedules_set_in_environment(config)
+    found: dict[str, str | None] = {}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict) or entry.get("type") in PUSH_TYPES:
+            continue
+        schedule = overrides[name] if name in overrides else entry.get("schedule")
+        found[str(name)] = str(schedule) if schedule else None
+    return found
+
+
+def _schedules_set_in_environment(config: OrchestrationConfig | None) -> dict[str, str | None]:
+    env = _OrchestrationEnv()
+    chosen = config or env
+    return {field.removesuffix("_schedule"): getattr(chosen, field) for field in env.model_fields_set
+            if field in ("erp_schedule", "finance_schedule", "insurance_schedule")}  # fmt: skip
 
 
 def orchestration_settings() -> OrchestrationConfig:

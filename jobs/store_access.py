@@ -44,11 +44,13 @@ def store_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 @contextmanager
-def store_loader(settings: Settings) -> Iterator[Loader]:
-    """A Loader (raw → mapping → canonical + quarantine) on the configured store, for sync and consume jobs."""
+def store_loader(settings: Settings, aliases: dict[str, str] | None = None) -> Iterator[Loader]:
+    """A Loader (raw → mapping → canonical + quarantine) on the configured store, for sync and consume jobs;
+    ``aliases``: declared source → the mapping it reads with, where the two names differ."""
     from mappings import MappingRegistry
 
+    registry = MappingRegistry.load(*settings.mapping_dirs).with_aliases(aliases or {})
     with store_sessions(settings) as sessions:
-        yield Loader(sessions, MappingRegistry.load(*settings.mapping_dirs), pii_key=settings.pii_key,
+        yield Loader(sessions, registry, pii_key=settings.pii_key,
                      batch_size=settings.batch_size, limits=settings.input,
                      abandoned_after_s=settings.sync_run_abandoned_after_s)  # fmt: skip

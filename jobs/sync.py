@@ -1,48 +1,36 @@
-"""Pull one source (ERP, finance, insurance) from its saved watermarks into the store."""
+"""Pull one declared source (an ERP, a database, a partner API …) from its saved watermarks into the store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 from autohub.settings import Settings
-from connectors.base import Connector
+from autohub.sources import DeclaredSource, declared_source
 from jobs.store_access import store_loader
 from pipeline import LoadReport
 
 
-class PullSource(StrEnum):
-    """The sources the hub pulls on a schedule; the DMS and the portal push (consumer, webhook)."""
+def pull_source(name: str, settings: Settings) -> DeclaredSource:
+    """The declared pull source ``name`` (the sources file, autohub/sources.yaml by default)."""
+    from autohub.errors import ConfigError
 
-    ERP = "erp"
-    FINANCE = "finance"
-    INSURANCE = "insurance"
-
-
-def connector_for(source: PullSource, settings: Settings) -> Connector:
-    """The configured connector of a pull source (its settings block: ``AUTOHUB_ERP__*`` and so on)."""
-    if source is PullSource.ERP:
-        from connectors.erp_soap import ErpSoapConnector
-
-        return ErpSoapConnector(settings.erp, cache_path=settings.data_dir / "zeep-cache.db")
-    if source is PullSource.FINANCE:
-        from connectors.finance_sql import FinanceSqlConnector
-
-        return FinanceSqlConnector(settings.finance)
-    from connectors.insurance_rest import InsuranceRestConnector
-
-    return InsuranceRestConnector(settings.insurance)
+    source = declared_source(settings, name)
+    if not source.pull:
+        raise ConfigError(f"source {name!r} pushes to the hub ({source.kind.name}); it is not synced",
+                          field="source", fix="its receiver stores records as they come: autohub dms consume, or the webhook route")  # fmt: skip
+    return source
 
 
 def sync_source(
-    source: PullSource, settings: Settings, on_progress: Callable[[int], None] | None = None
+    name: str, settings: Settings, on_progress: Callable[[int], None] | None = None
 ) -> LoadReport:
     """One incremental, idempotent sync: records after the watermark are loaded page by page, each page
     committed before its watermark moves, so a re-run after a failure starts where the last commit left off."""
     from connectors.runner import run_sync
 
-    connector = connector_for(source, settings)
-    with store_loader(settings) as loader:
+    source = pull_source(name, settings)
+    connector = source.connector(settings.data_dir)
+    with store_loader(settings, aliases={name: source.mapping}) as loader:
         return run_sync(connector, loader, on_progress=on_progress)
 
 

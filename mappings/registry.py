@@ -75,6 +75,15 @@ class MappingRegistry:
     def __contains__(self, source: object) -> bool:
         return source in self._mappers
 
+    def with_aliases(self, aliases: dict[str, str]) -> MappingRegistry:
+        """This registry, where each declared source instance (``insurer_pingan``) reads with the mapping it
+        names (``insurance``); its records keep the instance's name as their source."""
+        mappers = dict(self._mappers)
+        for instance, mapping in aliases.items():
+            if instance != mapping:
+                mappers[instance] = self[mapping]
+        return MappingRegistry(mappers)
+
     @property
     def sources(self) -> list[str]:
         return sorted(self._mappers)

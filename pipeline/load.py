@@ -694,3 +694,15 @@ def _quarantine_entry(record: SourceRecord, row_id: int, exc: DataError) -> Quar
         source=record.source, stream=record.stream, source_id=record.source_id, stage=stage, reason=exc.reason,
         message=safe_text(str(exc)), field=safe_id(exc.field) if exc.field else None, source_record_id=row_id,
     )  # fmt: skip
+
+
+def trial_map(
+    mapper: Mapper, record: SourceRecord, limits: InputLimits, fault: DataError | None = None
+) -> tuple[Outcome, list[str]]:
+    """What a load would make of ``record`` — its outcome and the quarantine reasons — without a store.
+
+    Why: ``autohub sources check`` must say what a sync of a new source would do before anything is written,
+    by the same screen and the same per-record code a load runs.
+    """
+    done = _map_one(mapper, record, record, 0, fault or screen_record(record, limits))
+    return done.outcome, [entry.reason for entry in done.quarantine]

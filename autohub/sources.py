@@ -1,0 +1,147 @@
+"""The sources file, read whole: each declared source instance bound to its connector type's settings.
+
+Why a file and not a settings block per source: a maker has several insurers, two ERPs after an acquisition,
+dealer groups on different systems — each is a declaration (name, type, mapping, schedule, settings), not a
+code change. Validated at start: every error names the file, the source and the field. Secrets are never
+inline: ``{env: VARIABLE}`` or ``{file: PATH}`` stands for one and is resolved when the source is bound; a
+value under a secret's name (password, client_secret, …) or a URL with a password written out is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from autohub.errors import ConfigError
+from connectors.types import BuildContext, ConnectorType, connector_type
+from jobs.config import sources_file
+
+if TYPE_CHECKING:
+    from autohub.settings import Settings
+    from connectors.base import Connector
+
+SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+# Setting names that hold a secret wherever they occur: their value must be a reference.
+SECRET_NAMES = frozenset(
+    {"password", "secret", "client_secret", "api_key", "token", "access_token", "url_password"}
+)
+_PASSWORD_IN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:]*:[^/@]+@", re.IGNORECASE)
+# The shipped sources whose AUTOHUB_<NAME>__… settings block still configures them.
+LEGACY_BLOCKS = ("erp", "finance", "insurance", "dms", "portal")
+
+
+class SourceDeclaration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    description: str = ""
+    mapping: SourceName | None = None
+    schedule: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class SourcesDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    sources: dict[SourceName, SourceDeclaration]
+
+
+@dataclass(frozen=True)
+class DeclaredSource:
+    name: str
+    kind: ConnectorType
+    mapping: str
+    schedule: str | None
+    description: str
+    config: BaseModel
+
+    @property
+    def pull(self) -> bool:
+        return self.kind.mode == "pull"
+
+    def connector(self, data_dir: Path) -> Connector:
+        if self.kind.build is None:
+            raise ConfigError(f"source {self.name!r} is pushed to the hub ({self.kind.name}): it is not synced",
+                              field="type", fix="sync a pull source; `autohub sources list` shows which")  # fmt: skip
+        return self.kind.build(self.config, BuildContext(self.name, data_dir))
+
+
+def read_document(path: Path) -> SourcesDocument:
+    """The file parsed and its shape validated (types, settings and secrets are checked when bound)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the sources file: {exc.strerror or exc}", record=str(path),
+                          fix="set AUTOHUB_SOURCES_FILE to a readable file, or unset it for the shipped one") from exc  # fmt: skip
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"the sources file is no valid YAML: {exc}", record=str(path),
+                          fix="check the indentation near the line named") from exc  # fmt: skip
+    try:
+        return SourcesDocument.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        place = ".".join(str(p) for p in first["loc"] if p != "[key]")  # a source's name is its own place
+        raise ConfigError(f"{first['msg']}", record=str(path), field=place,
+                          fix="see the comments at the top of autohub/sources.yaml") from None  # fmt: skip
+
+
+def declared_sources(settings: Settings, path: Path | None = None) -> dict[str, DeclaredSource]:
+    """Every source of the sources file, bound: its type found, its settings validated, secrets read."""
+    path = path or settings.sources_file or sources_file()
+    document = read_document(path)
+    return {name: _bind(name, entry, settings, path) for name, entry in document.sources.items()}
+
+
+def declared_source(settings: Settings, name: str) -> DeclaredSource:
+    sources = declared_sources(settings)
+    if name not in sources:
+        raise ConfigError(f"no source {name!r} is declared", field="source",
+                          fix=f"declared: {', '.join(sorted(sources))} (autohub sources list)")  # fmt: skip
+    return sources[name]
+
+
+def _bind(name: str, entry: SourceDeclaration, settings: Settings, path: Path) -> DeclaredSource:
+    where = f"{path}: source {name!r}"
+    kind = connector_type(entry.type, where=where)
+    if kind.mode == "push" and entry.schedule:
+        raise ConfigError(f"{where} is pushed ({kind.name}) and cannot have a schedule", field="schedule",
+                          fix="remove the schedule: the hub's receiver takes its records as they come")  # fmt: skip
+    resolved = _resolve_secrets(entry.settings, where, "settings")
+    config = kind.configure(resolved, where=where)
+    legacy = getattr(settings, name, None) if name in LEGACY_BLOCKS else None
+    if isinstance(legacy, kind.config_model) and legacy.model_fields_set:
+        # AUTOHUB_ERP__… set in the environment win over the file, field by field
+        config = config.model_copy(update={f: getattr(legacy, f) for f in legacy.model_fields_set})
+    return DeclaredSource(name, kind, entry.mapping or name, entry.schedule, entry.description, config)
+
+
+def _resolve_secrets(value: Any, where: str, place: str) -> Any:
+    """``{env: X}`` / ``{file: P}`` replaced by the secret; a secret written out refused."""
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            variable = str(value["env"])
+            if variable not in os.environ:
+                raise ConfigError(f"{where}: the environment variable {variable} is not set", field=place,
+                                  fix=f"set {variable}, or point {place} at a file with {{file: PATH}}")  # fmt: skip
+            return os.environ[variable]
+        if set(value) == {"file"}:
+            try:
+                return Path(str(value["file"])).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{where}: cannot read the secret file {value['file']}: {exc.strerror or exc}",
+                                  field=place, fix="mount the secret there, readable by the hub") from exc  # fmt: skip
+        return {k: _resolve_secrets(v, where, f"{place}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_secrets(v, where, f"{place}[{n}]") for n, v in enumerate(value)]
+    name = place.rsplit(".", 1)[-1]
+    if isinstance(value, str) and value and (name in SECRET_NAMES or _PASSWORD_IN_URL.match(value)):
+        raise ConfigError(f"{where}: a secret is written out in the sources file", field=place,
+                          fix="write {env: VARIABLE} or {file: /run/secrets/NAME} instead of the value")  # fmt: skip
+    return value

@@ -1,0 +1,66 @@
+"""The connector types the hub ships, registered under ``autohub.connectors`` in pyproject.toml.
+
+Each function is an entry point: it returns the type's description and imports the connector only when one
+is built, so listing the types (a DAG file does) stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import Connector
+from connectors.dms_amqp import DmsAmqpConfig
+from connectors.erp_config import ErpSoapConfig
+from connectors.finance_sql import FinanceSqlConfig
+from connectors.insurance_rest import InsuranceRestConfig
+from connectors.portal_webhook import PortalWebhookConfig
+from connectors.types import BuildContext, ConnectorType
+
+
+def _soap(config: Any, context: BuildContext) -> Connector:
+    from connectors.erp_soap import ErpSoapConnector
+
+    named = config.model_copy(update={"source": context.source})
+    cache = "zeep-cache.db" if context.source == "erp" else f"zeep-cache-{context.source}.db"  # one per WSDL
+    return ErpSoapConnector(named, cache_path=context.data_dir / cache)
+
+
+def _sql(config: Any, context: BuildContext) -> Connector:
+    from connectors.finance_sql import FinanceSqlConnector
+
+    connector = FinanceSqlConnector(config)
+    connector.source = context.source
+    return connector
+
+
+def _rest(config: Any, context: BuildContext) -> Connector:
+    from connectors.insurance_rest import InsuranceRestConnector
+
+    connector = InsuranceRestConnector(config)
+    connector.source = context.source
+    return connector
+
+
+def soap() -> ConnectorType:
+    return ConnectorType("soap", "an ERP's SOAP service (zeep): SAP-style customers, vehicles, sales orders",
+                         "pull", ErpSoapConfig, _soap)  # fmt: skip
+
+
+def sql() -> ConnectorType:
+    return ConnectorType("sql", "a table or view in a database (SQLAlchemy URL), read by a change-time column",
+                         "pull", FinanceSqlConfig, _sql)  # fmt: skip
+
+
+def rest() -> ConnectorType:
+    return ConnectorType("rest", "a partner's REST API (OAuth2 client credentials, cursor paging)", "pull",
+                         InsuranceRestConfig, _rest)  # fmt: skip
+
+
+def amqp() -> ConnectorType:
+    return ConnectorType("amqp", "dealer events pushed to a RabbitMQ queue (autohub dms consume)", "push",
+                         DmsAmqpConfig)  # fmt: skip
+
+
+def webhook() -> ConnectorType:
+    return ConnectorType("webhook", "signed webhook deliveries to the API (POST /v1/webhooks/...)", "push",
+                         PortalWebhookConfig)  # fmt: skip
