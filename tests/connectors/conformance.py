@@ -8,13 +8,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector
 from connectors.runner import run_sync
+from connectors.types import BuildContext, connector_types
 from pipeline import Loader
 from store import reports, repository
+
+# Every registered pull type's conformance test: a type without one fails tests/connectors/test_types.py.
+CONFORMANCE_TESTS = {
+    "soap": ("tests.connectors.test_erp_soap", "test_erp_passes_the_connector_conformance_checks"),
+    "sql": ("tests.connectors.test_finance_sql", "test_finance_passes_the_connector_conformance_checks"),
+    "rest": (
+        "tests.connectors.test_insurance_rest",
+        "test_insurance_passes_the_connector_conformance_checks",
+    ),
+}
+
+
+def by_type(type_name: str, settings: dict[str, Any], source: str, data_dir: Path) -> Callable[[], Connector]:
+    """Connectors made as a declared source gets them: its registered type validates the settings and builds."""
+    kind = connector_types()[type_name]
+    config = kind.configure(settings, where=f"conformance of {type_name!r}")
+    build = kind.build
+    assert build is not None, f"{type_name} is a pull type and builds connectors"
+    return lambda: build(config, BuildContext(source, data_dir))
 
 
 def check_conformance(make_connector: Callable[[], Connector], loader: Loader) -> None:

@@ -56,12 +56,15 @@ def erp() -> Iterator[ErpSoapServer]:
     server.stop()
 
 
-def _connector(erp: ErpSoapServer, tmp_path: Path | None = None, **config: Any) -> ErpSoapConnector:
+def _settings(erp: ErpSoapServer, **config: Any) -> dict[str, Any]:
     streams = {name: {**op.model_dump(), "page_size": 3} for name, op in ErpSoapConfig().streams.items()}
-    settings = {"wsdl_url": erp.wsdl_url, "streams": streams, "max_wait_s": 0.3, "operation_timeout_s": 5.0,
-                **config}  # fmt: skip
+    return {"wsdl_url": erp.wsdl_url, "streams": streams, "max_wait_s": 0.3, "operation_timeout_s": 5.0,
+            **config}  # fmt: skip
+
+
+def _connector(erp: ErpSoapServer, tmp_path: Path | None = None, **config: Any) -> ErpSoapConnector:
     cache = tmp_path / "zeep.db" if tmp_path else None
-    return ErpSoapConnector(ErpSoapConfig(**settings), cache_path=cache)
+    return ErpSoapConnector(ErpSoapConfig(**_settings(erp, **config)), cache_path=cache)
 
 
 def _ids(
@@ -96,11 +99,13 @@ def test_a_run_maps_good_records_and_quarantines_bad_ones(erp: ErpSoapServer, lo
     assert reasons == {("vehicles", "invalid_vin.check_digit"), ("customers", "missing_kunnr")}
 
 
-def test_erp_passes_the_connector_conformance_checks(erp: ErpSoapServer, loader: Loader) -> None:
-    from tests.connectors.conformance import check_conformance
+def test_erp_passes_the_connector_conformance_checks(
+    erp: ErpSoapServer, loader: Loader, tmp_path: Path
+) -> None:
+    from tests.connectors.conformance import by_type, check_conformance
 
     erp.records["vehicles"].append(_vehicle("LFV2A21K0G3000001"))
-    check_conformance(lambda: _connector(erp), loader)
+    check_conformance(by_type("soap", _settings(erp), "erp", tmp_path), loader)
 
 
 def test_next_run_asks_changed_since_and_catches_late_rows_in_the_look_back(erp: ErpSoapServer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,9 +149,11 @@ def test_autohub_sync_finance_command(
     assert "root@" not in result.output  # the source URL is a secret
 
 
-def test_finance_passes_the_connector_conformance_checks(finance_url: str, loader: Loader) -> None:
-    from tests.connectors.conformance import check_conformance
+def test_finance_passes_the_connector_conformance_checks(
+    finance_url: str, loader: Loader, tmp_path: Path
+) -> None:
+    from tests.connectors.conformance import by_type, check_conformance
 
     _insert(finance_url, *[_row(f"F{n:03d}", f"2024-03-01 10:0{n}:00") for n in range(5)],
             _row("F900", "2024-03-01 10:09:00", phone="12"))  # fmt: skip
-    check_conformance(lambda: _connector(finance_url, page_size=2), loader)
+    check_conformance(by_type("sql", {"url": finance_url, "page_size": 2}, "finance", tmp_path), loader)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,10 +34,13 @@ def api() -> Iterator[InsuranceApi]:
     server.stop()
 
 
+def _settings(api: InsuranceApi, **config: Any) -> dict[str, Any]:
+    return {"base_url": api.base_url, "client_secret": "demo-secret", "page_size": 3, "max_wait_s": 2.0,  # type: ignore[attr-defined]
+            **config}  # fmt: skip
+
+
 def _connector(api: InsuranceApi, **config: Any) -> InsuranceRestConnector:
-    settings = {"base_url": api.base_url, "client_secret": "demo-secret", "page_size": 3, "max_wait_s": 2.0,  # type: ignore[attr-defined]
-                **config}  # fmt: skip
-    return InsuranceRestConnector(InsuranceRestConfig(**settings))
+    return InsuranceRestConnector(InsuranceRestConfig(**_settings(api, **config)))
 
 
 def _ids(connector: InsuranceRestConnector, state: dict[str, Any] | None = None) -> list[str]:
@@ -120,9 +124,11 @@ def test_autohub_sync_insurance_command(
     assert "demo-secret" not in refused.output
 
 
-def test_insurance_passes_the_connector_conformance_checks(api: InsuranceApi, loader: Loader) -> None:
-    from tests.connectors.conformance import check_conformance
+def test_insurance_passes_the_connector_conformance_checks(
+    api: InsuranceApi, loader: Loader, tmp_path: Path
+) -> None:
+    from tests.connectors.conformance import by_type, check_conformance
 
     api.policies.append(_policy(50, vin="LFV2A21K0G3000001"))  # partly mapped: the holder is kept
     api.policies.append(_policy(51, holder={**INSURANCE_POLICY["holder"], "mobile": "1381234567"}))  # whole
-    check_conformance(lambda: _connector(api), loader)
+    check_conformance(by_type("rest", _settings(api), "insurance", tmp_path), loader)
