@@ -181,11 +181,11 @@ def _store_sessions() -> Iterator[sessionmaker[Session]]:
 
 
 @contextmanager
-def _store_loader() -> Iterator[Loader]:
-    """A Loader on the configured store, for the consume commands."""
+def _store_loader(aliases: dict[str, str] | None = None) -> Iterator[Loader]:
+    """A Loader on the configured store, for the consume commands (``aliases``: declared source → mapping)."""
     from jobs.store_access import store_loader
 
-    with _migrated_store_only(), store_loader(get_settings()) as loader:
+    with _migrated_store_only(), store_loader(get_settings(), aliases) as loader:
         yield loader
 
 
@@ -411,17 +411,28 @@ def dms_consume(
     idle_exit: Annotated[
         float | None, typer.Option(help="stop after this many idle seconds (default: run)")
     ] = None,
+    source: Annotated[
+        str, typer.Option(help="the declared amqp source (a second dealer network's queue)")
+    ] = "dms",
 ) -> None:
     """Consume DMS events into the store until SIGTERM (acks after commit, exactly once per message_id)."""
-    from connectors.dms_amqp import DmsConsumer
+    from autohub.errors import ConfigError
+    from autohub.sources import declared_source
+    from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer
 
-    with _store_loader() as loader:
-        consumer = DmsConsumer(get_settings().dms, loader)
+    with _job(f"dms consume --source {source}"):
+        declared = declared_source(get_settings(), source)
+        if not isinstance(declared.config, DmsAmqpConfig):
+            raise ConfigError(f"source {source!r} is of type {declared.kind.name}, not amqp", field="--source",
+                              fix="name a source declared with type: amqp (autohub sources list)")  # fmt: skip
+    config = declared.config
+    with _store_loader({source: declared.mapping}) as loader:
+        consumer = DmsConsumer(config, loader, source=source)
         consumer.install_signal_handlers()
-        console.print(f"consuming {get_settings().dms.queue} (SIGTERM to stop)")
+        console.print(f"consuming {config.queue} into {source} (SIGTERM to stop)")
         stats = consumer.run(idle_exit_s=idle_exit)
     console.print(
-        f"dms: {stats.consumed:,} consumed · {stats.stored:,} stored · {stats.duplicates:,} duplicates · "
+        f"{source}: {stats.consumed:,} consumed · {stats.stored:,} stored · {stats.duplicates:,} duplicates · "
         f"{stats.dead_lettered:,} dead-lettered · {stats.reconnects} reconnects"
     )
 

@@ -144,7 +144,7 @@ def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, 
     RabbitMQ take the same path: inbox claim, raw, mapping, canonical, quarantine — one transaction.
     Unreadable bodies (not JSON, unknown event type) are quarantined here; the caller dead-letters them.
     """
-    mapper = loader.registry["dms"]
+    mapper = loader.registry[report.source]
     outcome = BatchOutcome()
     messages: list[tuple[str, SourceRecord]] = []
     index_of: dict[str, int] = {}
@@ -194,14 +194,15 @@ def load_event_batch(loader: Loader, report: Any, batch: list[tuple[str | None, 
 
 
 def load_event_file(
-    loader: Loader, path: Path, *, batch_size: int = 500, on_progress: Callable[[int], None] | None = None
-) -> tuple[LoadReport, ConsumerStats]:
+    loader: Loader, path: Path, *, batch_size: int = 500, on_progress: Callable[[int], None] | None = None,
+    source: str = "dms",
+) -> tuple[LoadReport, ConsumerStats]:  # fmt: skip
     """Load a JSON-lines file of DMS events (the format ``autohub dms publish`` sends) without a broker.
 
     Poison lines are quarantined (there is no dead-letter queue to copy them to); ``dead_lettered`` counts them.
     """
     stats = ConsumerStats()
-    with loader.run("dms") as report, path.open("rb") as lines:
+    with loader.run(source) as report, path.open("rb") as lines:
         batch: list[tuple[str | None, bytes]] = []
         for line in lines:
             if line.strip():
@@ -248,9 +249,11 @@ class DmsConsumer:
     """The long-running consumer behind ``autohub dms consume``."""
 
     def __init__(
-        self, config: DmsAmqpConfig, loader: Loader, *, on_progress: Callable[[int], None] | None = None
-    ):
+        self, config: DmsAmqpConfig, loader: Loader, *, on_progress: Callable[[int], None] | None = None,
+        source: str = "dms",
+    ):  # fmt: skip
         self.config = config
+        self.source = source  # the declared source its events are stored under (a second dealer network's)
         self.loader = loader
         self.on_progress = on_progress
         self.stats = ConsumerStats()
@@ -270,7 +273,7 @@ class DmsConsumer:
         """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss."""
         failures = 0
         self._connected = False
-        with self.loader.run("dms") as report:
+        with self.loader.run(self.source) as report:
             self.report = report
             while not self._stopping:
                 try:

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
+from autohub.sources import declared_sources
+from connectors.portal_webhook import PortalWebhookConfig
 from hub_api import problems
 from hub_api.input_guard import InputGuard
 from hub_api.metrics import Metrics, MetricsMiddleware
@@ -40,6 +43,12 @@ from store.engine import create_store_engine, session_factory
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class WebhookReceiver:
+    config: PortalWebhookConfig
+    run: SharedRun
+
+
 @dataclass
 class Hub:
     """What routes share: the settings, the store and the loader the push connectors write through."""
@@ -48,7 +57,9 @@ class Hub:
     engine: Engine
     sessions: sessionmaker[Session]
     loader: Loader
-    portal_run: SharedRun  # the one sync run this process's webhook deliveries are taken in under
+    # Each declared webhook source (the portal as shipped) by name: its settings and the one sync run this
+    # process's deliveries to it are taken in under.
+    webhooks: dict[str, WebhookReceiver]
     after_commit: Callable[[], None] | None = None  # wakes the outbox relay when it runs in this process
 
     async def read(self, work: Callable[[Session], T], *, autocommit: bool = False) -> T:
@@ -82,6 +93,15 @@ class Hub:
         return await run_in_threadpool(run)
 
 
+def _receiver(loader: Loader, source: str, config: BaseModel) -> WebhookReceiver:
+    if not isinstance(config, PortalWebhookConfig):  # the webhook type's config model: a plugin cannot be one
+        raise TypeError(f"webhook source {source!r} has no PortalWebhookConfig")
+    run = SharedRun(
+        loader, source, progress_every_s=config.progress_every_s, roll_after_s=config.run_roll_after_s
+    )
+    return WebhookReceiver(config, run)
+
+
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
     """``autohub serve`` and the tests build the app here; the store must be migrated (``autohub db upgrade``).
 
@@ -95,12 +115,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             configure_logging(chosen.log_level, chosen.log_format)
         engine = create_store_engine(chosen.effective_database_url)
         sessions = session_factory(engine)
-        registry = MappingRegistry.load(*chosen.mapping_dirs)
+        pushed = {
+            name: source for name, source in declared_sources(chosen).items() if source.kind.name == "webhook"
+        }
+        registry = MappingRegistry.load(*chosen.mapping_dirs).with_aliases(
+            {name: source.mapping for name, source in pushed.items()}
+        )
         loader = Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input,
                         abandoned_after_s=chosen.sync_run_abandoned_after_s)  # fmt: skip
-        portal_run = SharedRun(loader, "portal", progress_every_s=chosen.portal.progress_every_s,
-                               roll_after_s=chosen.portal.run_roll_after_s)  # fmt: skip
-        app.state.hub = Hub(chosen, engine, sessions, loader, portal_run)
+        webhooks = {name: _receiver(loader, name, source.config) for name, source in pushed.items()}
+        app.state.hub = Hub(chosen, engine, sessions, loader, webhooks)
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
         relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None
@@ -112,7 +136,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         finally:
             if relay:
                 relay.close()
-            portal_run.close()
+            for receiver in webhooks.values():
+                receiver.run.close()
             engine.dispose()
 
     app = FastAPI(

@@ -16,6 +16,7 @@ concat (expressions.py) — the steps beyond transforms.py (steps.py, derive.py)
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,6 +118,7 @@ class Mapper:
         origin: str | None = None,  # the file it came from, named in every load-time error
     ):
         self.spec = spec
+        self._source = spec.source
         self.codes = {**(shared_codes or {}), **spec.codes}
         self.version = f"{spec.source}@{spec.version}"
         for stream_name, stream in spec.streams.items():
@@ -138,7 +140,15 @@ class Mapper:
 
     @property
     def source(self) -> str:
-        return self.spec.source
+        """The source whose records this mapper reads: the mapping's own, or the instance it serves."""
+        return self._source
+
+    def serving(self, source: str) -> Mapper:
+        """This mapping for another declared source instance (a second insurer read with ``insurance``): the same
+        compiled streams, its records named by ``source``; the version still names the mapping."""
+        twin = copy.copy(self)
+        twin._source = source
+        return twin
 
     def source_id_of(self, stream: str, payload: dict[str, Any]) -> str | None:
         """The record's id in its source, read from the field the stream declares (None when absent)."""
@@ -158,7 +168,7 @@ class Mapper:
         if stream is None:
             raise MappingError(
                 f"no mapping for stream {record.stream!r}", reason="unknown_stream", record=ctx.name,
-                fix=f"add streams.{record.stream} to mappings/sources/{self.source}.yaml",
+                fix=f"add streams.{record.stream} to mappings/sources/{self.spec.source}.yaml",
             )  # fmt: skip
         for path, read in stream.required:
             if is_blank(read(ctx)):

@@ -81,7 +81,7 @@ class MappingRegistry:
         mappers = dict(self._mappers)
         for instance, mapping in aliases.items():
             if instance != mapping:
-                mappers[instance] = self[mapping]
+                mappers[instance] = self[mapping].serving(instance)
         return MappingRegistry(mappers)
 
     @property

@@ -1,4 +1,6 @@
-"""``POST /v1/webhooks/portal``: the HTTP face of the portal connector (connectors.portal_webhook).
+"""``POST /v1/webhooks/{source}``: the HTTP face of the webhook connector (connectors.portal_webhook) for
+each declared webhook source — ``portal`` as shipped; a second portal or partner is a route of its own,
+with its own secret, mapping and sync run.
 
 The body is read raw — the signature covers the exact bytes — and the database work runs in a worker
 thread; the answer (2xx only after the commit, 401, 409, 422 as problem details) is the receiver's.
@@ -34,7 +36,7 @@ Answers 202 once stored; 401 missing, bad or stale signature (or a malformed del
 
 
 @router.post(
-    "/webhooks/portal",
+    "/webhooks/{source}",
     status_code=202,
     summary="Receive a signed customer-portal event",
     description=_DESCRIPTION,
@@ -42,13 +44,18 @@ Answers 202 once stored; 401 missing, bad or stale signature (or a malformed del
                413: {"description": "body too large"}, 422: {"description": "invalid event, quarantined"},
                503: {"description": "not configured"}},
 )  # fmt: skip
-async def portal_webhook(request: Request) -> Response:
+async def portal_webhook(request: Request, source: str) -> Response:
     hub = request.app.state.hub
-    config = hub.settings.portal
+    receiver = hub.webhooks.get(source)
+    if receiver is None:
+        raise Problem(404, "No such webhook source", f"declared webhook sources: {', '.join(sorted(hub.webhooks))}",
+                      reason="unknown_source", field="source")  # fmt: skip
+    config = receiver.config
     secret = config.secret.get_secret_value()
     if not secret:
-        raise Problem(503, "Portal webhooks not configured", "set AUTOHUB_PORTAL__SECRET to the shared secret",
-                      reason="not_configured", field="AUTOHUB_PORTAL__SECRET")  # fmt: skip
+        where = "AUTOHUB_PORTAL__SECRET" if source == "portal" else f"sources.{source}.settings.secret"
+        raise Problem(503, f"Webhooks of {source} not configured", f"set {where} to the shared secret",
+                      reason="not_configured", field=where)  # fmt: skip
     body = await _bounded_body(request, config.max_body_bytes)
     headers = dict(request.headers)
 
@@ -59,11 +66,11 @@ async def portal_webhook(request: Request) -> Response:
         )
         if refused:
             return refused
-        part = hub.portal_run.part()
+        part = receiver.run.part()
         try:
             return take_in(hub.loader, part, headers, body)
         finally:
-            hub.portal_run.add(part)
+            receiver.run.add(part)
 
     result = await run_in_threadpool(store)
     if result.status < 300:

@@ -155,3 +155,33 @@ def test_a_dropped_broker_connection_is_survived(config: DmsAmqpConfig, store_fi
     assert consumer.stats.reconnects >= 1
     assert _count(store_file) == len(events)
     assert _count(store_file, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
+
+
+def test_a_second_declared_dealer_network_is_consumed_from_its_own_queue_under_its_own_name(
+    config: DmsAmqpConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub_cli: Any
+) -> None:
+    """`autohub dms consume --source dms_north`: its queue, its source name, read with the dms mapping."""
+    import yaml
+
+    events, bad = _events(40)
+    assert publish_events(config, events) == len(events)
+    monkeypatch.setenv("NORTH_BROKER_URL", config.url.get_secret_value())
+    queues = {
+        k: getattr(config, k) for k in ("exchange", "queue", "dead_letter_exchange", "dead_letter_queue")
+    }
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"version": 1, "sources": {"dms_north": {"type": "amqp", "mapping": "dms",
+        "settings": {"url": {"env": "NORTH_BROKER_URL"}, **queues, "batch_size": 50, "batch_wait_s": 0.1}}}}),
+        encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("AUTOHUB_SOURCES_FILE", str(sources))
+    assert hub_cli("db", "upgrade").exit_code == 0
+    done = hub_cli("dms", "consume", "--source", "dms_north", "--idle-exit", "1")
+    assert done.exit_code == 0, done.output
+    assert f"dms_north: {len(events):,} consumed" in done.output
+    store = f"sqlite:///{tmp_path}/autohub.db"
+    assert _count(store, SourceRecordRow.source == "dms_north", table=SourceRecordRow) == len(events)
+    assert _count(store, SourceRecordRow.source == "dms", table=SourceRecordRow) == 0
+    assert _queue_depth(config, config.dead_letter_queue) == bad
+    wrong = hub_cli("dms", "consume", "--source", "nowhere")
+    assert wrong.exit_code != 0
+    assert "no source 'nowhere' is declared" in wrong.output

@@ -110,3 +110,42 @@ def test_deliveries_share_one_sync_run_and_an_unsigned_request_opens_none(tmp_pa
         )
     (closed,) = _runs(url)
     assert (closed.status, closed.records_in, closed.records_mapped) == ("succeeded", 6, 5)
+
+
+def test_a_second_declared_webhook_source_has_its_own_route_secret_and_source_name(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Two portals (a second brand's, read with the portal mapping): each its own route and secret."""
+    import yaml
+
+    monkeypatch.setenv("BRAND_B_PORTAL_SECRET", "brand-b-secret")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"version": 1, "sources": {
+        "portal": {"type": "webhook"},
+        "portal_brand_b": {"type": "webhook", "mapping": "portal",
+                           "settings": {"secret": {"env": "BRAND_B_PORTAL_SECRET"}}},
+    }}), encoding="utf-8")  # fmt: skip
+    url = f"sqlite:///{tmp_path}/hub.db"
+    upgrade(url)
+    settings = Settings(data_dir=tmp_path, database_url=url, sources_file=sources,
+                        portal={"secret": "portal-test-secret"})  # fmt: skip
+    event = json.dumps(
+        {"event_type": "registration", "data": PORTAL_REGISTRATION}, ensure_ascii=False
+    ).encode()
+
+    def post(client: Any, route: str, secret: bytes, delivery: str) -> Any:
+        headers = {**signed_headers(secret, event, delivery), "Content-Type": "application/json"}
+        return client.post(f"/v1/webhooks/{route}", content=event, headers=headers)
+
+    with serve(settings) as client:
+        assert post(client, "portal_brand_b", SECRET, "b-1").status_code == 401  # the other portal's secret
+        assert post(client, "portal_brand_b", b"brand-b-secret", "b-2").status_code == 202
+        assert post(client, "portal", SECRET, "p-1").status_code == 202
+        unknown = post(client, "portal_brand_c", SECRET, "c-1")
+        assert (unknown.status_code, unknown.json()["reason"]) == (404, "unknown_source")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        stored = set(session.scalars(select(CanonicalRecordRow.source)))
+        runs = set(session.scalars(select(SyncRun.source)))
+    engine.dispose()
+    assert stored == runs == {"portal", "portal_brand_b"}
