@@ -590,6 +590,54 @@ def _match_incremental() -> None:
     console.print(describe_incremental(report))
 
 
+@match_app.command("follow")
+def match_follow(
+    idle_exit: Annotated[
+        float | None, typer.Option(help="stop after this many seconds with nothing queued (default: run)")
+    ] = None,
+) -> None:
+    """Match new and changed records as the loaders commit them (a long-running worker; one per store).
+
+    Woken by PostgreSQL's NOTIFY, or polling an SQLite store; SIGTERM/SIGINT stop it after the batch in hand.
+    Before the first `autohub match run --full` it waits for the key index, and says so."""
+    from jobs.matching import follow
+
+    settings = get_settings()
+    follow_settings = settings.matching.follow
+    console.print(f"following the matching queue · batches of up to {follow_settings.batch_max} "
+                  "(Ctrl-C or SIGTERM to stop)")  # fmt: skip
+    with _job("matching follower"), _stop_on_signals() as stop:
+        totals = follow(settings, stop, idle_exit_s=idle_exit,
+                        on_waiting=lambda why: err_console.print(f"[yellow]waiting[/yellow]: {escape(why)}"))  # fmt: skip
+    console.print(f"matching follower: {totals.records:,} queued records in {totals.batches:,} batches · "
+                  f"{totals.parties:,} parties matched · {totals.vehicles:,} golden vehicles rebuilt · "
+                  f"{totals.failed:,} failed")  # fmt: skip
+
+
+@match_app.command("status")
+def match_status() -> None:
+    """What waits for matching: queued records per entity type and how long the oldest has waited."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from jobs.matching import queue_status
+
+    with _job("matching status"):
+        lag = queue_status(get_settings())
+    now = datetime.now(UTC)
+    table = Table("entity type", "queued", "oldest waiting", title="Records waiting for matching")
+    for entity_type, (count, oldest) in sorted(lag.by_entity.items()):
+        table.add_row(entity_type, f"{count:,}", f"{(now - oldest).total_seconds():,.1f} s")
+    table.add_row("all", f"{lag.records:,}", f"{lag.oldest_seconds(now):,.1f} s", style="bold")
+    console.print(table)
+    if lag.failing:
+        console.print(f"{lag.failing:,} failed to match at least once (retried; parked after "
+                      "AUTOHUB_MATCHING__FOLLOW__MAX_ATTEMPTS; the follower's log names them)")  # fmt: skip
+    if lag.records and lag.oldest_seconds(now) > 60:
+        console.print("is `autohub match follow` running? (or wait for the next scheduled matching run)")
+
+
 def _steward(action: str, apply: Any) -> None:
     from matching.steward import StewardRefused
 

@@ -2,7 +2,7 @@
 
 Requests are counted by route template (``/v1/customers/{golden_id}``, never the id itself: one time series
 per route, and no customer ids in the monitoring system). Store figures — golden records by type and status,
-unresolved quarantine, the outbox backlog and its age — are read at scrape time but cached briefly, so a
+unresolved quarantine, the outbox backlog and its age, the matching queue and its age — are read at scrape time but cached briefly, so a
 scrape every few seconds from several Prometheus replicas costs the store a few index scans a minute.
 """
 
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from store import match_queue
 from store.tables import ChangeLogRow, GoldenRecordRow, QuarantineRow
 
 STORE_CACHE_S = 15.0
@@ -46,7 +47,14 @@ class StoreCollector(Collector):
         age = GaugeMetricFamily(
             "autohub_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished change"
         )
+        pending = GaugeMetricFamily(
+            "autohub_match_pending_records", "Canonical records queued for matching (the follower's backlog)"
+        )
+        pending_age = GaugeMetricFamily(
+            "autohub_match_pending_oldest_seconds", "Age of the oldest record queued for matching"
+        )
         with self.sessions() as session:
+            lag = match_queue.lag(session)
             g = GoldenRecordRow
             for kind, status, n in session.execute(
                 select(g.entity_type, g.status, func.count()).group_by(g.entity_type, g.status)
@@ -65,7 +73,9 @@ class StoreCollector(Collector):
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=UTC)
         age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
-        return [golden, quarantine, backlog, age]  # fmt: skip
+        pending.add_metric([], lag.records)
+        pending_age.add_metric([], lag.oldest_seconds())
+        return [golden, quarantine, backlog, age, pending, pending_age]  # fmt: skip
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._lock:

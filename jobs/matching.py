@@ -1,7 +1,9 @@
-"""Golden matching as jobs: the full run (parties, then vehicles) and the incremental one for what changed."""
+"""Golden matching as jobs: the full run (parties, then vehicles), the incremental one for what changed, and the
+follower that matches what the loaders queue as it is committed."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -11,9 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from autohub.settings import Settings
 from jobs.store_access import store_sessions
 from store import golden as store_golden
+from store import match_queue
+from store.match_queue import QueueLag
 from store.vin_partials import PartialVinReport, resolve_partial_vins
 
 if TYPE_CHECKING:
+    from matching.follower import FollowerTotals
     from matching.incremental import IncrementalReport
     from matching.run import MatchReport
 
@@ -58,8 +63,9 @@ def match_incremental(
     on_start: Callable[[int], None] | None = None,
     on_record: Callable[[int], None] | None = None,
 ) -> IncrementalMatch:
-    """The parties written since the last run matched against the golden records already built, then the
-    golden vehicles whose evidence or owners changed rebuilt (a resale reaches the recall answer at once).
+    """The parties the matching queue holds matched against the golden records already built, then the golden
+    vehicles whose evidence or owners changed rebuilt (a resale reaches the recall answer at once) — what a
+    follower does continuously, for a store that runs none.
 
     Raises ``matching.incremental.IndexNotBuilt`` when no full run has built the blocking-key index yet.
     """
@@ -76,6 +82,8 @@ def match_incremental(
             on_start(len(pending))
         parties = matcher.match(pending, on_record=on_record)
         vehicles = build_golden_vehicles(sessions) if behind else refresh_golden_vehicles(sessions)
+        with sessions.begin() as session:  # the cars those relationships and visits name are rebuilt now
+            match_queue.done(session, matcher.evidence_rows)
         return IncrementalMatch(parties, vehicles, partial_vins)
 
 
@@ -91,6 +99,29 @@ def match(settings: Settings, mode: MatchMode) -> FullMatch | IncrementalMatch:
         if mode == "incremental":
             raise
         return match_full(settings)
+
+
+def follow(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    idle_exit_s: float | None = None,
+    on_waiting: Callable[[str], None] | None = None,
+) -> FollowerTotals:
+    """Match what the loaders queue as it is committed (``autohub match follow``), until ``stop`` is set.
+
+    Waits, saying why through ``on_waiting``, while no full run has built the key index yet."""
+    from matching.follower import Follower
+
+    with store_sessions(settings) as sessions:
+        follower = Follower(sessions, settings.matching, stop)
+        return follower.run(idle_exit_s=idle_exit_s, on_waiting=on_waiting)
+
+
+def queue_status(settings: Settings) -> QueueLag:
+    """What waits for matching, per entity type, and the age of the oldest (``autohub match status``)."""
+    with store_sessions(settings) as sessions, sessions() as session:
+        return match_queue.lag(session)
 
 
 def describe_full(result: FullMatch) -> str:

@@ -10,6 +10,31 @@ MODEL_VERSION = "party-v4"  # v4: a phone one digit off (hand-set m/u), blocking
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "party.json"
 
 
+class FollowerConfig(BaseModel):
+    """``AUTOHUB_MATCHING__FOLLOW__BATCH_MAX`` etc.: the matching follower (``autohub match follow``)."""
+
+    batch_max: int = Field(default=200, ge=1, le=10_000, description="most queued records taken in one batch")
+    poll_interval_s: float = Field(
+        default=0.2, gt=0, le=60, description="SQLite: how often an idle follower looks at the queue"
+    )
+    listen_timeout_s: float = Field(
+        default=5.0, gt=0, le=300,
+        description="PostgreSQL: longest idle wait for a NOTIFY before looking anyway (one lost in a reconnect)",
+    )  # fmt: skip
+    log_every_s: float = Field(
+        default=5.0, gt=0, description="at most one progress line per this many seconds"
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="a record whose match failed this often is parked until written again"
+    )
+    index_wait_s: float = Field(
+        default=30.0, gt=0, description="before the first full run: how often to look for the key index"
+    )
+    retry_max_s: float = Field(
+        default=30.0, gt=0, description="longest back-off while the store is unreachable"
+    )
+
+
 class MatchingConfig(BaseModel):
     """``AUTOHUB_MATCHING__MATCH_THRESHOLD`` etc."""
 
@@ -22,6 +47,7 @@ class MatchingConfig(BaseModel):
         default=500, ge=10, description="most candidates an incremental match scores for one record"
     )
     model_path: Path | None = Field(default=None, description="trained model JSON; default: the shipped one")
+    follow: FollowerConfig = Field(default_factory=FollowerConfig)
 
     @model_validator(mode="after")
     def _band(self) -> MatchingConfig:

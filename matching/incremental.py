@@ -36,10 +36,11 @@ from matching.golden_ids import assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
 from store import golden as store_golden
-from store import match_keys
+from store import match_keys, match_queue
 from store.golden import RunDecisions
+from store.match_queue import Queued
 from store.matching_input import iter_parties
-from store.tables import MatchConstraintRow, MatchRunRow
+from store.tables import MatchConstraintRow
 
 log = structlog.get_logger(__name__)
 
@@ -89,19 +90,32 @@ class IncrementalMatcher:
         self.config = config
         self.scorer = PairScorer(load_model(config.model))
         self._totals: dict[str, int] = {}
+        # The queue rows ``pending`` read, by the party whose match settles them: its own, and those of the
+        # relationships and visits naming it. ``evidence_rows``: every vehicle-side row it read, for the caller
+        # to settle once the cars are rebuilt (one naming a party that is not in the store has no match).
+        self._taken: dict[int, list[Queued]] = {}
+        self.evidence_rows: list[Queued] = []
 
     def pending(self) -> list[int]:
-        """Parties written since the last successful party run (full or incremental) started."""
+        """The parties the matching queue holds, and those its queued relationships and visits name.
+
+        Why the queue and not "written since the last run started": a loader's batch stamped before a run read
+        the store may commit after it, and a time watermark then skips it for good (store/match_queue.py)."""
         with self.sessions() as session:
-            since = session.scalar(
-                select(MatchRunRow.started_at)
-                .where(MatchRunRow.entity_type == "party", MatchRunRow.status == "succeeded",
-                       MatchRunRow.mode.in_(("full", "incremental")))
-                .order_by(MatchRunRow.started_at.desc()).limit(1)
-            )  # fmt: skip
-            if since is None or not match_keys.index_built(session):
+            if store_golden.last_succeeded_run(session, "party") is None or not match_keys.index_built(
+                session
+            ):
                 raise IndexNotBuilt("no full matching run has built the key index yet; run `autohub match run --full`")  # fmt: skip
-            return match_keys.changed_parties(session, since)
+            queued = match_queue.snapshot(session)
+            evidence = match_queue.evidence_of(
+                session, [q.record_id for q in queued if q.entity_type != "party"]
+            )
+        rows = {q.record_id: q for q in queued}
+        self._taken = {q.record_id: [q] for q in queued if q.entity_type == "party"}
+        for party_id, naming in evidence.parties.items():
+            self._taken.setdefault(party_id, []).extend(rows[r] for r in naming)
+        self.evidence_rows = [q for q in queued if q.entity_type != "party"]
+        return sorted(self._taken)
 
     def match(
         self,
@@ -109,11 +123,17 @@ class IncrementalMatcher:
         *,
         actor: str = "incremental matching",
         on_record: Callable[[int], None] | None = None,
+        mode: str = "incremental",
+        within: Callable[[Session, int], None] | None = None,
     ) -> IncrementalReport:
-        """Match each record in its own transaction (a failure leaves the others applied); one run row for all."""
+        """Match each record in its own transaction (a failure leaves the others applied); one run row for all.
+
+        A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_id)``
+        runs there too, after the golden writes (the follower settles the rows it took). ``mode`` names the run
+        (``follow`` for the follower's)."""
         started = time.perf_counter()
         with self.sessions.begin() as session:
-            run_id = store_golden.start_match_run(session, "party", "incremental", MODEL_VERSION)
+            run_id = store_golden.start_match_run(session, "party", mode, MODEL_VERSION)
         report = IncrementalReport(run_id)
         with self.sessions() as session:  # counted once per batch: a few new records barely move them
             self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
@@ -122,6 +142,10 @@ class IncrementalMatcher:
                 began = time.perf_counter()
                 with self.sessions.begin() as session:
                     outcome = self._match_one(session, record_id, run_id, actor)
+                    if record_id in self._taken:  # its queue rows go with its golden writes
+                        match_queue.done(session, self._taken.pop(record_id))
+                    if within:
+                        within(session, record_id)
                 report.latencies_ms.append((time.perf_counter() - began) * 1000)
                 if outcome is not None:
                     _add(report, outcome)

@@ -28,7 +28,7 @@ from matching.golden_ids import assign_golden_ids, minting
 from matching.splink_model import load_model, new_linker, sanitise, train
 from matching.survivorship import golden_party
 from store import golden as store_golden
-from store import match_keys
+from store import match_keys, match_queue
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
 from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
@@ -79,6 +79,8 @@ def run_party_matching(
     step = on_step or (lambda _: None)
     step("reading parties")
     with sessions() as session:
+        # Taken before the parties are read: every row seen here is of a record this run then reads.
+        queued = match_queue.snapshot(session)
         parties = {p.record_id: p for p in iter_parties(session)}
         links = party_vehicle_links(session)
         previous, ages = store_golden.membership(session, "party")
@@ -113,6 +115,7 @@ def run_party_matching(
         step("indexing blocking keys")
         match_keys.replace_all(session, features.rows)  # what incremental matching looks candidates up in
         match_keys.replace_shared(session, [s.as_row() for s in features.shared])
+        match_queue.done(session, queued)  # matched, all of them (a row written again since stays queued)
         report = MatchReport(
             run_id=run_id, records=len(parties), pairs_scored=len(pairs), clusters=len(clustering.members),
             created=written.created, updated=written.updated, unchanged=written.unchanged, retired=written.retired,

@@ -146,6 +146,17 @@ def refresh_golden_vehicles(
     return _build(sessions, vins, actor=actor, step=step)
 
 
+def rebuild_golden_vehicles(
+    sessions: sessionmaker[Session], vins: set[str] | None, *, actor: str,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """The golden vehicles of ``vins`` (all of them for None), built as a full run builds each car.
+
+    For a caller that knows which cars changed (the follower: the cars its batch named), where the refresh's
+    ``updated_at`` watermark could miss a loader's transaction that straddled it."""
+    return _build(sessions, vins, actor=actor, step=on_step or (lambda _: None))
+
+
 def _build(
     sessions: sessionmaker[Session], vins: set[str] | None, *, actor: str, step: Callable[[str], None]
 ) -> dict[str, int]:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
-from store import search_keys
+from store import match_queue, search_keys
 from store.batching import chunks
 from store.dialect import insert_for
 from store.pii import protect_identifiers
@@ -225,6 +225,8 @@ def save_canonical(
     hashes = {key: hashes[key] for key in canonical_ids}
     _reindex_identifiers(session, canonical_ids, hashes)
     search_keys.reindex(session, {canonical_ids[key]: (key[0], latest[key]["body"]) for key in canonical_ids})
+    # In this transaction: a record is never stored without being queued for matching (store/match_queue.py).
+    match_queue.enqueue(session, {record_id: key[0] for key, record_id in canonical_ids.items()})
     return older
 
 

@@ -424,6 +424,28 @@ class PartyMatchVinRow(Base):
     )
 
 
+class MatchQueueRow(Base):
+    """A canonical record written since it was last matched: what the matching follower has still to do.
+
+    Written by the store in the transaction that saves the record (``store.match_queue.enqueue``), so a record
+    is never stored without being queued; deleted by the follower in the transaction that writes its golden
+    record, so nothing is lost to a crash in between. One row per record: writing it again bumps ``version``,
+    and a follower that read the older version leaves the row for the next pass.
+    """
+
+    __tablename__ = "match_queue"
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("canonical_record.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # party | vehicle | vehicle_relationship | service_event
+    entity_type: Mapped[str] = mapped_column(String(40))
+    queued_at: Mapped[datetime] = mapped_column(index=True)  # first queued: the lag, and the order taken in
+    version: Mapped[int] = mapped_column(default=1)
+    attempts: Mapped[int] = mapped_column(default=0)  # failed matches of this version, not store outages
+    last_error: Mapped[str | None] = mapped_column(String(200))  # the exception's class only: no PII
+
+
 class SharedIdentifierRow(Base):
     """A mobile or e-mail carried by several different names: withdrawn as matching evidence, reported per dealer.
 

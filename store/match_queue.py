@@ -1,0 +1,183 @@
+"""The matching queue: canonical records written since they were last matched, oldest first.
+
+Why a queue and not the ``updated_at`` watermark the scheduled incremental run reads: a time taken in Python
+before a commit is not commit order — a loader's batch dated 10:00:00.1 may commit after a matcher read at
+10:00:00.2, and a watermark then skips it for good. A row written in the record's own transaction cannot be
+skipped: whoever sees the record sees its row, and the row goes only in the transaction that matched it.
+
+Each row carries a ``version``, bumped whenever its record is written again: a matcher deletes only the
+version it read (``done``), so a record changed while it was being matched stays queued for another pass.
+On PostgreSQL the enqueue also sends ``NOTIFY autohub_match_pending``, delivered at commit, which wakes a
+listening follower at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import cast
+
+from sqlalchemy import Table, case, delete, func, select, text, tuple_, update
+from sqlalchemy.orm import Session
+
+from store.batching import chunks
+from store.dialect import insert_for
+from store.matching_input import EVIDENCE_ENTITIES
+from store.tables import CanonicalRecordRow, MatchQueueRow
+
+CHANNEL = "autohub_match_pending"
+# What golden records are made of: parties, and what a golden vehicle is built from (the car's own record,
+# the relationships naming it, the visits that reveal a resale). Consents, credit profiles … change no match.
+QUEUED_ENTITIES = frozenset({"party", "vehicle", *EVIDENCE_ENTITIES})
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One queued record as a follower took it: ``version`` is what it may delete when done."""
+
+    record_id: int
+    entity_type: str
+    version: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueLag:
+    """How far matching is behind the loaders: what waits, since when, and what keeps failing."""
+
+    records: int = 0
+    oldest_queued_at: datetime | None = None
+    failing: int = 0  # rows whose last match failed (retried; parked after ``follow.max_attempts``)
+    by_entity: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # entity type → (rows, oldest)
+
+    def oldest_seconds(self, now: datetime | None = None) -> float:
+        if self.oldest_queued_at is None:
+            return 0.0
+        return max(((now or datetime.now(UTC)) - self.oldest_queued_at).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What queued vehicle records and relationships point at: the parties to re-match, the cars to rebuild."""
+
+    parties: dict[int, list[int]] = field(default_factory=dict)  # party record id → the queued ids naming it
+    vins: set[str] = field(default_factory=set)
+
+
+def enqueue(session: Session, written: Mapping[int, str]) -> int:
+    """Queue the records just written (record id → entity type) in the caller's transaction; return how many.
+
+    A record already waiting keeps its place (its first ``queued_at``) and gets a new version; its failure
+    count starts again, since the new version may well match."""
+    now = datetime.now(UTC)
+    rows = [
+        {"record_id": record_id, "entity_type": entity_type, "queued_at": now, "version": 1, "attempts": 0,
+         "last_error": None}
+        for record_id, entity_type in sorted(written.items())  # one lock order for concurrent loaders
+        if entity_type in QUEUED_ENTITIES
+    ]  # fmt: skip
+    table = cast(Table, MatchQueueRow.__table__)
+    for chunk in chunks(rows):
+        stmt = insert_for(session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["record_id"],
+            set_={"version": table.c.version + 1, "attempts": 0, "last_error": None},
+        )
+        session.execute(stmt, list(chunk))
+    if rows and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    return len(rows)
+
+
+def take(session: Session, limit: int, *, max_attempts: int) -> list[Queued]:
+    """The oldest ``limit`` queued records not yet given up on (fewer than ``max_attempts`` failures)."""
+    q = MatchQueueRow
+    stmt = (
+        select(q.record_id, q.entity_type, q.version, q.queued_at)
+        .where(q.attempts < max_attempts)
+        .order_by(q.queued_at, q.record_id)
+        .limit(limit)
+    )
+    return [Queued(r.record_id, r.entity_type, r.version, r.queued_at) for r in session.execute(stmt)]
+
+
+def snapshot(session: Session) -> list[Queued]:
+    """Every queued record, for a full run to clear when it has matched them all (``done``)."""
+    q = MatchQueueRow
+    stmt = select(q.record_id, q.entity_type, q.version, q.queued_at)
+    return [Queued(r.record_id, r.entity_type, r.version, r.queued_at) for r in session.execute(stmt)]
+
+
+def done(session: Session, items: Iterable[Queued]) -> int:
+    """Delete the rows of these records as they were taken; a row written again since then stays."""
+    q = MatchQueueRow
+    deleted = 0
+    for chunk in chunks(sorted((i.record_id, i.version) for i in items)):
+        result = session.execute(
+            delete(q)
+            .where(tuple_(q.record_id, q.version).in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+def failed(session: Session, items: Iterable[Queued], error: str) -> None:
+    """Count a failed match against these rows (the version taken only); ``error`` must name no person."""
+    q = MatchQueueRow
+    for item in items:
+        session.execute(
+            update(q).where(q.record_id == item.record_id, q.version == item.version)
+            .values(attempts=q.attempts + 1, last_error=error[:200])
+        )  # fmt: skip
+
+
+def lag(session: Session) -> QueueLag:
+    """The queue's size and the age of its oldest row, in total and per entity type (one grouped query)."""
+    q = MatchQueueRow
+    failures = func.sum(case((q.attempts > 0, 1), else_=0))
+    stmt = select(q.entity_type, func.count(), func.min(q.queued_at), failures)
+    by_entity: dict[str, tuple[int, datetime]] = {}
+    failing = 0
+    for entity_type, count, oldest, failing_rows in session.execute(stmt.group_by(q.entity_type)):
+        by_entity[entity_type] = (int(count), _aware(oldest))
+        failing += int(failing_rows or 0)
+    if not by_entity:
+        return QueueLag()
+    return QueueLag(
+        records=sum(n for n, _ in by_entity.values()),
+        oldest_queued_at=min(t for _, t in by_entity.values()),
+        failing=failing,
+        by_entity=by_entity,
+    )
+
+
+def _aware(moment: datetime | str) -> datetime:
+    """An aggregate's timestamp as an aware UTC datetime, whatever the backend hands back."""
+    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def evidence_of(session: Session, record_ids: Iterable[int]) -> Evidence:
+    """The party records and VINs that queued vehicle records and relationships name (by the party-key index)."""
+    c = CanonicalRecordRow
+    vins: set[str] = set()
+    naming: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for chunk in chunks(sorted(set(record_ids))):
+        stmt = select(c.id, c.source, c.entity_type, c.entity_key, c.party_key, c.body).where(c.id.in_(chunk))
+        for row in session.execute(stmt):
+            vin = row.entity_key if row.entity_type == "vehicle" else row.body.get("vin")
+            if vin:
+                vins.add(str(vin))
+            if row.entity_type in EVIDENCE_ENTITIES and row.party_key:
+                naming[(row.source, row.party_key)].append(row.id)
+    parties: dict[int, list[int]] = {}
+    for pairs in chunks(sorted(naming)):
+        stmt_parties = select(c.id, c.source, c.entity_key).where(
+            c.entity_type == "party", tuple_(c.source, c.entity_key).in_(pairs)
+        )
+        for party_id, source, key in session.execute(stmt_parties):
+            parties[party_id] = naming[(source, key)]
+    return Evidence(parties, vins)

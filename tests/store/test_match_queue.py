@@ -1,0 +1,104 @@
+"""The matching queue, on SQLite and PostgreSQL: written with the records, one row per record, versions guarded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from canonical_model.entities import SourceRecord
+from store import match_queue
+from store.repository import CanonicalEntity, insert_source_records, save_canonical
+from store.tables import CanonicalRecordRow, MatchQueueRow
+
+
+def _save(session: Session, *entities: CanonicalEntity, raw: str = "C1") -> dict[str, int]:
+    """Save ``entities`` as mapped from one new raw record; entity key → canonical record id."""
+    record = SourceRecord(source="dms", stream="lead", source_id=raw, payload={"id": raw, "n": len(entities)})
+    (raw_id,) = insert_source_records(session, [record], None)
+    assert raw_id is not None
+    save_canonical(session, "dms", [(raw_id, e) for e in entities], mapping_version="1", pii_key=b"k")
+    rows = session.execute(select(CanonicalRecordRow.entity_key, CanonicalRecordRow.id)).all()
+    return {key: record_id for key, record_id in rows}
+
+
+def _party(key: str) -> CanonicalEntity:
+    return CanonicalEntity("party", key, {"kind": "person", "name": {"raw": "张伟"}})
+
+
+def _queue(session: Session) -> list[tuple[int, str, int]]:
+    q = MatchQueueRow
+    return [
+        tuple(r) for r in session.execute(select(q.record_id, q.entity_type, q.version).order_by(q.record_id))
+    ]
+
+
+def test_saved_records_are_queued_in_their_transaction_and_a_rollback_leaves_no_row(
+    store_session: Session,
+) -> None:
+    ids = _save(store_session, _party("D1"), CanonicalEntity("consent", "D1:sms", {"party_source_id": "D1"}),
+                CanonicalEntity("vehicle_relationship", "D1:VIN", {"party_source_id": "D1", "vin": "LSGPC52U4HF012345"}))  # fmt: skip
+    # parties and car evidence are queued, a consent (which changes no match) is not
+    assert _queue(store_session) == sorted(
+        [(ids["D1"], "party", 1), (ids["D1:VIN"], "vehicle_relationship", 1)]
+    )
+    store_session.rollback()
+    assert store_session.scalar(select(func.count()).select_from(MatchQueueRow)) == 0
+    assert store_session.scalar(select(func.count()).select_from(CanonicalRecordRow)) == 0
+
+
+def test_a_record_written_twice_before_it_is_matched_is_one_row_with_a_new_version(
+    store_session: Session,
+) -> None:
+    first = _save(store_session, _party("D1"), raw="C1")["D1"]
+    store_session.commit()
+    (taken,) = match_queue.take(store_session, 10, max_attempts=3)
+    store_session.execute(update(MatchQueueRow).values(attempts=2))  # it had failed twice
+    _save(store_session, _party("D1"), raw="C2")  # the dealer sends the lead again
+    store_session.commit()
+    assert _queue(store_session) == [(first, "party", 2)]
+    row = store_session.get(MatchQueueRow, first)
+    assert row is not None
+    assert (row.attempts, row.queued_at) == (0, taken.queued_at)  # a fresh chance; its place in line kept
+    # A follower that matched the first version must not delete the second one
+    assert match_queue.done(store_session, [taken]) == 0
+    assert len(_queue(store_session)) == 1
+    (again,) = match_queue.take(store_session, 10, max_attempts=3)
+    assert match_queue.done(store_session, [again]) == 1
+    assert _queue(store_session) == []
+
+
+def test_take_is_oldest_first_bounded_and_skips_what_failed_too_often(store_session: Session) -> None:
+    ids = [_save(store_session, _party(f"D{n}"), raw=f"C{n}")[f"D{n}"] for n in range(5)]
+    now = datetime.now(UTC)
+    for age, record_id in enumerate(ids):  # D0 is the newest, D4 the oldest
+        store_session.execute(update(MatchQueueRow).where(MatchQueueRow.record_id == record_id)
+                              .values(queued_at=now - timedelta(seconds=10 * age)))  # fmt: skip
+    store_session.commit()
+    assert [q.record_id for q in match_queue.take(store_session, 3, max_attempts=3)] == ids[::-1][:3]
+    oldest = match_queue.take(store_session, 1, max_attempts=3)
+    for _ in range(3):
+        match_queue.failed(store_session, oldest, "KeyError")
+    store_session.commit()
+    assert ids[4] not in [q.record_id for q in match_queue.take(store_session, 10, max_attempts=3)]
+    assert ids[4] in [q.record_id for q in match_queue.take(store_session, 10, max_attempts=4)]
+    lag = match_queue.lag(store_session)
+    assert (lag.records, lag.failing) == (5, 1)
+    assert 39 < lag.oldest_seconds() < 300
+    assert set(lag.by_entity) == {"party"}
+    assert lag.by_entity["party"][0] == 5
+
+
+def test_an_empty_queue_has_no_lag(store_session: Session) -> None:
+    lag = match_queue.lag(store_session)
+    assert (lag.records, lag.oldest_queued_at, lag.oldest_seconds()) == (0, None, 0.0)
+
+
+def test_evidence_names_the_party_and_the_car(store_session: Session) -> None:
+    vin = "LSGPC52U4HF012345"
+    ids = _save(store_session, _party("D1"), CanonicalEntity("vehicle", vin, {"vin": vin}),
+                CanonicalEntity("vehicle_relationship", "D1:VIN", {"party_source_id": "D1", "vin": vin}))  # fmt: skip
+    evidence = match_queue.evidence_of(store_session, [ids[vin], ids["D1:VIN"]])
+    assert evidence.vins == {vin}
+    assert evidence.parties == {ids["D1"]: [ids["D1:VIN"]]}
