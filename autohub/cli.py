@@ -262,7 +262,8 @@ def load(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from jobs.file_load import count_rows, load_file
+    from connectors.file_rows import count_rows
+    from jobs.file_load import load_file
 
     table = Table(
         "file", "stream", "rows in", "unchanged", "mapped", "partly mapped", "quarantined", "top reasons"

@@ -11,6 +11,7 @@ from typing import Any
 from connectors.base import Connector
 from connectors.dms_amqp import DmsAmqpConfig
 from connectors.erp_config import ErpSoapConfig
+from connectors.file_drop import FileDropConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig
@@ -41,6 +42,12 @@ def _rest(config: Any, context: BuildContext) -> Connector:
     return connector
 
 
+def _file(config: Any, context: BuildContext) -> Connector:
+    from connectors.file_drop import FileDropConnector
+
+    return FileDropConnector(config, context.source)
+
+
 def soap() -> ConnectorType:
     return ConnectorType("soap", "an ERP's SOAP service (zeep): SAP-style customers, vehicles, sales orders",
                          "pull", ErpSoapConfig, _soap)  # fmt: skip
@@ -64,3 +71,8 @@ def amqp() -> ConnectorType:
 def webhook() -> ConnectorType:
     return ConnectorType("webhook", "signed webhook deliveries to the API (POST /v1/webhooks/...)", "push",
                          PortalWebhookConfig)  # fmt: skip
+
+
+def file() -> ConnectorType:
+    return ConnectorType("file", "a drop folder of CSV, JSON Lines or Excel files, each read once and set aside",
+                         "pull", FileDropConfig, _file)  # fmt: skip

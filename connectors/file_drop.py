@@ -1,0 +1,127 @@
+"""A drop folder as a source (connector type ``file``): dealers' monthly customer files, a call centre's export.
+
+Each file matching the pattern is read once, oldest first, in pages, and moved aside when its last page is
+stored — into ``processed/``, or into ``rejected/`` beside a note of why when the file itself cannot be read
+(an encoding other than the declared one, a format it is not). A row that is no record is stored raw and
+quarantined with its file and line; a row without its id is quarantined too, never dropped. A sync that dies
+mid-file leaves the file in the folder: the next sync reads it again, and the raw store recognises what it
+already holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, Field
+
+from autohub.errors import ConfigError, DataError
+from canonical_model.entities.source import SourceRecord, payload_hash
+from connectors.base import Connector, Page
+from connectors.file_rows import read_rows
+
+log = structlog.get_logger(__name__)
+
+
+class FileDropConfig(BaseModel):
+    folder: Path = Field(description="the drop folder; processed/ and rejected/ are made inside it")
+    pattern: str = Field(default="*.csv", description="which files in it are this source's (a glob)")
+    stream: str = Field(description="the mapping's stream every file feeds, e.g. customers")
+    id_field: str = Field(description="the column holding the record's id in the source, e.g. 客户编号")
+    encoding: str = Field(default="utf-8", description="text files' encoding: gbk for older dealer tools")
+    sheet: str | None = Field(default=None, description="Excel: the sheet (default: the first)")
+    page_size: int = Field(default=1000, ge=1, le=100_000)
+    max_file_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1, description="a larger file is rejected unread"
+    )
+
+
+class UnreadableFileRow(DataError):
+    """A row of a dropped file that is no record, or has no id: kept raw and quarantined with where it was."""
+
+
+def _unreadable_file() -> tuple[type[Exception], ...]:
+    """What says a file cannot be read as declared (its encoding, its format), not that the hub failed."""
+    from python_calamine import CalamineError, PasswordError, XmlError, ZipError
+
+    return (UnicodeDecodeError, csv.Error, OSError, ValueError, ConfigError,
+            CalamineError, PasswordError, XmlError, ZipError)  # fmt: skip
+
+
+class FileDropConnector(Connector):
+    def __init__(self, config: FileDropConfig, source: str) -> None:
+        self.config = config
+        self.source = source
+        self.streams = (config.stream,)
+
+    def _waiting(self) -> list[Path]:
+        folder = self.config.folder
+        if not folder.is_dir():
+            return []
+        found = [p for p in folder.glob(self.config.pattern) if p.is_file() and not p.name.startswith(".")]
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+    def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
+        for path in self._waiting():
+            if path.stat().st_size > self.config.max_file_bytes:
+                self._set_aside(path, "rejected", f"{path.stat().st_size:,} bytes, over max_file_bytes")
+                continue
+            try:
+                yield from self._pages(path)
+            except Exception as exc:
+                if not isinstance(exc, _unreadable_file()):
+                    raise
+                # the file itself cannot be read on (its pages so far are stored): set aside with the reason
+                self._set_aside(path, "rejected", f"{type(exc).__name__}: {exc}"[:500])
+                continue
+            self._set_aside(path, "processed", None)  # resumed only after the runner committed the last page
+
+    def _pages(self, path: Path) -> Iterator[Page]:
+        rows = read_rows(path, encoding=self.config.encoding, sheet=self.config.sheet)
+        state = {"file": path.name}
+        while chunk := list(islice(rows, self.config.page_size)):
+            records: list[SourceRecord] = []
+            refused: list[tuple[SourceRecord, DataError]] = []
+            for number, fields in chunk:
+                where = f"{path.name}:{number}"
+                key = str(fields.get(self.config.id_field) or "").strip() if isinstance(fields, dict) else ""
+                if isinstance(fields, dict) and key:
+                    records.append(SourceRecord(source=self.source, stream=self.config.stream, source_id=key,
+                                                payload=fields))  # fmt: skip
+                    continue
+                why = fields if isinstance(fields, str) else f"no {self.config.id_field!r} in the row"
+                refused.append(self._refused(path, number, where, why, fields))
+            yield Page(records, dict(state), refused=refused)
+
+    def _refused(
+        self, path: Path, number: int, where: str, why: str, fields: dict[str, Any] | str
+    ) -> tuple[SourceRecord, DataError]:
+        payload = {"_file": path.name, "_line": number, "_unreadable": why}
+        if isinstance(fields, dict):
+            payload["_row"] = fields
+        record = SourceRecord(source=self.source, stream=self.config.stream,
+                              source_id=f"{where}#{payload_hash(payload)[:8]}", payload=payload)  # fmt: skip
+        error = UnreadableFileRow(why, reason="unreadable_row", record=where, field=f"line {number}",
+                                  fix="correct the row and drop the file again")  # fmt: skip
+        return record, error
+
+    def _set_aside(self, path: Path, outcome: str, why: str | None) -> None:
+        """Into processed/ or rejected/ (a name taken there gets the time appended); a rejection's reason beside it."""
+        target_dir = self.config.folder / outcome
+        target_dir.mkdir(exist_ok=True)
+        target = target_dir / path.name
+        if target.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            target = target_dir / f"{path.stem}.{stamp}{path.suffix}"
+        shutil.move(str(path), target)
+        if why is not None:
+            target.with_name(target.name + ".reason.txt").write_text(why + "\n", encoding="utf-8")
+            log.warning("dropped file rejected", source=self.source, file=path.name, reason=why[:200])
+        else:
+            log.info("dropped file processed", source=self.source, file=path.name)
