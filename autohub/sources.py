@@ -145,3 +145,8 @@ def _resolve_secrets(value: Any, where: str, place: str) -> Any:
         raise ConfigError(f"{where}: a secret is written out in the sources file", field=place,
                           fix="write {env: VARIABLE} or {file: /run/secrets/NAME} instead of the value")  # fmt: skip
     return value
+
+
+def dealer_networks(sources: dict[str, DeclaredSource]) -> tuple[str, ...]:
+    """The dealer networks among the declared sources (type ``amqp``): the scorecard counts them per dealer."""
+    return tuple(sorted(name for name, source in sources.items() if source.kind.name == "amqp"))

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from autohub.logging import configure as configure_logging
 from autohub.settings import Settings, get_settings
-from autohub.sources import declared_sources
+from autohub.sources import dealer_networks, declared_sources
 from connectors.portal_webhook import PortalWebhookConfig
 from hub_api import problems
 from hub_api.input_guard import InputGuard
@@ -60,6 +60,7 @@ class Hub:
     # Each declared webhook source (the portal as shipped) by name: its settings and the one sync run this
     # process's deliveries to it are taken in under.
     webhooks: dict[str, WebhookReceiver]
+    dealer_sources: tuple[str, ...]  # the declared dealer networks (amqp): the scorecard's per-dealer part
     after_commit: Callable[[], None] | None = None  # wakes the outbox relay when it runs in this process
 
     async def read(self, work: Callable[[Session], T], *, autocommit: bool = False) -> T:
@@ -115,16 +116,15 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             configure_logging(chosen.log_level, chosen.log_format)
         engine = create_store_engine(chosen.effective_database_url)
         sessions = session_factory(engine)
-        pushed = {
-            name: source for name, source in declared_sources(chosen).items() if source.kind.name == "webhook"
-        }
+        declared = declared_sources(chosen)
+        pushed = {name: source for name, source in declared.items() if source.kind.name == "webhook"}
         registry = MappingRegistry.load(*chosen.mapping_dirs).with_aliases(
             {name: source.mapping for name, source in pushed.items()}
         )
         loader = Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input,
                         abandoned_after_s=chosen.sync_run_abandoned_after_s)  # fmt: skip
         webhooks = {name: _receiver(loader, name, source.config) for name, source in pushed.items()}
-        app.state.hub = Hub(chosen, engine, sessions, loader, webhooks)
+        app.state.hub = Hub(chosen, engine, sessions, loader, webhooks, dealer_networks(declared))
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
         relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None

@@ -19,10 +19,12 @@ class QualityReport:
 
 def file_scorecard(settings: Settings, path: Path | None = None) -> QualityReport:
     """Compute the scorecard per source and per dealer and write it (the same JSON as ``GET /v1/quality``)."""
+    from autohub.sources import dealer_networks, declared_sources
     from store import quality
 
+    networks = dealer_networks(declared_sources(settings))
     with store_sessions(settings) as sessions, sessions() as session:
-        card = quality.QualityScorecard.of(quality.scorecard(session))
+        card = quality.QualityScorecard.of(quality.scorecard(session, networks))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path or artefacts_dir(settings) / f"quality-{stamp}.json"
     write_atomically(target, [card.model_dump_json(indent=2)])

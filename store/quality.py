@@ -13,7 +13,7 @@ customer key's prefix (``D31002-000163`` → ``D31002``) or, for raw events, the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,8 +204,9 @@ def _grouped(session: Session, stmt: Select[Any]) -> Iterable[Any]:
 class _Card:
     """The scorecard being counted: one aggregate query per measure, for sources and then for dealers."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, dealer_sources: Collection[str]) -> None:
         self.session = session
+        self.dealer_sources = sorted(dealer_sources)
         self.sql = _Sql(session.get_bind().dialect.name)
         self.sources: dict[str, SourceScore] = {}
         self.dealers: dict[str, DealerScore] = {}
@@ -225,7 +226,9 @@ class _Card:
             at = self.source(source)
             at.received, at.partially_mapped = n, int(kept_in_part or 0)
         event_dealer = func.upper(self.sql.text(s.payload, "dealer_code"))
-        events = select(event_dealer.label("grp"), s.outcome.label("sub")).where(s.source == DMS)
+        events = select(event_dealer.label("grp"), s.outcome.label("sub")).where(
+            s.source.in_(self.dealer_sources)
+        )
         for code, outcome, n in _grouped(self.session, events):
             at_dealer = self.dealer(code)
             at_dealer.received += n
@@ -240,7 +243,7 @@ class _Card:
             self.source(source).add_quarantine(reason, n)
         event_dealer = func.upper(self.sql.text(s.payload, "dealer_code"))
         by_dealer = (select(event_dealer.label("grp"), q.reason.label("sub"))
-                     .join(s, s.id == q.source_record_id).where(q.source == DMS, unresolved))  # fmt: skip
+                     .join(s, s.id == q.source_record_id).where(q.source.in_(self.dealer_sources), unresolved))  # fmt: skip
         for code, reason, n in _grouped(self.session, by_dealer):
             self.dealer(code).add_quarantine(reason, n)
 
@@ -253,7 +256,7 @@ class _Card:
         dealer = case((r.entity_type == "party", self.sql.dealer_of_key(r.entity_key)),
                       else_=func.upper(self.sql.text(r.body, "dealer_code")))  # fmt: skip
         of_dealers = select(dealer.label("grp"), r.entity_type.label("sub")).where(
-            r.source == DMS, r.entity_type.in_(("party", "service_event"))
+            r.source.in_(self.dealer_sources), r.entity_type.in_(("party", "service_event"))
         )
         for code, entity_type, n in _grouped(self.session, of_dealers):
             self.dealer(code).mapped[entity_type] = n
@@ -263,7 +266,7 @@ class _Card:
         for source, fields in _party_fields(self.session, self.sql, r.source):
             self.source(source).party_fields = fields
         for code, fields in _party_fields(self.session, self.sql, self.sql.dealer_of_key(r.entity_key),
-                                          r.source == DMS):  # fmt: skip
+                                          r.source.in_(self.dealer_sources)):  # fmt: skip
             self.dealer(code).party_fields = fields
 
     def matcher_view(self) -> None:
@@ -290,7 +293,7 @@ class _Card:
         for source, extra in self.session.execute(stmt):
             self.source(source).duplicate_records = int(extra or 0)
         of_dealer = (select(self.sql.dealer_of_key(x.entity_key).label("grp"), x.golden_id)
-                     .where(parties, x.source == DMS).subquery())  # fmt: skip
+                     .where(parties, x.source.in_(self.dealer_sources)).subquery())  # fmt: skip
         per_dealer_golden = (select(of_dealer.c.grp, func.count().label("n"))
                              .group_by(of_dealer.c.grp, of_dealer.c.golden_id).subquery())  # fmt: skip
         g = per_dealer_golden.c
@@ -309,9 +312,12 @@ class _Card:
                 score.shared_masked.append(row.masked)
 
 
-def scorecard(session: Session) -> Scorecard:
-    """Per source and per DMS dealer: received, mapped, quarantined, completeness, validity, duplicates."""
-    card = _Card(session)
+def scorecard(session: Session, dealer_sources: Collection[str] = (DMS,)) -> Scorecard:
+    """Per source and per dealer: received, mapped, quarantined, completeness, validity, duplicates.
+
+    ``dealer_sources``: the dealer networks' sources (every declared ``amqp`` source), whose records are also
+    counted per dealer — by the event's dealer code, a customer by its key's dealer prefix."""
+    card = _Card(session, dealer_sources)
     for measure in (card.received, card.quarantine, card.mapped, card.party_fields, card.matcher_view,
                     card.duplicates, card.shared):  # fmt: skip
         measure()

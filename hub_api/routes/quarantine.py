@@ -163,8 +163,10 @@ async def replay(
 async def quality_scorecard(
     request: Request, _: Annotated[ApiKey, Depends(require("read"))]
 ) -> QualityScorecard:
-    def score(session: Session) -> QualityScorecard:
-        return QualityScorecard.of(quality.scorecard(session))
+    hub = request.app.state.hub
 
-    result: QualityScorecard = await request.app.state.hub.read(score)
+    def score(session: Session) -> QualityScorecard:
+        return QualityScorecard.of(quality.scorecard(session, hub.dealer_sources))
+
+    result: QualityScorecard = await hub.read(score)
     return result

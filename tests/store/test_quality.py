@@ -117,3 +117,21 @@ def test_dealer_rows_count_received_events_and_their_quarantine(card: dict[str, 
 def test_an_empty_store_has_an_empty_scorecard(store_session: Session) -> None:
     result = scorecard(store_session)
     assert (result.sources, result.dealers) == ([], [])
+
+
+def test_a_second_declared_dealer_network_is_counted_per_dealer_too(store_url: str) -> None:
+    """Events of `dms_north` (declared type amqp, read with the dms mapping) have dealer rows of their own."""
+    engine = create_store_engine(store_url)
+    loader = Loader(
+        session_factory(engine), MappingRegistry.load().with_aliases({"dms_north": "dms"}), pii_key=b"k"
+    )
+    north = [lead("D77001-000001", "周杰", "13511112222", 1), lead("D77001-000002", "蔡琳", "13533334444", 2)]
+    loader.load(to_source_record(loader.registry["dms_north"], stream, p) for _, stream, p in north)
+    with Session(engine) as session:
+        only_dms = {d.dealer for d in scorecard(session).dealers}
+        both = {d.dealer: d for d in scorecard(session, ("dms", "dms_north")).dealers}
+        sources = {s.source for s in scorecard(session).sources}
+    engine.dispose()
+    assert "dms_north" in sources  # a source row whatever its type
+    assert "D77001" not in only_dms
+    assert (both["D77001"].received, both["D77001"].mapped) == (2, {"party": 2, "service_event": 2})
