@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -92,19 +93,31 @@ def read_document(path: Path) -> SourcesDocument:
                           fix="see the comments at the top of autohub/sources.yaml") from None  # fmt: skip
 
 
-def declared_sources(settings: Settings, path: Path | None = None) -> dict[str, DeclaredSource]:
-    """Every source of the sources file, bound: its type found, its settings validated, secrets read."""
-    path = path or settings.sources_file or sources_file()
+def _file_of(settings: Settings, path: Path | None) -> Path:
+    return path or settings.sources_file or sources_file()
+
+
+def declared_sources(
+    settings: Settings, path: Path | None = None, *, types: Collection[str] | None = None
+) -> dict[str, DeclaredSource]:
+    """The sources of the sources file (those of ``types`` only, if given), bound: type found, settings
+    validated, secrets read. The whole file's shape is checked either way; a source of another type is not
+    bound, so an API that serves webhooks does not need the ERP's password."""
+    path = _file_of(settings, path)
     document = read_document(path)
-    return {name: _bind(name, entry, settings, path) for name, entry in document.sources.items()}
+    return {name: _bind(name, entry, settings, path) for name, entry in document.sources.items()
+            if types is None or entry.type in types}  # fmt: skip
 
 
 def declared_source(settings: Settings, name: str) -> DeclaredSource:
-    sources = declared_sources(settings)
-    if name not in sources:
+    """The source ``name``, bound; the others' settings and secrets are not read (a sync of one source must
+    not fail on a variable another needs)."""
+    path = _file_of(settings, None)
+    document = read_document(path)
+    if name not in document.sources:
         raise ConfigError(f"no source {name!r} is declared", field="source",
-                          fix=f"declared: {', '.join(sorted(sources))} (autohub sources list)")  # fmt: skip
-    return sources[name]
+                          fix=f"declared: {', '.join(sorted(document.sources))} (autohub sources list)")  # fmt: skip
+    return _bind(name, document.sources[name], settings, path)
 
 
 def _bind(name: str, entry: SourceDeclaration, settings: Settings, path: Path) -> DeclaredSource:
@@ -147,6 +160,7 @@ def _resolve_secrets(value: Any, where: str, place: str) -> Any:
     return value
 
 
-def dealer_networks(sources: dict[str, DeclaredSource]) -> tuple[str, ...]:
-    """The dealer networks among the declared sources (type ``amqp``): the scorecard counts them per dealer."""
-    return tuple(sorted(name for name, source in sources.items() if source.kind.name == "amqp"))
+def dealer_networks(settings: Settings) -> tuple[str, ...]:
+    """The declared dealer networks (type ``amqp``): the scorecard counts them per dealer too."""
+    document = read_document(_file_of(settings, None))
+    return tuple(sorted(name for name, entry in document.sources.items() if entry.type == "amqp"))

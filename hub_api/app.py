@@ -116,15 +116,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             configure_logging(chosen.log_level, chosen.log_format)
         engine = create_store_engine(chosen.effective_database_url)
         sessions = session_factory(engine)
-        declared = declared_sources(chosen)
-        pushed = {name: source for name, source in declared.items() if source.kind.name == "webhook"}
+        pushed = declared_sources(chosen, types={"webhook"})
         registry = MappingRegistry.load(*chosen.mapping_dirs).with_aliases(
             {name: source.mapping for name, source in pushed.items()}
         )
         loader = Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input,
                         abandoned_after_s=chosen.sync_run_abandoned_after_s)  # fmt: skip
         webhooks = {name: _receiver(loader, name, source.config) for name, source in pushed.items()}
-        app.state.hub = Hub(chosen, engine, sessions, loader, webhooks, dealer_networks(declared))
+        app.state.hub = Hub(chosen, engine, sessions, loader, webhooks, dealer_networks(chosen))
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
         relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None

@@ -19,10 +19,10 @@ class QualityReport:
 
 def file_scorecard(settings: Settings, path: Path | None = None) -> QualityReport:
     """Compute the scorecard per source and per dealer and write it (the same JSON as ``GET /v1/quality``)."""
-    from autohub.sources import dealer_networks, declared_sources
+    from autohub.sources import dealer_networks
     from store import quality
 
-    networks = dealer_networks(declared_sources(settings))
+    networks = dealer_networks(settings)
     with store_sessions(settings) as sessions, sessions() as session:
         card = quality.QualityScorecard.of(quality.scorecard(session, networks))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

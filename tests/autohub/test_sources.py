@@ -187,3 +187,20 @@ def test_an_unknown_source_is_named_with_the_declared_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         declared_source(Settings(), "erp2")
     assert "declared: dms, erp, finance, insurance, portal" in str(caught.value)
+
+
+def test_one_source_is_bound_without_reading_the_others_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _file(tmp_path, {
+        "ins_a": {"type": "rest", "mapping": "insurance", "settings": {"client_secret": {"env": "AUTOHUB_TEST_A"}}},
+        "ins_b": {"type": "rest", "mapping": "insurance", "settings": {"client_secret": {"env": "AUTOHUB_TEST_B"}}},
+        "portal_b": {"type": "webhook", "mapping": "portal", "settings": {"secret": {"env": "AUTOHUB_TEST_P"}}},
+    })  # fmt: skip
+    monkeypatch.setenv("AUTOHUB_SOURCES_FILE", str(path))
+    monkeypatch.setenv("AUTOHUB_TEST_A", "a-secret")
+    monkeypatch.setenv("AUTOHUB_TEST_P", "p-secret")
+    assert declared_source(Settings(), "ins_a").name == "ins_a"  # ins_b's variable is not needed
+    assert set(declared_sources(Settings(), path, types={"webhook"})) == {"portal_b"}  # what the API binds
+    with pytest.raises(ConfigError, match="AUTOHUB_TEST_B is not set"):
+        declared_sources(Settings(), path)  # `autohub sources list` checks the whole file
