@@ -44,6 +44,7 @@ def autohub_dms_health() -> None:
             "ready": health.ready,
             "dead": health.dead,
             "consumers": health.consumers,
+            "waiting_for_matching": health.match_queued,
         }
 
     check_feed()

@@ -44,6 +44,11 @@ class OrchestrationConfig(BaseModel):
         gt=0,
         description="a running consumer silent longer than this (no heartbeat) fails the check",
     )
+    match_max_lag_s: float | None = Field(
+        default=None, gt=0,
+        description="with a matching follower: a record queued for matching longer than this fails the feed "
+        "check (none: not checked — without a follower the queue waits for the scheduled run)",
+    )  # fmt: skip
     artefacts_dir: Path | None = Field(
         default=None, description="scorecards and recall files; default data_dir/artefacts"
     )

@@ -33,6 +33,10 @@ class QueueHealth:
     # still holds its channel, so the queue alone cannot tell.
     consumer_silent_s: float | None = None
     store_checked: bool = False
+    # What waits for the matching follower (store/match_queue.py), when the store was asked: the feed is only
+    # as fresh as its golden records.
+    match_queued: int = 0
+    match_lag_s: float = 0.0
 
     def problems(self, limits: OrchestrationConfig) -> list[str]:
         found = []
@@ -52,6 +56,13 @@ class QueueHealth:
             )
         if limits.dms_require_consumer and self.consumers == 0:
             found.append(f"no consumer is attached to {self.queue}")
+        if (
+            self.store_checked
+            and limits.match_max_lag_s is not None
+            and self.match_lag_s > limits.match_max_lag_s
+        ):
+            found.append(f"{self.match_queued:,} record(s) wait for matching, the oldest for {self.match_lag_s:,.0f} s "
+                         f"(limit {limits.match_max_lag_s:g} s): is `autohub match follow` running?")  # fmt: skip
         return found
 
     def describe(self) -> str:
@@ -59,6 +70,7 @@ class QueueHealth:
         if self.store_checked:
             silent = self.consumer_silent_s
             beat = "; no consumer run" if silent is None else f"; consumer heartbeat {silent:,.0f} s ago"
+            beat += f"; {self.match_queued:,} waiting for matching (oldest {self.match_lag_s:,.0f} s)"
         return (f"{self.queue}: {self.ready:,} waiting, {self.consumers} consumer(s); "
                 f"{self.dead_queue}: {self.dead:,} dead-lettered{beat}")  # fmt: skip
 
@@ -108,7 +120,12 @@ def check_feed(
     with ``sessions``, the consumer's heartbeat in the store is checked too."""
     health = queue_health(config)
     if sessions is not None:
-        health = replace(health, consumer_silent_s=consumer_heartbeat(sessions), store_checked=True)
+        from store import match_queue
+
+        with sessions() as session:
+            lag = match_queue.lag(session)
+        health = replace(health, consumer_silent_s=consumer_heartbeat(sessions), store_checked=True,
+                         match_queued=lag.records, match_lag_s=lag.oldest_seconds())  # fmt: skip
     problems = health.problems(limits)
     if problems:
         raise DmsFeedUnhealthy("DMS feed unhealthy: " + "; ".join(problems),

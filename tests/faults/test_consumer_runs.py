@@ -102,3 +102,16 @@ def test_the_feed_check_fails_on_a_consumer_that_stopped_beating() -> None:
     stuck = QueueHealth("q", 0, 1, "dq", 0, consumer_silent_s=300.0, store_checked=True)
     assert stuck.problems(limits) == ["the DMS consumer's last heartbeat was 300 s ago (limit 60 s)"]
     assert "consumer heartbeat 300 s ago" in stuck.describe()
+
+
+def test_the_feed_check_fails_on_a_matching_backlog_only_where_a_follower_is_expected() -> None:
+    from jobs.config import OrchestrationConfig
+    from jobs.dms_health import QueueHealth
+
+    behind = QueueHealth("q", 0, 1, "dq", 0, consumer_silent_s=3.0, store_checked=True, match_queued=1200,
+                         match_lag_s=900.0)  # fmt: skip
+    assert behind.problems(OrchestrationConfig()) == []  # no follower expected: the scheduled run drains it
+    assert behind.problems(OrchestrationConfig(match_max_lag_s=60)) == [
+        "1,200 record(s) wait for matching, the oldest for 900 s (limit 60 s): is `autohub match follow` running?"
+    ]
+    assert "1,200 waiting for matching (oldest 900 s)" in behind.describe()
