@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autohub.errors import ConfigError
@@ -312,3 +313,31 @@ def test_a_setting_refused_at_start_does_not_print_the_password(tmp_path: Path) 
         ErpSoapConnector(ErpSoapConfig.model_validate({**settings, "password_file": tmp_path / "pw"}))
     for error in (invalid.value, refused.value):
         assert password[:8] not in str(error)
+
+
+def test_with_settings_and_the_example_mapping_only_sap_customers_load_under_their_own_keys(
+    sap: SapService, tmp_path: Path
+) -> None:
+    """The issue's user story: SAP settings plus mappings/examples/sap_ecc.yaml, no code — the right keys."""
+    from mappings import MappingRegistry
+    from store.engine import create_store_engine, session_factory
+    from store.migrate import upgrade
+    from store.tables import CanonicalRecordRow
+
+    sap.customers.append(SapCustomer("0000200001", "杭州顺达物流有限公司", city="杭州"))
+    url = f"sqlite:///{tmp_path}/sap.db"
+    upgrade(url)
+    engine = create_store_engine(url)
+    examples = Path(__file__).resolve().parents[2] / "mappings" / "examples"
+    loader = Loader(session_factory(engine), MappingRegistry.load(examples), pii_key=b"k")
+    report = run_sync(_connector(sap, PAGED, source="sap_ecc"), loader)
+    assert (report.records_in, report.mapped, report.quarantined) == (6, 6, 0)
+    with Session(engine) as session:
+        parties = {key: body for key, body in session.execute(
+            select(CanonicalRecordRow.entity_key, CanonicalRecordRow.body).where(CanonicalRecordRow.source == "sap_ecc"))}  # fmt: skip
+    engine.dispose()
+    assert sorted(parties) == sorted(
+        [*NUMBERS, "0000200001"]
+    )  # SAP's numbers with their zeros, not dict reprs
+    assert parties["0000200001"]["kind"] == "organisation"
+    assert parties[NUMBERS[0]]["name"]["raw"] == "客户0"
