@@ -106,12 +106,14 @@ def dms(
         report, stats = load_event_file(loader, path, on_progress=progress)
         return SourceRun(report, f"file {path} ← {why_not or 'asked for --dms file'}; "
                                  f"{stats.dead_lettered:,} poison events quarantined")  # fmt: skip
-    connection = connect(config)
-    delete_topology(connection.channel(), config)  # a previous demo's leftovers
-    connection.close()
-    published = publish_events(config, events)
-    consumer = DmsConsumer(config, loader, on_progress=progress)
-    stats = consumer.run(idle_exit_s=1.0)
+    try:
+        published = publish_events(config, events)
+        consumer = DmsConsumer(config, loader, on_progress=progress)
+        stats = consumer.run(idle_exit_s=1.0)
+    finally:  # this run's own queues: nothing is left behind on the broker
+        connection = connect(config)
+        delete_topology(connection.channel(), config)
+        connection.close()
     host = config.url.get_secret_value().split("@")[-1]
     if consumer.report is None:  # run() always sets it
         raise RuntimeError("the DMS consumer ran without a load report")
@@ -121,11 +123,12 @@ def dms(
 
 
 def _demo_queues(config: DmsAmqpConfig) -> DmsAmqpConfig:
-    """The broker from settings, with demo names: the demo never drains a real consumer's queue."""
+    """The broker from settings, with names of this run's own: the demo never drains a real consumer's queue,
+    and two demos at once (a developer's beside the test suite's) never delete each other's queues."""
+    run = f"autohub.demo.{secrets.token_hex(4)}.dms"
     return config.model_copy(update={
-        "exchange": "autohub.demo.dms", "queue": "autohub.demo.dms.events",
-        "dead_letter_exchange": "autohub.demo.dms.dlx", "dead_letter_queue": "autohub.demo.dms.dead",
-        "batch_wait_s": 0.1,
+        "exchange": run, "queue": f"{run}.events", "dead_letter_exchange": f"{run}.dlx",
+        "dead_letter_queue": f"{run}.dead", "batch_wait_s": 0.1,
     })  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,7 +89,14 @@ def test_demo_uses_rabbitmq_when_it_answers(demo_dir: Path) -> None:
         pytest.skip(f"RabbitMQ not reachable: {exc}")
     result = run_demo(Settings(data_dir=demo_dir), people=80, seed=9)
     assert result.transports["dms"].startswith("RabbitMQ at 127.0.0.1:5672/%2F ← ")
-    assert "dead-lettered to autohub.demo.dms.dead" in result.transports["dms"]
+    own = re.search(r"dead-lettered to (autohub\.demo\.[0-9a-f]{8}\.dms\.dead)", result.transports["dms"])
+    assert own, result.transports["dms"]
+    connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F"))
+    try:
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker):  # this run's queues are gone from the broker
+            connection.channel().queue_declare(own.group(1), passive=True)
+    finally:
+        connection.close()
     dms = result.loads["dms"]
     assert dms.records_in == dms.mapped + dms.partial + dms.quarantined > 0
     assert result.actual_quarantine == result.expected_quarantine
