@@ -92,8 +92,8 @@ def test_demo_uses_rabbitmq_when_it_answers(demo_dir: Path) -> None:
     own = re.search(r"dead-lettered to (autohub\.demo\.[0-9a-f]{8}\.dms\.dead)", result.transports["dms"])
     assert own, result.transports["dms"]
     connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F"))
-    try:
-        with pytest.raises(pika.exceptions.ChannelClosedByBroker):  # this run's queues are gone from the broker
+    try:  # this run's queues are gone from the broker
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker):
             connection.channel().queue_declare(own.group(1), passive=True)
     finally:
         connection.close()
