@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -74,8 +73,15 @@ class _OrchestrationEnv(BaseSettings, OrchestrationConfig):
     model_config = SettingsConfigDict(env_prefix="AUTOHUB_ORCHESTRATION__", env_file=".env", extra="ignore")
 
 
+class _SourcesFileEnv(BaseSettings):
+    """``AUTOHUB_SOURCES_FILE`` read as the settings object reads it (environment, then ``.env``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOHUB_", env_file=".env", extra="ignore")
+    sources_file: Path | None = None
+
+
 def sources_file() -> Path:
-    return Path(os.environ.get("AUTOHUB_SOURCES_FILE") or SHIPPED_SOURCES_FILE)
+    return _SourcesFileEnv().sources_file or SHIPPED_SOURCES_FILE
 
 
 def declared_pull_sources(config: OrchestrationConfig | None = None) -> dict[str, str | None]:

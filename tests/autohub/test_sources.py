@@ -204,3 +204,17 @@ def test_one_source_is_bound_without_reading_the_others_secrets(
     assert set(declared_sources(Settings(), path, types={"webhook"})) == {"portal_b"}  # what the API binds
     with pytest.raises(ConfigError, match="AUTOHUB_TEST_B is not set"):
         declared_sources(Settings(), path)  # `autohub sources list` checks the whole file
+
+
+def test_the_dag_files_find_the_sources_file_where_the_settings_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AUTOHUB_SOURCES_FILE in a .env file counts for the DAG files' reader as for the settings object."""
+    from jobs.config import sources_file
+
+    path = _file(tmp_path, {"erp_b": {"type": "soap", "mapping": "erp", "schedule": "@daily"}})
+    (tmp_path / ".env").write_text(f"AUTOHUB_SOURCES_FILE={path}\n", encoding="utf-8")
+    monkeypatch.delenv("AUTOHUB_SOURCES_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert sources_file() == Settings().sources_file == path
+    assert declared_pull_sources() == {"erp_b": "@daily"}
