@@ -22,9 +22,9 @@ import structlog
 from pydantic import BaseModel, Field
 
 from autohub.errors import ConfigError, DataError
-from canonical_model.entities.source import SourceRecord, payload_hash
+from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
-from connectors.file_rows import read_rows
+from connectors.file_rows import read_rows, unreadable_row
 
 log = structlog.get_logger(__name__)
 
@@ -40,10 +40,6 @@ class FileDropConfig(BaseModel):
     max_file_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="a larger file is rejected unread"
     )
-
-
-class UnreadableFileRow(DataError):
-    """A row of a dropped file that is no record, or has no id: kept raw and quarantined with where it was."""
 
 
 def _unreadable_file() -> tuple[type[Exception], ...]:
@@ -89,27 +85,15 @@ class FileDropConnector(Connector):
             records: list[SourceRecord] = []
             refused: list[tuple[SourceRecord, DataError]] = []
             for number, fields in chunk:
-                where = f"{path.name}:{number}"
                 key = str(fields.get(self.config.id_field) or "").strip() if isinstance(fields, dict) else ""
                 if isinstance(fields, dict) and key:
                     records.append(SourceRecord(source=self.source, stream=self.config.stream, source_id=key,
                                                 payload=fields))  # fmt: skip
                     continue
                 why = fields if isinstance(fields, str) else f"no {self.config.id_field!r} in the row"
-                refused.append(self._refused(path, number, where, why, fields))
+                row = fields if isinstance(fields, dict) else None
+                refused.append(unreadable_row(self.source, self.config.stream, path, number, why, row))
             yield Page(records, dict(state), refused=refused)
-
-    def _refused(
-        self, path: Path, number: int, where: str, why: str, fields: dict[str, Any] | str
-    ) -> tuple[SourceRecord, DataError]:
-        payload = {"_file": path.name, "_line": number, "_unreadable": why}
-        if isinstance(fields, dict):
-            payload["_row"] = fields
-        record = SourceRecord(source=self.source, stream=self.config.stream,
-                              source_id=f"{where}#{payload_hash(payload)[:8]}", payload=payload)  # fmt: skip
-        error = UnreadableFileRow(why, reason="unreadable_row", record=where, field=f"line {number}",
-                                  fix="correct the row and drop the file again")  # fmt: skip
-        return record, error
 
     def _set_aside(self, path: Path, outcome: str, why: str | None) -> None:
         """Into processed/ or rejected/ (a name taken there gets the time appended); a rejection's reason beside it."""

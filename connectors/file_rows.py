@@ -13,13 +13,31 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autohub.errors import ConfigError
+from autohub.errors import ConfigError, DataError
+from canonical_model.entities.source import SourceRecord
 from pipeline.screen import parse_json
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
 JSON_LINES = {".jsonl", ".ndjson"}
 EXCEL = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 Row = tuple[int, dict[str, Any] | str]  # (line or row number, the record's fields — or why it is no record)
+
+
+class UnreadableRow(DataError):
+    """A row of a file that is no record (or has no id): the line is kept, raw, and quarantined with where it was."""
+
+
+def unreadable_row(
+    source: str, stream: str, path: Path, number: int, why: str, row: dict[str, Any] | None = None
+) -> tuple[SourceRecord, DataError]:
+    """The raw stand-in of such a row (keyed by file and line, so a re-read is recognised) and its refusal."""
+    where = f"{path.name}:{number}"
+    payload: dict[str, Any] = {"_file": path.name, "_line": number, "_unreadable": why}
+    if row is not None:
+        payload["_row"] = row
+    record = SourceRecord(source=source, stream=stream, source_id=where, payload=payload)
+    return record, UnreadableRow(why, reason="unreadable_row", record=where, field=f"line {number}",
+                                 fix="correct the row in the file and load it again")  # fmt: skip
 
 
 def read_rows(path: Path, *, encoding: str = "utf-8", sheet: str | None = None) -> Iterator[Row]:

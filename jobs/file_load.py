@@ -13,18 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
-from autohub.errors import ConfigError, DataError
-from connectors.file_rows import read_rows
+from autohub.errors import ConfigError
+from connectors.file_rows import read_rows, unreadable_row
 from mappings import Mapper
 from pipeline import Loader, LoadReport, to_source_record
 
 _PAGE = 5_000
-
-
-class UnreadableRow(DataError):
-    """A row of a file that is no record: the line is kept, raw, and quarantined with where it was."""
 
 
 @dataclass(frozen=True)
@@ -65,17 +60,11 @@ def load_file(
                 to_source_record(mapper, chosen, fields) for _, fields in page if isinstance(fields, dict)
             ]
             refused = [
-                _refused(mapper, chosen, path, number, why) for number, why in page if isinstance(why, str)
+                unreadable_row(mapper.source, chosen, path, number, why)
+                for number, why in page
+                if isinstance(why, str)
             ]
             loader.load_page(report, good, refused=refused)
             if on_rows:
                 on_rows(len(page))
     return FileLoad(path, chosen, report)
-
-
-def _refused(mapper: Mapper, stream: str, path: Path, number: int, why: str) -> tuple[Any, DataError]:
-    where = f"{path.name}:{number}"
-    record = to_source_record(mapper, stream, {"_file": path.name, "_line": number, "_unreadable": why},
-                              fallback_id=where)  # fmt: skip
-    return record, UnreadableRow(f"{where}: {why}", reason="unreadable_row", record=where, field=f"line {number}",
-                                 fix="correct the row in the file and load it again")  # fmt: skip
