@@ -2,7 +2,12 @@
 layouts (bench/eval_world), loaded through the hub's own mappings, loader and full matching job, scored
 against the ground truth and against a plain Splink 5 model on the same raw columns.
 
-    python bench/match_eval.py [--seed N] [--scale F] [--keep DIR] [--examples N]
+    python bench/match_eval.py [--world PACKAGE] [--seed N] [--scale F] [--keep DIR] [--examples N]
+
+A world is a package under bench/ (``eval_world`` by default) that exposes ``generate(seed, scale)`` → (world,
+``Extracts``), ``MAPPINGS_DIR`` (its YAML mappings) and ``raw_parties(extracts)`` (the raw columns a plain
+Splink user would take); its world has ``persons``, ``orgs``, ``cars`` (``vin``, ``owners[-1].entity``,
+``resold``, ``dealer_only_resale``) and ``kind(entity)``.
 """
 
 from __future__ import annotations
@@ -18,16 +23,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.eval_world import generate
+import importlib
+
 from bench.eval_world.baseline import splink_clusters
 from bench.eval_world.extract import Extracts
 from bench.eval_world.hub import HubResult, payload_key, run_hub
 from bench.eval_world.metrics import misses, pairwise, plurality
-from bench.eval_world.records import RawParty, raw_parties
-from bench.eval_world.world import World
+from bench.eval_world.records import RawParty
 
 
-def owner_accuracy(world: World, truth: dict[tuple[str, str], str], hub: HubResult) -> dict[str, Any]:
+def owner_accuracy(world: Any, truth: dict[tuple[str, str], str], hub: HubResult) -> dict[str, Any]:
     owner_of = plurality(hub.party_golden, truth)
     result: dict[str, Any] = {}
     wrong: list[dict[str, Any]] = []
@@ -96,6 +101,7 @@ def _table(figures: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--world", default="eval_world", help="a world package under bench/")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--keep", type=Path, help="keep the extracts, the store and figures.json here")
@@ -103,10 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-splink", action="store_true", help="skip the Splink baseline")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    world, extracts = generate(args.seed, args.scale)
+    package = importlib.import_module(f"bench.{args.world}")
+    world, extracts = package.generate(args.seed, args.scale)
     truth = extracts.party_truth()
     kinds = {e: world.kind(e) for e in set(truth.values())}
-    raw = raw_parties(extracts)
+    raw: dict[tuple[str, str], RawParty] = package.raw_parties(extracts)
     print(f"world: {len(world.persons):,} persons, {len(world.orgs):,} organisations, {len(world.cars):,} cars "
           f"({sum(c.resold for c in world.cars):,} resold); {len(extracts.rows):,} raw rows, {len(truth):,} party records")  # fmt: skip
     seconds: dict[str, float] = {"generate": time.perf_counter() - started}
@@ -114,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.keep or Path(scratch)
         if args.keep:
             extracts.write(folder / "extracts")
-        hub = run_hub(extracts, folder, on_step=lambda s: print(f"  · {s}", flush=True))
+        hub = run_hub(extracts, folder, package.MAPPINGS_DIR, on_step=lambda s: print(f"  · {s}", flush=True))
     seconds |= hub.seconds
     print(hub.match_summary)
     figures: dict[str, Any] = {
+        "world": args.world,
         "seed": args.seed,
         "scale": args.scale,
         "records": len(truth),

@@ -49,6 +49,8 @@ import random
 from bench.eval_world import src_app, src_dms, src_erp, src_finance, src_insurer
 from bench.eval_world.cars import generate_world
 from bench.eval_world.extract import Extracts, Row
+from bench.eval_world.hub import MAPPINGS_DIR
+from bench.eval_world.records import raw_parties
 from bench.eval_world.world import World
 
 LOAD_ORDER: list[tuple[str, str, str]] = [
@@ -73,4 +75,4 @@ def generate(seed: int = 7, scale: float = 1.0) -> tuple[World, Extracts]:
     return world, Extracts(rows, LOAD_ORDER)
 
 
-__all__ = ["Extracts", "Row", "World", "generate"]
+__all__ = ["MAPPINGS_DIR", "Extracts", "Row", "World", "generate", "raw_parties"]

@@ -28,7 +28,9 @@ def payload_key(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False)
 
 
-def run_hub(extracts: Extracts, folder: Path, on_step: Any = None) -> HubResult:
+def run_hub(
+    extracts: Extracts, folder: Path, mappings_dir: Path = MAPPINGS_DIR, on_step: Any = None
+) -> HubResult:
     from sqlalchemy import select
 
     from autohub.settings import Settings
@@ -45,13 +47,13 @@ def run_hub(extracts: Extracts, folder: Path, on_step: Any = None) -> HubResult:
     if db.exists():
         db.unlink()
     url = f"sqlite:///{db}"
-    settings = Settings(env="test", database_url=url, data_dir=folder, mappings_dir=MAPPINGS_DIR)
+    settings = Settings(env="test", database_url=url, data_dir=folder, mappings_dir=mappings_dir)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     upgrade(url)
     engine = create_store_engine(url)
     sessions = session_factory(engine)
-    registry = MappingRegistry.load(MAPPINGS_DIR)
+    registry = MappingRegistry.load(mappings_dir)
     loader = Loader(sessions, registry, pii_key=settings.pii_key, batch_size=settings.batch_size)
     reports: dict[str, Any] = {}
     for source, stream, file in extracts.files:
