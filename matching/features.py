@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 FEATURE_COLUMNS = (
     "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form",
     "org_name", "org_place", "org_branch", "birth_date", "birth_year_month", "gender", "region", "city", "mobile", "email", "id_hash", "vins",
-    "address_key", "mobile_head", "mobile_tail",
+    "address_key", "mobile_head", "mobile_tail", "vins_sure",
 )  # fmt: skip
 
 
@@ -124,7 +124,9 @@ def _id_hash(body: dict[str, Any]) -> str | None:
     return None
 
 
-def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, Any]:
+def party_features(record: PartyRecord, vins: Mapping[str, bool] | Iterable[str] = ()) -> dict[str, Any]:
+    """``vins``: the party's cars, each with whether some record of it wrote the VIN right (not repaired)."""
+    cars = dict(vins) if isinstance(vins, Mapping) else dict.fromkeys(vins, True)
     body = record.body
     name = body.get("name") or {}
     birth = body.get("birth_date")
@@ -155,7 +157,10 @@ def party_features(record: PartyRecord, vins: Iterable[str] = ()) -> dict[str, A
         **with_mobile(_phone(body)),
         "email": email.lower() if email else None,
         "id_hash": _id_hash(body),
-        "vins": sorted(vins) or None,  # no known car is no evidence, not disagreement
+        "vins": sorted(cars) or None,  # no known car is no evidence, not disagreement
+        # A car met only through a repaired VIN (an O read as 0, a partial resolved) counts, but less
+        "vins_sure": sorted(v for v, right in cars.items() if right) or None,
+        "vins_repaired": sorted(v for v, right in cars.items() if not right) or None,
         "address_key": address_key(body),
     }
 
@@ -275,7 +280,10 @@ def features_from_store(session: Session, *, shared_min_names: int) -> FeatureSe
 
 
 def build_features(
-    parties: Iterable[PartyRecord], links: dict[tuple[str, str], set[str]], *, shared_min_names: int
+    parties: Iterable[PartyRecord],
+    links: Mapping[tuple[str, str], Mapping[str, bool]],
+    *,
+    shared_min_names: int,
 ) -> FeatureSet:
     rows = [party_features(p, links.get((p.source, p.entity_key), ())) for p in parties]
     return FeatureSet(rows, withdraw_shared_identifiers(rows, min_names=shared_min_names))

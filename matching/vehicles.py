@@ -8,6 +8,11 @@ golden customer. Evidence is ordered by date; consecutive evidence for the same 
 different customer later on is a change of hands (a resale), and the customer of the newest strong evidence
 is the current owner — the person a recall notice goes to — unless weak evidence shows the car changed hands
 since.
+
+A VIN whose check digit passes may still name no car the maker built (two characters mistyped, a grey import):
+when the store holds the maker's own records (production facts, first sales), a golden vehicle none of whose
+records comes from them is flagged ``known_to_maker: false`` — kept, with its owner, for a steward to look at,
+never passed off as one of the maker's cars.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from matching.ownership import Evidence, load_rules, ownership_timeline
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
 from store.matching_input import (
+    FIRST_SALE,
+    PRODUCTION_FACTS,
     Relationship,
     VehicleRecord,
     contact_numbers,
     feed_position,
     iter_vehicles,
+    maker_records_present,
     relationships_by_vin,
     vins_with_new_evidence,
 )
@@ -64,6 +72,7 @@ def golden_vehicle(
     party_golden: dict[tuple[str, str], str],
     kind_of: dict[str, str] | None = None,
     numbers: Mapping[str, frozenset[str]] | None = None,
+    maker_records: bool = False,
 ) -> tuple[dict[str, Any], list[Lineage]]:
     rank = {s: n for n, s in enumerate(ATTRIBUTE_SOURCES)}
     ordered = sorted(members, key=lambda m: (rank.get(m.source, len(rank)), m.record_id))
@@ -94,7 +103,21 @@ def golden_vehicle(
         )
     body["current_owner"] = timeline[-1]["owner"] if timeline else None
     body["sources"] = sorted({m.source for m in members})
+    if maker_records:
+        body["known_to_maker"] = known_to_maker(members, relations)
+        if not body["known_to_maker"]:
+            body["flags"] = [UNKNOWN_TO_MAKER]
     return body, lineage
+
+
+UNKNOWN_TO_MAKER = "vin_unknown_to_maker"
+
+
+def known_to_maker(members: Sequence[VehicleRecord], relations: Sequence[Relationship]) -> bool:
+    """Did the maker build or sell this car, by its own records: a production date or plant, or a first sale?"""
+    return any(m.body.get(fact) for m in members for fact in PRODUCTION_FACTS) or any(
+        r.role == FIRST_SALE for r in relations
+    )
 
 
 def _on_fleet_cars(
@@ -173,6 +196,7 @@ def _build(
         party_golden = store_golden.golden_by_key(session, "party", owners)
         kind_of = store_golden.party_kinds(session, set(party_golden.values()))
         numbers = contact_numbers(session, _on_fleet_cars(relations, party_golden, kind_of))
+        maker_records = maker_records_present(session)
         if vins is None:
             previous, ages = store_golden.membership(session, "vehicle")
         else:
@@ -188,7 +212,9 @@ def _build(
     step("building golden vehicles")
     goldens = []
     for vin, records in by_vin.items():
-        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden, kind_of, numbers)
+        body, lineage = golden_vehicle(
+            vin, records, relations.get(vin, []), party_golden, kind_of, numbers, maker_records
+        )
         golden_id = assignment.golden_of[min(r.record_id for r in records)]
         members = [Member(r.record_id, r.source, r.vin, "deterministic" if len(records) > 1 else "singleton")
                    for r in records]  # fmt: skip
@@ -204,7 +230,8 @@ def _build(
         written = store_golden.apply_decisions(session, decisions, run_id)
         counts = {"vehicles": len(goldens), "created": written.created, "updated": written.updated,
                   "unchanged": written.unchanged,
-                  "resold": sum(1 for g in goldens if len(g.body["ownership"]) > 1)}  # fmt: skip
+                  "resold": sum(1 for g in goldens if len(g.body["ownership"]) > 1),
+                  "unknown_to_maker": sum(1 for g in goldens if g.body.get("known_to_maker") is False)}  # fmt: skip
         store_golden.finish_match_run(session, run_id, {**counts, "watermark": watermark})
     log.info("golden vehicles built" if vins is None else "golden vehicles refreshed", **counts)
     return counts

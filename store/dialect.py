@@ -1,11 +1,13 @@
-"""The INSERT … ON CONFLICT statement of the session's backend (SQLite and PostgreSQL spell it the same way)."""
+"""What SQLite and PostgreSQL spell differently: INSERT … ON CONFLICT, and reading a string out of a JSON column."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import String, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from autohub.errors import ConfigError
 
@@ -22,3 +24,10 @@ def insert_for(session: Session, table: Any) -> Any:
         field="AUTOHUB_DATABASE_URL",
         fix="use an sqlite:/// file or a postgresql:// URL",
     )
+
+
+def json_text(dialect: str, document: Any, *path: str) -> ColumnElement[str]:
+    """A JSON document's string at ``path`` (NULL when absent), usable in WHERE and GROUP BY on both backends."""
+    if dialect == "postgresql":
+        return func.jsonb_extract_path_text(document, *path, type_=String)
+    return func.json_extract(document, "$." + ".".join(path), type_=String)

@@ -16,7 +16,10 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
-from store.matching_input import EVIDENCE_ENTITIES  # a party's cars: the same records as in the full run
+from store.matching_input import (  # a party's cars: the same records as in the full run
+    EVIDENCE_ENTITIES,
+    written_right,
+)
 from store.tables import (
     CanonicalRecordRow,
     PartyMatchKeyRow,
@@ -36,6 +39,7 @@ def _key_row(row: Mapping[str, Any]) -> dict[str, Any]:
     out = {c: row[c] for c in KEY_COLUMNS}
     out["record_id"] = int(row["unique_id"])
     out["vins"] = list(row["vins"] or [])
+    out["vins_repaired"] = list(row.get("vins_repaired") or []) or None
     return out
 
 
@@ -45,7 +49,15 @@ def feature_row(key: PartyMatchKeyRow) -> dict[str, Any]:
     row["unique_id"] = key.record_id
     row["birth_year_month"] = key.birth_date[:7] if key.birth_date else None
     row["vins"] = list(key.vins) or None
+    row["vins_repaired"] = list(key.vins_repaired or []) or None
+    row["vins_sure"] = sure_vins(row["vins"], row["vins_repaired"])
     return row
+
+
+def sure_vins(vins: Iterable[str] | None, repaired: Iterable[str] | None) -> list[str] | None:
+    """The VINs some record of the party wrote right: a shared one is stronger evidence than one only repaired."""
+    taken = set(repaired or ())
+    return [v for v in vins or () if v not in taken] or None
 
 
 def replace_all(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -193,16 +205,19 @@ def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:
     return list(session.scalars(stmt))
 
 
-def party_vins(session: Session, source: str, party_key: str) -> set[str]:
-    """VINs one source links one party to — relationships and service visits — found by the party-key index."""
+def party_vins(session: Session, source: str, party_key: str) -> dict[str, bool]:
+    """VINs one source links one party to — relationships and service visits — found by the party-key index,
+    each with whether any of those records wrote it right (``store.matching_input.written_right``)."""
     stmt = select(CanonicalRecordRow.body).where(
         CanonicalRecordRow.source == source,
         CanonicalRecordRow.party_key == party_key,
         CanonicalRecordRow.entity_type.in_(EVIDENCE_ENTITIES),
     )
-    return {
-        str(b["vin"]) for b in session.scalars(stmt) if b.get("party_source_id") == party_key and b.get("vin")
-    }
+    cars: dict[str, bool] = {}
+    for body in session.scalars(stmt):
+        if body.get("party_source_id") == party_key and body.get("vin"):
+            cars[str(body["vin"])] = cars.get(str(body["vin"]), False) or written_right(body)
+    return cars
 
 
 def changed_parties(session: Session, since: datetime | None) -> list[int]:

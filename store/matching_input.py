@@ -16,6 +16,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
+from store.dialect import json_text
 from store.tables import CanonicalRecordRow, ChangeLogRow, SearchKeyRow, XrefRow
 
 
@@ -48,18 +49,51 @@ EVIDENCE_ENTITIES = ("vehicle_relationship", "service_event")
 VISIT_EVENTS = ("repair_order", "service_request")
 
 
-def party_vehicle_links(session: Session) -> dict[tuple[str, str], set[str]]:
-    """(source, party key) → VINs the source links that party to (bought, delivered, insured, registered,
-    brought for service)."""
-    links: dict[tuple[str, str], set[str]] = defaultdict(set)
+def party_vehicle_links(session: Session) -> dict[tuple[str, str], dict[str, bool]]:
+    """(source, party key) → the VINs the source links that party to (bought, delivered, insured, registered,
+    brought for service), each with whether any of those records wrote it right (``written_right``)."""
+    links: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
     stmt = select(CanonicalRecordRow.source, CanonicalRecordRow.body).where(
         CanonicalRecordRow.entity_type.in_(EVIDENCE_ENTITIES)
     )
     for source, body in session.execute(stmt.execution_options(yield_per=5_000)):
         party, vin = body.get("party_source_id"), body.get("vin")
         if party and vin:
-            links[(source, str(party))].add(str(vin))
+            cars = links[(source, str(party))]
+            cars[str(vin)] = cars.get(str(vin), False) or written_right(body)
     return links
+
+
+def written_right(body: dict[str, Any]) -> bool:
+    """Was the record's VIN written as it is, not repaired (an O read as 0, a partial resolved to the one car)?
+
+    A repair is safe but not certain: the VIN it gives is weaker evidence that two customers had one car.
+    """
+    return "vin" not in (body.get("repaired") or {})
+
+
+# What only the maker's own records say of a car: where and when it was built, and who bought it first.
+PRODUCTION_FACTS = ("production_date", "plant_code")
+FIRST_SALE = "first_purchaser"
+
+
+def maker_records_present(session: Session) -> bool:
+    """Does the store hold the maker's record of cars built or sold (a production date, a plant, a first sale)?
+
+    Only then can a VIN be called unknown to the maker: a store fed by dealers and insurers alone knows of no
+    car the maker built, and flagging all of them would say nothing.
+    """
+    c = CanonicalRecordRow
+    dialect = session.get_bind().dialect.name
+    built = select(c.id).where(c.entity_type == "vehicle")
+    for fact in PRODUCTION_FACTS:
+        found = built.where(json_text(dialect, c.body, fact).is_not(None)).limit(1)
+        if session.scalar(found) is not None:
+            return True
+    sold = select(c.id).where(
+        c.entity_type == "vehicle_relationship", json_text(dialect, c.body, "role") == FIRST_SALE
+    )
+    return session.scalar(sold.limit(1)) is not None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, String, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from store.dialect import json_text
 from store.tables import (
     CanonicalIdentifierRow,
     CanonicalRecordRow,
@@ -130,9 +131,7 @@ class _Sql:
 
     def text(self, document: Any, *path: str) -> ColumnElement[str]:
         """A JSON document's string at ``path`` (NULL when absent)."""
-        if self.postgres:
-            return func.jsonb_extract_path_text(document, *path, type_=String)
-        return func.json_extract(document, "$." + ".".join(path), type_=String)
+        return json_text(self.dialect, document, *path)
 
     def array_length(self, document: Any) -> ColumnElement[int]:
         return func.jsonb_array_length(document) if self.postgres else func.json_array_length(document)

@@ -411,6 +411,8 @@ class PartyMatchKeyRow(Base):
     mobile_head: Mapped[str | None] = mapped_column(String(16))
     mobile_tail: Mapped[str | None] = mapped_column(String(8))
     vins: Mapped[list[Any]]
+    # The VINs of ``vins`` that no record of the party wrote right, only a repair gave (matching.features).
+    vins_repaired: Mapped[list[Any] | None]
 
 
 class PartyMatchVinRow(Base):

@@ -61,6 +61,13 @@ class Vehicle(BaseModel):
     service_history: list[EventView] = []
     insurance_policies: list[PolicyView] = []
     sources: list[str] = []
+    known_to_maker: bool | None = Field(
+        default=None,
+        description="false: no production, plant or first-sale record of the maker's names this VIN (a typo "
+        "whose check digit still passes, a grey import) — for a steward to look at; null: the store holds none "
+        "of the maker's records to judge by",
+    )
+    flags: list[str] = Field(default=[], examples=[["vin_unknown_to_maker"]])
 
 
 def vehicle_view(
@@ -89,5 +96,5 @@ def vehicle_view(
         current_owner=current,
         service_history=[event_view(f) for f in events],
         insurance_policies=sorted(policies, key=lambda p: p.start_date, reverse=True),
-        sources=body.get("sources") or [],
+        sources=body.get("sources") or [], known_to_maker=body.get("known_to_maker"), flags=body.get("flags") or [],
     )  # fmt: skip

@@ -24,6 +24,8 @@ def test_vehicle_view_has_definition_plates_owners_and_history(world_api: WorldA
     assert view["golden_id"] == resold.golden_id
     assert [p["owner"] for p in view["ownership"]] == [p["owner"] for p in resold.body["ownership"]]
     assert view["ownership"][-1]["valid_to"] is None
+    assert view["known_to_maker"] is True
+    assert view["flags"] == []
     assert view["current_owner"]["golden_id"] == owner.golden_id
     assert [p["plate"] for p in view["plates"]] == [p["plate"] for p in resold.body["plates"]]
     events = [h for h in history if h.entity_type == "service_event"]

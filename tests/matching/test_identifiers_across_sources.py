@@ -106,7 +106,7 @@ def test_a_partial_vin_is_resolved_when_exactly_one_known_car_ends_so(garage: Hu
     assert "vin" not in ambiguous
     with sessions() as session:
         links = party_vehicle_links(session)
-    assert links[("garage", "RO-31")] == {unique}  # now evidence for matching and ownership
+    assert links[("garage", "RO-31")] == {unique: False}  # now evidence, as a repaired VIN (weaker)
     with sessions() as session:
         again = resolve_partial_vins(session)
     assert (again.resolved, again.ambiguous, again.unknown) == (0, 1, 1)  # resolved once, the rest retried
