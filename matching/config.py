@@ -33,6 +33,11 @@ class FollowerConfig(BaseModel):
     retry_max_s: float = Field(
         default=30.0, gt=0, description="longest back-off while the store is unreachable"
     )
+    micro_batches: bool = Field(
+        default=True,
+        description="match the parties of a batch together in one transaction (matching/micro_batch.py); "
+        "false: one record per transaction, as before",
+    )
 
 
 class MatchingConfig(BaseModel):

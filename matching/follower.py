@@ -299,6 +299,17 @@ class Follower:
 
         failed: set[int] = set()
         remaining = sorted(answers_for)
+        if self.config.micro_batches and len(remaining) > 1:
+            try:
+                self.matcher.match(remaining, actor=ACTOR, mode="follow", within=settle, together=True)
+                return failed
+            except TRANSIENT:
+                raise
+            except (
+                Exception
+            ) as exc:  # one record spoils the batch: go one by one to find it, the rest still match
+                log.warning("a micro-batch failed; matching its records one by one",
+                            records=len(remaining), error=type(exc).__name__)  # fmt: skip
         while remaining:
             matched: list[int] = []
             try:

@@ -70,16 +70,19 @@ class IncrementalReport:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
+    """What matching one record — or one micro-batch of ``records`` together — did."""
+
     candidates: int
     pairs: int
-    joined: bool
+    joined: int  # records that share their golden record with another
     created: int
     merged: int
     split: int
     review: int
     newly_shared: int = 0
     rematched: int = 0
+    records: int = 1
 
 
 class IncrementalMatcher:
@@ -125,12 +128,14 @@ class IncrementalMatcher:
         on_record: Callable[[int], None] | None = None,
         mode: str = "incremental",
         within: Callable[[Session, int], None] | None = None,
+        together: bool = False,
     ) -> IncrementalReport:
         """Match each record in its own transaction (a failure leaves the others applied); one run row for all.
 
         A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_id)``
         runs there too, after the golden writes (the follower settles the rows it took). ``mode`` names the run
-        (``follow`` for the follower's)."""
+        (``follow`` for the follower's). ``together``: all of them as one micro-batch in one transaction
+        (``matching.micro_batch``) — a failure then applies none of them, and the caller may go one by one."""
         started = time.perf_counter()
         with self.sessions.begin() as session:
             run_id = store_golden.start_match_run(session, "party", mode, MODEL_VERSION)
@@ -138,7 +143,9 @@ class IncrementalMatcher:
         with self.sessions() as session:  # counted once per batch: a few new records barely move them
             self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
         try:
-            for record_id in record_ids:
+            if together:
+                self._match_together(list(record_ids), run_id, actor, report, on_record, within)
+            for record_id in [] if together else record_ids:
                 began = time.perf_counter()
                 with self.sessions.begin() as session:
                     outcome = self._match_one(session, record_id, run_id, actor)
@@ -161,12 +168,32 @@ class IncrementalMatcher:
         log.info("incremental party matching finished", **report.counts())
         return report
 
-    def _match_one(self, session: Session, record_id: int, run_id: int, actor: str) -> _Outcome | None:
+    def _match_together(
+        self, record_ids: list[int], run_id: int, actor: str, report: IncrementalReport,
+        on_record: Callable[[int], None] | None, within: Callable[[Session, int], None] | None,
+    ) -> None:  # fmt: skip
+        from matching.micro_batch import match_together  # it builds on this module's matcher
+
+        began = time.perf_counter()
+        with self.sessions.begin() as session:
+            outcome = match_together(self, session, record_ids, run_id, actor)
+            for record_id in record_ids:
+                if record_id in self._taken:
+                    match_queue.done(session, self._taken.pop(record_id))
+                if within:
+                    within(session, record_id)
+        report.latencies_ms.append((time.perf_counter() - began) * 1000)
+        if outcome is not None:
+            _add(report, outcome)
+        for record_id in record_ids if on_record else ():
+            on_record(record_id)  # type: ignore[misc]
+
+    def _match_one(self, session: Session, record_id: int, run_id: int, actor: str) -> Outcome | None:
         party = next(iter_parties(session, ids=[record_id]), None)
         if party is None:
             return None  # not a party (or erased since it was queued)
         row = party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
-        newly_shared = self._guard(session, row)
+        newly_shared = self.guard(session, row)
         match_keys.upsert(session, row)
         outcome = self._rematch(session, row, run_id, actor)
         for carrier in sorted({c for ids in newly_shared.values() for c in ids}):
@@ -179,14 +206,14 @@ class IncrementalMatcher:
         outcome.newly_shared = len(newly_shared)
         return outcome
 
-    def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> _Outcome:
+    def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> Outcome:
         record_id = int(row["unique_id"])
         candidates = match_keys.candidates(
             session, row, BLOCKING_KEYS, self.config.incremental_candidate_limit
         )
         keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in [row, *candidates]}
         golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
-        scored = self._score(session, [row], candidates)
+        scored = self.score(session, [row], candidates)
         threshold = self.config.match_threshold
         strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= threshold}
         strong |= {
@@ -194,7 +221,7 @@ class IncrementalMatcher:
         }
         if identity := organisation_identity(row):
             strong |= {int(c["unique_id"]) for c in candidates if organisation_identity(c) == identity}
-        partners = self._must_link_partners(session, record_id)
+        partners = self.must_link_partners(session, record_id)
         touched = {golden_of[r] for r in strong | partners if r in golden_of}
         if record_id in golden_of:
             touched.add(golden_of[record_id])
@@ -202,7 +229,7 @@ class IncrementalMatcher:
         neighbourhood = {record_id} | set(members) | strong | partners
         rows = match_keys.by_ids(session, neighbourhood)
         by_id = {int(r["unique_id"]): r for r in rows}
-        model_pairs = [p for p in self._score(session, rows) if blocked_together(
+        model_pairs = [p for p in self.score(session, rows) if blocked_together(
             by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])
             and may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
         must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
@@ -217,18 +244,18 @@ class IncrementalMatcher:
             "party", key_of, lambda ids: store_golden.ids_in_use(session, ids)))  # fmt: skip
         writes = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(rs)], clustering.method_of)
                   for c, rs in clustering.members.items()]  # fmt: skip
-        grey, scope = self._grey(scored, model_pairs, clustering.cluster_of)
+        grey, scope = self.grey_pairs(scored, model_pairs, clustering.cluster_of)
         decisions = RunDecisions("party", writes, assignment.retired, assignment.merges, assignment.splits,
                                  grey, actor, review_scope=scope)  # fmt: skip
         written = store_golden.apply_decisions(session, decisions, run_id)
         own = clustering.cluster_of[record_id]
-        return _Outcome(
+        return Outcome(
             candidates=len(candidates), pairs=len(scored) + len(model_pairs),
-            joined=len(clustering.members[own]) > 1, created=written.created, merged=len(assignment.retired),
+            joined=int(len(clustering.members[own]) > 1), created=written.created, merged=len(assignment.retired),
             split=len(assignment.splits), review=len(grey),
         )  # fmt: skip
 
-    def _guard(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
+    def guard(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
         """Withdraw the record's mobile/e-mail if shared. A value this record makes shared is recorded at once and
         withdrawn from every party; returns it with the other records that carried it, to be re-matched."""
         newly: dict[str, list[int]] = {}
@@ -253,17 +280,33 @@ class IncrementalMatcher:
                 newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
         return newly
 
-    def _score(
+    def score(
         self, session: Session, left: list[dict[str, Any]], right: list[dict[str, Any]] | None = None
     ) -> list[dict[str, Any]]:
         """``left`` × ``right``, or every pair within ``left`` once when ``right`` is None."""
         any_pair = len(left) > 1 if right is None else bool(left and right)
         if not any_pair:
             return []
+        with_tf = self.with_frequencies(session, [*left, *(right or [])])
+        if right is None:
+            return self.scorer.score_within([with_tf(r) for r in left])
+        return self.scorer.score([with_tf(r) for r in left], [with_tf(r) for r in right])
+
+    def score_pairs(
+        self, session: Session, pairs: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """Exactly these pairs, in one scoring call (a micro-batch's)."""
+        if not pairs:
+            return []
+        with_tf = self.with_frequencies(session, [r for pair in pairs for r in pair])
+        return self.scorer.score_pairs([(with_tf(a), with_tf(b)) for a, b in pairs])
+
+    def with_frequencies(
+        self, session: Session, rows: list[dict[str, Any]]
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """A row → the row with its term frequencies (``tf_name_py``…), counted in the store for ``rows``' values."""
         frequencies = {
-            c: match_keys.term_frequencies(
-                session, c, [r[c] for r in [*left, *(right or [])]], self._totals[c]
-            )
+            c: match_keys.term_frequencies(session, c, [r[c] for r in rows], self._totals[c])
             for c in TF_COLUMNS
         }
 
@@ -273,12 +316,10 @@ class IncrementalMatcher:
                 out[f"tf_{column}"] = frequencies[column].get(r[column]) if r[column] else None
             return out
 
-        if right is None:
-            return self.scorer.score_within([with_tf(r) for r in left])
-        return self.scorer.score([with_tf(r) for r in left], [with_tf(r) for r in right])
+        return with_tf
 
     @staticmethod
-    def _must_link_partners(session: Session, record_id: int) -> set[int]:
+    def must_link_partners(session: Session, record_id: int) -> set[int]:
         c = MatchConstraintRow
         stmt = select(c.record_id_l, c.record_id_r).where(
             c.entity_type == "party", c.kind == "must_link", c.active,
@@ -286,7 +327,7 @@ class IncrementalMatcher:
         )  # fmt: skip
         return {x for pair in session.execute(stmt) for x in pair} - {record_id}
 
-    def _grey(
+    def grey_pairs(
         self,
         scored: list[dict[str, Any]],
         model_pairs: list[dict[str, Any]],
@@ -307,8 +348,8 @@ class IncrementalMatcher:
         return list(grey.values()), frozenset(scope)
 
 
-def _add(report: IncrementalReport, outcome: _Outcome) -> None:
-    report.records += 1
+def _add(report: IncrementalReport, outcome: Outcome) -> None:
+    report.records += outcome.records
     report.candidates += outcome.candidates
     report.pairs_scored += outcome.pairs
     report.joined += outcome.joined

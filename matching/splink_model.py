@@ -214,8 +214,9 @@ class PairScorer:
         )
         placeholder: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
         pair = [placeholder | {"unique_id": 1}, placeholder | {"unique_id": 2}]
-        self.score(pair[:1], pair[1:])  # compile both now (≈2 s), not on a record
+        self.score(pair[:1], pair[1:])  # compile all three now (≈2 s), not on a record
         self.score_within(pair)
+        self.score_pairs([(pair[0], pair[1])])
 
     def score(self, left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every left × right pair (without blocking): ``unique_id_l/_r``, ``match_probability``, ``match_weight``…"""
@@ -225,12 +226,24 @@ class PairScorer:
         """Every pair among ``rows`` once (lower ``unique_id`` on the left), never a row with itself."""
         return self._compare(rows, rows, "within", "l.unique_id < r.unique_id")
 
+    def score_pairs(self, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Exactly these pairs, in one call: a micro-batch's records against their own candidates, where a
+        cross product of all records and all candidates would score mostly pairs no blocking key proposed."""
+        if not pairs:
+            return []
+        left, right = zip(*pairs, strict=True)
+        return self._compare(list(left), list(right), "pairs", "l.pair_no = r.pair_no", numbered=True)
+
     def _compare(
-        self, left: list[dict[str, Any]], right: list[dict[str, Any]], mode: str, join_condition: str
-    ) -> list[dict[str, Any]]:
+        self, left: list[dict[str, Any]], right: list[dict[str, Any]], mode: str, join_condition: str,
+        *, numbered: bool = False,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         if not left or not right:
             return []
-        result = compare_records(scoring_table(left), scoring_table(right), self.model, self.api,
+        tables = [scoring_table(left), scoring_table(right)]
+        if numbered:  # the n-th left row is compared with the n-th right row only
+            tables = [t.append_column("pair_no", pa.array(range(t.num_rows), pa.int64())) for t in tables]
+        result = compare_records(tables[0], tables[1], self.model, self.api,
                                  sql_cache_key=f"{self.cache_key}-{mode}", join_condition=join_condition)  # fmt: skip
         pairs: list[dict[str, Any]] = result.as_record_list()
         self.api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]  # or they pile up

@@ -263,3 +263,43 @@ def test_on_postgresql_the_commit_itself_wakes_the_follower(postgres_store_url: 
         print(f"commit → golden record on PostgreSQL: {took * 1000:.0f} ms")
     finally:
         engine.dispose()
+
+
+def test_micro_batches_match_as_one_record_at_a_time_does(
+    matched: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matching.micro_batch
+
+    batches: list[int] = []
+    together = matching.micro_batch.match_together
+
+    def counted(matcher: Any, session: Session, record_ids: Any, *args: Any) -> Any:
+        batches.append(len(record_ids))
+        return together(matcher, session, record_ids, *args)
+
+    monkeypatch.setattr(matching.micro_batch, "match_together", counted)
+    sessions, loader, path = matched
+    # 40 new customers, 20 of whom a second dealer sends again (they join), one lead for 张伟, and two leads that
+    # make one number shared (three names on it) in the same batch
+    leads = [lead(f"D99003-{n:06d}", _name(n), f"1366{n:07d}", n) for n in range(40)]
+    leads += [lead(f"D99004-{n:06d}", _name(n), f"1366{n:07d}", 100 + n) for n in range(20)]
+    leads += [lead(f"D99005-{n:06d}", name, "13660000003", 200 + n) for n, name in enumerate(("沈建国", "沈建军"))]
+    load(loader, *leads, lead("D99001-000123", "Wei Zhang", MOBILE, 999))
+    reference = tmp_path / "one_by_one.db"
+    _copy_sqlite(path, reference)
+    runs: dict[bool, Any] = {}
+    for store, together in ((path, True), (reference, False)):
+        engine = create_store_engine(f"sqlite:///{store}")
+        config = MatchingConfig(follow=FollowerConfig(poll_interval_s=0.05, micro_batches=together))
+        runs[together] = Follower(session_factory(engine), config).run(idle_exit_s=0.3)
+        engine.dispose()
+    assert runs[True].parties == runs[False].parties > 60
+    assert batches and max(batches) > 50  # the first store's batches were matched together, in one go each
+    batched, one_by_one = _golden_layer(f"sqlite:///{path}"), _golden_layer(f"sqlite:///{reference}")
+    assert batched == one_by_one
+    parties = {(s, k): gid for kind, s, k, gid in batched[0] if kind == "party"}
+    assert parties[("dms", "D99003-000007")] == parties[("dms", "D99004-000007")]
+    assert parties[("dms", "D99001-000123")] == parties[("erp", "C00000042")]
+    assert parties[("dms", "D99005-000000")] != parties[("dms", "D99005-000001")]
+    full = run_party_matching(sessions, MatchingConfig())  # and a full run afterwards changes nothing
+    assert (full.created, full.retired, full.merges, full.splits) == (0, 0, 0, 0)

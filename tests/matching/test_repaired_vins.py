@@ -51,3 +51,13 @@ def test_a_vin_written_right_anywhere_is_sure() -> None:
     assert row["vins_sure"] == ["LSGPC52U4HF012345"]
     assert row["vins_repaired"] == [VIN]
     assert sure_vins(row["vins"], row["vins_repaired"]) == row["vins_sure"]  # the key index gives it back
+
+
+def test_score_pairs_scores_exactly_the_pairs_given(scorer: PairScorer) -> None:
+    a, b, c = _row(1, {VIN: True}), _row(2, {VIN: True}), _row(3, {"LSGPC52U4HF012345": True})
+    pairs = scorer.score_pairs([(a, b), (a, c), (b, c)])
+    assert sorted((p["unique_id_l"], p["unique_id_r"]) for p in pairs) == [(1, 2), (1, 3), (2, 3)]
+    crossed = {(p["unique_id_l"], p["unique_id_r"]): p["match_weight"] for p in scorer.score([a, b], [b, c])}
+    assert {(1, 2): crossed[(1, 2)], (1, 3): crossed[(1, 3)], (2, 3): crossed[(2, 3)]} == {
+        (p["unique_id_l"], p["unique_id_r"]): p["match_weight"] for p in pairs
+    }
