@@ -96,6 +96,35 @@ def split_han(name: str) -> tuple[str, str]:
     return name[:1], name[1:]
 
 
+@cache
+def _readings(simplified: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """Surname reading, the given name's syllables, and every syllable of the name."""
+    surname, given = split_han(simplified)
+    every = frozenset(lazy_pinyin(simplified, style=Style.NORMAL, errors="ignore"))
+    return surname_pinyin(surname), frozenset(lazy_pinyin(given, style=Style.NORMAL, errors="ignore")), every
+
+
+def han_names_disagree(left: str, right: str) -> bool:
+    """Are these two full names in Han characters (simplified) two people's, whatever else the records share?
+
+    Yes when the given names of one surname share no syllable — 李伟 and 李明, a father and his son at one
+    address — or when names of two surnames share none at all: 彭军 and 袁琦秀, a wife who brings her husband's
+    car in from his mobile. A typist's slips keep a syllable: a homophone (张伟/张玮), a dropped or an added
+    character (邵慧/邵慧桂), traditional characters; and so do the forms a front desk or an app writes for the
+    same person, the given name alone or after 小 (唐秀 as 小秀 or 秀, 李亮志 as 亮志). A name of one
+    character, or none after the surname, says too little.
+    """
+    if len(left) < 2 or len(right) < 2 or not (_CJK.match(left) and _CJK.match(right)):
+        return False
+    left_surname, left_given, left_all = _readings(left)
+    right_surname, right_given, right_all = _readings(right)
+    if not left_given or not right_given:
+        return False
+    if left_surname == right_surname:
+        return not (left_given & right_given)
+    return not (left_all & right_all)
+
+
 def surname_pinyin(surname: str) -> str:
     return SURNAME_READINGS.get(surname) or _pinyin(surname).replace(" ", "")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from canonical_model.names import to_simplified
+from canonical_model.names import COMMON_SURNAMES, COMPOUND_SURNAMES, title_form, to_simplified
 
 # Longest first: 有限责任公司 before 有限公司 before 公司. 有限责任公司 and 有限公司 are one legal form (Company Law).
 _LEGAL_FORMS = (
@@ -200,6 +200,33 @@ def infer_kind(name: str | None) -> KindEvidence | None:
         ):  # longer than any Han person name (a · marks a minority name)
             return KindEvidence("length", False)
     return None
+
+
+# Characters that end an organisation's short name (李记店, 王氏厂, 张家铺) rather than a person's given name.
+_ORGANISATION_ENDINGS = frozenset("店厂行部馆局站社司所院会馆铺坊庄号处队园场")
+
+
+def looks_like_person_name(name: str | None) -> bool:
+    """Is ``name`` a person's name written where a company's was expected (a DMS row typed 单位 by mistake)?
+
+    Only what can hardly be a company: two or three Han characters (four after a double surname such as 欧阳)
+    starting with a common surname, or a surname and a title (王先生), with no legal form, keyword or trade
+    (``infer_kind``) and not ending like a shop's short name (李记店). A company's registered name is longer.
+    """
+    if not name:
+        return False
+    text = to_simplified(_NOISE.sub("", _fold(name)))
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,5}", text) or infer_kind(text) is not None:
+        return False
+    if title_form(text):
+        return True
+    double = text[:2] in COMPOUND_SURNAMES
+    longest = 4 if double else 3
+    return (
+        (double or text[0] in COMMON_SURNAMES)
+        and len(text) <= longest
+        and text[-1] not in _ORGANISATION_ENDINGS
+    )
 
 
 def organisation_key(name: str) -> OrganisationKey:

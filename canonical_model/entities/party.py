@@ -18,7 +18,7 @@ from canonical_model.entities.common import (
     pii,
 )
 from canonical_model.names import normalise_name
-from canonical_model.organisations import infer_kind
+from canonical_model.organisations import infer_kind, looks_like_person_name
 
 
 class PartyKind(StrEnum):
@@ -147,7 +147,9 @@ class Party(CanonicalModel):
         whose name carries a legal form (…有限公司, Co., Ltd.) is an organisation, whatever the source said —
         a DMS front desk's default customer type is no evidence against the company's registered name. So is
         a "person" whose name has an organisation's keyword, trade or place and is longer than a Han person's
-        name (上海 市东升物业管理, 杭州滨江区久隆便利店): the legal form is what front desks leave out."""
+        name (上海 市东升物业管理, 杭州滨江区久隆便利店): the legal form is what front desks leave out. And an
+        "organisation" whose name can only be a person's (诸葛敏鹏, 崔晓, 王先生: ``looks_like_person_name``) is
+        a person: a customer-type column left on 单位 is no evidence against a name no company registers."""
         if not isinstance(data, dict):
             return data
         kind = data.get("kind")
@@ -160,6 +162,9 @@ class Party(CanonicalModel):
             if evidence is None:
                 return data
             rule = evidence.rule
+        elif kind in (PartyKind.ORGANISATION, "organisation") and not raw and looks_like_person_name(written):
+            return {**data, "kind": PartyKind.PERSON, "name": PersonName.from_raw(str(written)).model_dump(),
+                    "organisation_name": None, "kind_rule": "person_name (the source said organisation)"}  # fmt: skip
         elif (
             kind in (PartyKind.PERSON, "person") and raw and (evidence := infer_kind(raw))
             and (evidence.strong or _han_length(raw) >= _LONGEST_PERSON_NAME)

@@ -2,7 +2,13 @@
 
 import pytest
 
-from canonical_model.names import normalise_name, romanised_pinyin_keys, split_han, to_simplified
+from canonical_model.names import (
+    han_names_disagree,
+    normalise_name,
+    romanised_pinyin_keys,
+    split_han,
+    to_simplified,
+)
 
 
 @pytest.mark.parametrize(("raw", "pinyin"), [
@@ -76,3 +82,28 @@ def test_a_surname_with_a_title_is_a_title_form(raw: str, surname: str, title: s
 @pytest.mark.parametrize("raw", ["王伟", "张三", "阿里", "小明", "欧阳建国"])
 def test_a_full_name_is_not_a_title_form(raw: str) -> None:
     assert normalise_name(raw).title == ""
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [("彭军", "袁琦秀"), ("李伟", "李明"), ("买买提热合曼", "李伟")],
+)
+def test_names_of_two_people_disagree(left: str, right: str) -> None:
+    assert han_names_disagree(left, right)
+    assert han_names_disagree(right, left)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("张伟", "张玮"),  # a homophone
+        ("邵慧", "邵慧桂"),  # a dropped character
+        ("唐秀", "小秀"),  # the given name after 小
+        ("李亮志", "亮志"),  # the given name alone
+        ("李建国", "李建军"),  # brothers, perhaps, but a typo keeps a syllable too: left to the model
+        ("王", "王伟"),  # a surname alone says too little
+    ],
+)
+def test_names_that_may_be_one_person_do_not_disagree(left: str, right: str) -> None:
+    assert not han_names_disagree(left, right)
+    assert not han_names_disagree(right, left)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from canonical_model.entities.party import Party, PartyKind
-from canonical_model.organisations import city_of_region, infer_kind, organisation_key
+from canonical_model.organisations import city_of_region, infer_kind, looks_like_person_name, organisation_key
 
 
 @pytest.mark.parametrize(("name", "rule", "strong"), [
@@ -88,3 +88,20 @@ def test_a_party_without_a_kind_is_inferred_and_a_person_with_a_legal_form_corre
         assert Party.model_validate({"kind": "person", "name": {"raw": short}}).kind is PartyKind.PERSON
     person = Party.model_validate({"name": {"raw": "王伟"}})
     assert (person.kind, person.kind_rule) == (PartyKind.PERSON, None)
+
+
+@pytest.mark.parametrize("name", ["诸葛敏鹏", "崔晓", "王先生", "欧阳娜娜"])
+def test_an_organisation_named_as_a_person_is_a_person(name: str) -> None:
+    party = Party.model_validate({"kind": "organisation", "organisation_name": name})
+    assert party.kind is PartyKind.PERSON
+    assert party.organisation_name is None
+    assert party.name is not None
+    assert party.name.raw == name
+    assert party.kind_rule == "person_name (the source said organisation)"
+
+
+@pytest.mark.parametrize("name", ["华为", "小米", "李记店", "凯旋出行", "李记面馆", "杭州明达物流有限公司"])
+def test_a_short_company_name_stays_an_organisation(name: str) -> None:
+    assert looks_like_person_name(name) is False
+    party = Party.model_validate({"kind": "organisation", "organisation_name": name})
+    assert party.kind is PartyKind.ORGANISATION
