@@ -283,7 +283,9 @@ def test_micro_batches_match_as_one_record_at_a_time_does(
     # make one number shared (three names on it) in the same batch
     leads = [lead(f"D99003-{n:06d}", _name(n), f"1366{n:07d}", n) for n in range(40)]
     leads += [lead(f"D99004-{n:06d}", _name(n), f"1366{n:07d}", 100 + n) for n in range(20)]
-    leads += [lead(f"D99005-{n:06d}", name, "13660000003", 200 + n) for n, name in enumerate(("沈建国", "沈建军"))]
+    leads += [
+        lead(f"D99005-{n:06d}", name, "13660000003", 200 + n) for n, name in enumerate(("沈建国", "沈建军"))
+    ]
     load(loader, *leads, lead("D99001-000123", "Wei Zhang", MOBILE, 999))
     reference = tmp_path / "one_by_one.db"
     _copy_sqlite(path, reference)
@@ -294,7 +296,8 @@ def test_micro_batches_match_as_one_record_at_a_time_does(
         runs[together] = Follower(session_factory(engine), config).run(idle_exit_s=0.3)
         engine.dispose()
     assert runs[True].parties == runs[False].parties > 60
-    assert batches and max(batches) > 50  # the first store's batches were matched together, in one go each
+    assert batches
+    assert max(batches) > 50
     batched, one_by_one = _golden_layer(f"sqlite:///{path}"), _golden_layer(f"sqlite:///{reference}")
     assert batched == one_by_one
     parties = {(s, k): gid for kind, s, k, gid in batched[0] if kind == "party"}
