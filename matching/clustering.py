@@ -41,21 +41,27 @@ class Clustering:
     method_of: dict[int, Edge | None]  # record → the strongest accepted edge that touches it (None: alone)
     refused: list[Edge] = field(default_factory=list)  # edges a cannot-link kept out
     conflicting: list[Edge] = field(default_factory=list)  # edges refused: two different resident IDs/USCCs
+    disagreeing: list[Edge] = field(
+        default_factory=list
+    )  # model edges refused: two people's names (see below)
 
 
 class _Components:
     def __init__(
-        self, records: Iterable[int], cannot_link: Iterable[tuple[int, int]], identity: Mapping[int, str]
-    ) -> None:
+        self, records: Iterable[int], cannot_link: Iterable[tuple[int, int]], identity: Mapping[int, str],
+        names: Mapping[int, str],
+    ) -> None:  # fmt: skip
         self.parent: dict[int, int] = {}
         self.members: dict[int, set[int]] = {}
         self.forbidden: dict[int, set[int]] = {}
         self.identities: dict[int, set[str]] = {}
+        self.names: dict[int, set[str]] = {}
         for record in records:
             self.parent[record] = record
             self.members[record] = {record}
             self.forbidden[record] = set()
             self.identities[record] = {identity[record]} if identity.get(record) else set()
+            self.names[record] = {names[record]} if names.get(record) else set()
         for a, b in cannot_link:
             if a in self.parent and b in self.parent:
                 self.forbidden[a].add(b)
@@ -69,9 +75,16 @@ class _Components:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def union(self, a: int, b: int, *, manual: bool = False) -> bool | str | None:
+    @staticmethod
+    def _two_people(left: set[str], right: set[str]) -> bool:
+        """Would joining put two people's names together that neither side already holds together? (Names a
+        steward's merge or a shared ID already joined — a nickname at the dealer — are one person's.)"""
+        return any(han_names_disagree(x, y) and y not in left and x not in right for x in left for y in right)
+
+    def union(self, a: int, b: int, *, manual: bool = False, scored: bool = False) -> bool | str | None:
         """True if joined, None if already together, False if a cannot-link forbids it, "identity" if the two
-        hold different resident IDs (a steward's manual link may still join them)."""
+        hold different resident IDs (a steward's manual link may still join them), "names" if a model score
+        (``scored``) would put two people's names in one cluster."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
@@ -79,12 +92,15 @@ class _Components:
             return False
         if not manual and len(self.identities[ra] | self.identities[rb]) > 1:
             return "identity"
+        if scored and self._two_people(self.names[ra], self.names[rb]):
+            return "names"
         if len(self.members[ra]) < len(self.members[rb]):
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.members[ra] |= self.members.pop(rb)
         self.forbidden[ra] |= self.forbidden.pop(rb)
         self.identities[ra] |= self.identities.pop(rb)
+        self.names[ra] |= self.names.pop(rb)
         return True
 
 
@@ -93,21 +109,33 @@ def cluster(
     edges: Iterable[Edge],
     cannot_link: Iterable[tuple[int, int]] = (),
     identity: Mapping[int, str] | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> Clustering:
-    """``identity``: record → its verified resident-ID/USCC hash, where it has one."""
-    components = _Components(records, cannot_link, identity or {})
+    """``identity``: record → its verified resident-ID/USCC hash, where it has one; ``names``: record → a
+    person's full name in Han characters (``full_names``).
+
+    A model edge never joins two clusters that hold two people's names (``han_names_disagree``), even where no
+    single pair of those names was scored together: a record without a name, or a title form, on a family's
+    phone would otherwise chain the husband and the wife into one golden customer.
+    """
+    components = _Components(records, cannot_link, identity or {}, names or {})
     method_of: dict[int, Edge | None] = dict.fromkeys(components.parent)
     refused: list[Edge] = []
+    disagreeing: list[Edge] = []
     conflicting: list[Edge] = []
     for edge in sorted(edges, key=lambda e: e.strength, reverse=True):
         if edge.left not in components.parent or edge.right not in components.parent:
             continue
-        joined = components.union(edge.left, edge.right, manual=edge.method == "manual")
+        joined = components.union(edge.left, edge.right, manual=edge.method == "manual",
+                                   scored=edge.method == "probabilistic")  # fmt: skip
         if joined is False:
             refused.append(edge)
             continue
         if joined == "identity":
             conflicting.append(edge)
+            continue
+        if joined == "names":
+            disagreeing.append(edge)
             continue
         for record in (edge.left, edge.right):
             current = method_of[record]
@@ -117,12 +145,18 @@ def cluster(
     members: dict[int, set[int]] = {}
     for record, root in cluster_of.items():
         members.setdefault(root, set()).add(record)
-    return Clustering(cluster_of, members, method_of, refused, conflicting)
+    return Clustering(cluster_of, members, method_of, refused, conflicting, disagreeing)
 
 
 def identities(rows: Iterable[dict[str, object]], column: str = "id_hash") -> dict[int, str]:
     """record → verified resident-ID/USCC hash, for the rows that carry one."""
     return {int(r["unique_id"]): str(r[column]) for r in rows if r.get(column)}  # type: ignore[call-overload]
+
+
+def full_names(rows: Iterable[dict[str, object]]) -> dict[int, str]:
+    """record → a person's full name in Han characters (simplified), for the records that carry one."""
+    return {int(r["unique_id"]): str(r["name_cn"]) for r in rows  # type: ignore[call-overload]
+            if r.get("kind") == "person" and r.get("name_cn") and not r.get("title_form")}  # fmt: skip
 
 
 def may_link(left: dict[str, object], right: dict[str, object]) -> bool:

@@ -26,6 +26,7 @@ from matching.clustering import (
     Edge,
     cluster,
     deterministic_edges,
+    full_names,
     identities,
     may_link,
     organisation_identity,
@@ -237,7 +238,7 @@ class IncrementalMatcher:
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
                  float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= threshold
         ]  # fmt: skip
-        clustering = cluster(sorted(neighbourhood), edges, cannot, identities(rows))
+        clustering = cluster(sorted(neighbourhood), edges, cannot, identities(rows), full_names(rows))
         parties = {p.record_id: p for p in iter_parties(session, ids=sorted(neighbourhood))}
         key_of = lambda r: (parties[r].source, parties[r].entity_key)  # noqa: E731
         assignment = assign_golden_ids(clustering.members, members, age=ages, new_ids=minting(

@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from autohub.errors import ConfigError
-from matching.clustering import Edge, cluster, deterministic_edges, identities, may_link
+from matching.clustering import Edge, cluster, deterministic_edges, full_names, identities, may_link
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import SharedIdentifier, build_features, features_from_store
 from matching.golden_ids import assign_golden_ids, minting
@@ -51,6 +51,7 @@ class MatchReport:
     review_open: int
     refused_by_steward: int
     refused_conflicting_ids: int  # model pairs kept apart: the two sides hold different resident IDs/USCCs
+    refused_two_names: int  # model pairs kept apart: the two sides hold two people's names (a family)
     deterministic_links: int
     seconds: float
     shared: list[SharedIdentifier] = field(default_factory=list)
@@ -95,7 +96,13 @@ def run_party_matching(
                    and may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
     manual = [Edge(a, b, 1.0, "manual") for a, b in must]
     step("clustering")
-    clustering = cluster(parties, [*manual, *deterministic, *model_edges], cannot, identities(features.rows))
+    clustering = cluster(
+        parties,
+        [*manual, *deterministic, *model_edges],
+        cannot,
+        identities(features.rows),
+        full_names(features.rows),
+    )
     grey = [(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), float(p["match_weight"]))
             for p in pairs if p["match_probability"] < config.match_threshold
             and clustering.cluster_of[int(p["unique_id_l"])] != clustering.cluster_of[int(p["unique_id_r"])]]  # fmt: skip
@@ -121,6 +128,7 @@ def run_party_matching(
             created=written.created, updated=written.updated, unchanged=written.unchanged, retired=written.retired,
             merges=len(assignment.merges), splits=len(assignment.splits), review_open=written.review_open,
             refused_by_steward=len(clustering.refused), refused_conflicting_ids=len(clustering.conflicting),
+            refused_two_names=len(clustering.disagreeing),
             deterministic_links=len(deterministic),
             seconds=0.0, shared=features.shared,
             cluster_of={(m.source, m.entity_key): g.golden_id for g in goldens for m in g.members},

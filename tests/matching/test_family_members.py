@@ -56,3 +56,29 @@ def test_may_link_refuses_names_that_disagree_outright_and_only_those() -> None:
     assert may_link(
         _row("彭军"), {**_row("Jun Peng"), "name_cn": None}
     )  # a romanised name: the model decides
+
+
+def test_a_record_without_a_name_does_not_chain_husband_and_wife() -> None:
+    from matching.clustering import Edge, cluster, full_names
+
+    rows = [{"unique_id": 1, **_row("彭军")}, {"unique_id": 2, **_row("袁琦秀")},
+            {"unique_id": 3, "kind": "person", "name_cn": None, "mobile": MOBILE}]  # fmt: skip
+    names = full_names(rows)
+    assert names == {1: "彭军", 2: "袁琦秀"}
+    edges = [Edge(1, 3, 0.99, "probabilistic"), Edge(2, 3, 0.98, "probabilistic")]
+    chained = cluster([1, 2, 3], edges, names=names)
+    assert chained.cluster_of[1] == chained.cluster_of[3] != chained.cluster_of[2]
+    assert [(e.left, e.right) for e in chained.disagreeing] == [(2, 3)]
+    same_id = cluster([1, 2, 3], [*edges, Edge(1, 2, 1.0, "deterministic")], names=names)
+    assert len(set(same_id.cluster_of.values())) == 1  # a shared verified ID still joins them
+
+
+def test_names_a_steward_joined_are_one_persons_for_later_links() -> None:
+    from matching.clustering import Edge, cluster
+
+    names = {1: "张伟", 2: "王秀英", 3: "张伟"}  # 王秀英: the dealer's name for 张伟, as a steward found out
+    edges = [Edge(1, 2, 1.0, "manual"), Edge(1, 3, 0.99, "probabilistic")]
+    assert len(set(cluster([1, 2, 3], edges, names=names).cluster_of.values())) == 1
+    stranger = cluster([1, 2, 4], [Edge(1, 2, 1.0, "manual"), Edge(2, 4, 0.99, "probabilistic")],
+                       names={1: "张伟", 2: "王秀英", 4: "李明"})  # fmt: skip
+    assert stranger.cluster_of[4] != stranger.cluster_of[1]
