@@ -15,6 +15,7 @@ from connectors.file_drop import FileDropConfig
 from connectors.finance_sql import FinanceSqlConfig
 from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig
+from connectors.rest_config import HttpSourceConfig
 from connectors.types import BuildContext, ConnectorType
 
 
@@ -37,9 +38,13 @@ def _sql(config: Any, context: BuildContext) -> Connector:
 def _rest(config: Any, context: BuildContext) -> Connector:
     from connectors.insurance_rest import InsuranceRestConnector
 
-    connector = InsuranceRestConnector(config)
-    connector.source = context.source
-    return connector
+    return InsuranceRestConnector(config, source=context.source)
+
+
+def _http(config: Any, context: BuildContext) -> Connector:
+    from connectors.rest_source import HttpConnector
+
+    return HttpConnector(config, context.source)
 
 
 def _file(config: Any, context: BuildContext) -> Connector:
@@ -59,8 +64,13 @@ def sql() -> ConnectorType:
 
 
 def rest() -> ConnectorType:
-    return ConnectorType("rest", "a partner's REST API (OAuth2 client credentials, cursor paging)", "pull",
-                         InsuranceRestConfig, _rest)  # fmt: skip
+    return ConnectorType("rest", "the shipped insurer's REST API (OAuth2, cursor paging): an http declaration",
+                         "pull", InsuranceRestConfig, _rest)  # fmt: skip
+
+
+def http() -> ConnectorType:
+    return ConnectorType("http", "any REST API by declaration: streams, records path, paging, auth, incremental",
+                         "pull", HttpSourceConfig, _http)  # fmt: skip
 
 
 def amqp() -> ConnectorType:

@@ -1,25 +1,34 @@
-"""Insurance partner over REST (httpx): policies by VIN and holder, paged, OAuth2 client credentials.
+"""The shipped insurer (connector type ``rest``): one declaration of the declarative ``http`` type.
 
-Failure handling follows what the status means: 401 → fetch a new token once and repeat; 429 → wait the
-server's ``Retry-After``; 5xx and timeouts → retry with backoff (bounded); any other 4xx is the partner
-refusing us — not retried, reported with the status and the partner's message.
+Its settings stay the flat ``AUTOHUB_INSURANCE__…`` block (base URL, client id and secret, paths, page size),
+which ``declaration()`` turns into the ``http`` type's settings: OAuth2 client credentials, ``/v1/policies``
+paged by ``next_cursor``, ``updated_since`` from the greatest ``updatedAt`` seen. The reading, paging, auth and
+failure rules are the ``http`` type's (``rest_source.py``, ``rest_transport.py``): 401 → one new token;
+429 → ``Retry-After``; 5xx and timeouts → bounded backoff; any other 4xx reported, not retried.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
-from autohub.errors import ConfigError, FatalError, RetriableError, SourceUnavailable
-from canonical_model.entities.source import SourceRecord
-from connectors.base import Connector, Page
-from connectors.retry import call_with_retry, retrying
+from autohub.errors import ConfigError
+from connectors.base import Page
+from connectors.rest_config import (
+    CursorPaging,
+    HttpSourceConfig,
+    Incremental,
+    OAuth2ClientCredentials,
+    RateLimited,
+    SourceRejected,
+    StreamSpec,
+)
+from connectors.rest_source import HttpConnector
+
+__all__ = ["InsuranceRestConfig", "InsuranceRestConnector", "RateLimited", "SourceRejected"]
 
 
 class InsuranceRestConfig(BaseModel):
@@ -32,125 +41,45 @@ class InsuranceRestConfig(BaseModel):
     policies_path: str = "/v1/policies"
     page_size: int = Field(default=500, ge=1, le=10_000)
     timeout_s: float = Field(default=10.0, gt=0)
+    deadline_s: float = Field(default=60.0, gt=0, description="one request, connect to last byte")
+    max_answer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     attempts: int = Field(default=5, ge=1)
     max_wait_s: float = 30.0
     lookback_s: int = Field(default=300, ge=0, description="re-ask this much before the watermark")
 
-
-class RateLimited(RetriableError):
-    def __init__(self, retry_after_s: float):
-        self.retry_after_s = retry_after_s
-        super().__init__(f"insurance API rate limit; asked to wait {retry_after_s:g} s")
-
-
-class SourceRejected(FatalError):
-    """The partner answered 4xx: our request or our rights are wrong, retrying will not help."""
-
-
-def _retry_after(response: httpx.Response) -> float:
-    """``Retry-After`` is seconds or an HTTP date (RFC 9110 §10.2.3); anything else: one second."""
-    value = response.headers.get("Retry-After", "1")
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 1.0
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    def declaration(self) -> HttpSourceConfig:
+        """The same source as an ``http`` declaration (connectors/README.md shows it as YAML)."""
+        auth = OAuth2ClientCredentials(kind="oauth2_client_credentials", token_url=self.token_path,
+                                       client_id=self.client_id, client_secret=self.client_secret)  # fmt: skip
+        policies = StreamSpec(
+            path=self.policies_path, records_path="items", id_path="policyNo", change_time_path="updatedAt",
+            incremental=Incremental(param="updated_since", lookback_s=self.lookback_s),
+            paging=CursorPaging(kind="cursor", cursor_path="next_cursor", cursor_param="cursor",
+                                limit_param="limit", page_size=self.page_size),
+            missing_id_reason="not_a_policy",
+        )  # fmt: skip
+        return HttpSourceConfig(base_url=self.base_url, auth=auth, streams={"policies": policies},
+                                timeout_s=self.timeout_s, deadline_s=self.deadline_s,
+                                max_answer_bytes=self.max_answer_bytes, attempts=self.attempts,
+                                max_wait_s=self.max_wait_s)  # fmt: skip
 
 
-class InsuranceRestConnector(Connector):
-    source = "insurance"
-    streams = ("policies",)
-
-    def __init__(self, config: InsuranceRestConfig, *, client: httpx.Client | None = None):
+class InsuranceRestConnector(HttpConnector):
+    def __init__(
+        self, config: InsuranceRestConfig, *, source: str = "insurance", client: httpx.Client | None = None
+    ):
         if not config.base_url:
             raise ConfigError("no insurance API configured", field="AUTOHUB_INSURANCE__BASE_URL",
                               fix="set the partner's base URL and AUTOHUB_INSURANCE__CLIENT_SECRET")  # fmt: skip
-        self.config = config
-        self._client = client or httpx.Client(base_url=config.base_url, timeout=config.timeout_s)
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=0.2)
-
-    def close(self) -> None:
-        self._client.close()
-
-    # --- auth -------------------------------------------------------------------------------------------
-
-    def _access_token(self, *, renew: bool = False) -> str:
-        if renew or self._token is None or time.monotonic() >= self._token_expires:
-            response = self._send("POST", self.config.token_path, data={"grant_type": "client_credentials"},
-                                  auth=(self.config.client_id, self.config.client_secret.get_secret_value()))  # fmt: skip
-            if response.status_code in (400, 401):
-                raise ConfigError(f"insurance API refused our client credentials ({response.status_code})",
-                                  field="AUTOHUB_INSURANCE__CLIENT_ID / CLIENT_SECRET", fix="check them with the partner")  # fmt: skip
-            self._raise_for_status(response)
-            body = response.json()
-            self._token = str(body["access_token"])
-            # Renew a little early so a token never expires between our check and the partner's.
-            self._token_expires = time.monotonic() + max(float(body.get("expires_in", 300)) - 30, 1)
-        return self._token
-
-    # --- requests ---------------------------------------------------------------------------------------
-
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            return self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise SourceUnavailable(
-                f"insurance API timed out after {self.config.timeout_s:g} s on {path}"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise SourceUnavailable(f"insurance API unreachable: {type(exc).__name__}") from exc
-
-    def _raise_for_status(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if status == 429:
-            raise RateLimited(_retry_after(response))
-        if status >= 500:
-            raise SourceUnavailable(f"insurance API answered {status} on {response.request.url.path}")
-        if status >= 400:
-            raise SourceRejected(
-                f"insurance API refused {response.request.url.path} with {status}: {response.text[:200]}",
-                fix="check the client's rights and the request with the partner; not retried",
-            )
-
-    def _get_page(self, params: dict[str, Any]) -> dict[str, Any]:
-        response = self._send("GET", self.config.policies_path, params=params,
-                              headers={"Authorization": f"Bearer {self._access_token()}"})  # fmt: skip
-        if response.status_code == 401:  # expired or revoked early: one fresh token, then as usual
-            response = self._send("GET", self.config.policies_path, params=params,
-                                  headers={"Authorization": f"Bearer {self._access_token(renew=True)}"})  # fmt: skip
-        self._raise_for_status(response)
-        body: dict[str, Any] = response.json()
-        return body
+            declaration = config.declaration()
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: {exc.errors()[0]['msg']}", field="AUTOHUB_INSURANCE__BASE_URL",
+                              fix="an http:// or https:// URL without credentials in it") from None  # fmt: skip
+        super().__init__(declaration, source, client=client)
 
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
-        since: str | None = None
-        high: str | None = state.get("updated_since") if state else None
-        if high:
-            start = datetime.fromisoformat(high) - timedelta(seconds=self.config.lookback_s)
-            since = start.isoformat()
-        cursor: str | None = None
-        while True:
-            params = {"limit": self.config.page_size, **({"updated_since": since} if since else {}),
-                      **({"cursor": cursor} if cursor else {})}  # fmt: skip
-            body = call_with_retry(self._policy, self._get_page, params)
-            records: list[SourceRecord] = []
-            unreadable: list[tuple[str, str]] = []
-            for item in body.get("items", []):
-                if not isinstance(item, dict) or not item.get("policyNo"):
-                    unreadable.append(("not_a_policy", str(item)[:2000]))
-                    continue
-                records.append(SourceRecord(source=self.source, stream=stream, source_id=str(item["policyNo"]),
-                                            payload=item))  # fmt: skip
-                updated = str(item.get("updatedAt") or "")
-                if updated and (high is None or updated > high):
-                    high = updated
-            yield Page(records, {"updated_since": high} if high else {}, unreadable)
-            cursor = body.get("next_cursor")
-            if not cursor:
-                return
+        # Before it ran on the http type, this connector saved its watermark as updated_since.
+        if state and "changed_since" not in state and state.get("updated_since"):
+            state = {"changed_since": state["updated_since"]}
+        return super().read(stream, state)

@@ -27,6 +27,7 @@ CONFORMANCE_TESTS = {
         "tests.connectors.test_insurance_rest",
         "test_insurance_passes_the_connector_conformance_checks",
     ),
+    "http": ("tests.connectors.test_http_rest", "test_the_http_type_passes_the_connector_conformance_checks"),
     "file": ("tests.connectors.test_file_drop", "test_a_drop_folder_passes_the_connector_conformance_checks"),
 }
 
