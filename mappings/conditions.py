@@ -5,9 +5,10 @@ Mapping forms: ``{all: [c…]}``, ``{any: [c…]}``, ``{not: c}`` and one test o
 ``{path: P, equals: V}``, ``{path: P, in: [V…]}``, ``{path: P, contains: T | [T…]}``,
 ``{path: P, matches: REGEX}``, ``{path: P, blank: true|false}``.
 
-Values are compared as text, stripped and case-folded, because sources disagree on ``Y``/``y`` and on numbers
-as text; a blank value equals, contains and matches nothing. ``matches`` is a *full* match: a condition that
-tests a value's form (18 digits, a USCC) must not pass on a value that merely contains that form — write
+Values are compared as text, stripped, case-folded and width-folded (NFKC: a full-width ``１３８…`` typed with
+a Chinese IME is ``138…``), because sources disagree on ``Y``/``y`` and on numbers as text; a blank value
+equals, contains and matches nothing. ``matches`` is a *full* match: a condition that tests a value's form (18
+digits, a USCC; width-folded, not case-folded) must not pass on a value that merely contains that form — write
 ``.*X.*`` or use ``contains`` for a search. A mistake (an unknown key, two tests in one leaf, a regex that
 does not compile) is a ConfigError naming the file and the place, raised while the mapper is built.
 """
@@ -18,7 +19,8 @@ import re
 from typing import Any
 
 from autohub.errors import ConfigError
-from mappings.context import Condition, Context, compile_path, is_blank
+from mappings.context import Condition, Context, Getter, compared_text, is_blank, width_folded
+from mappings.paths import PathError, compile_path
 
 COMBINATORS = ("all", "any", "not")
 TESTS = ("equals", "in", "contains", "matches", "blank")
@@ -29,7 +31,7 @@ def compile_condition(spec: Any, where: str, place: str = "when") -> Condition |
     if spec is None or spec == "":
         return None
     if isinstance(spec, str):
-        return _compile_text(spec)
+        return _compile_text(spec, where, place)
     if isinstance(spec, dict):
         return _compile_mapping(spec, where, place)
     raise _error(where, place, f"a condition is text or a mapping, not {type(spec).__name__}")
@@ -41,26 +43,48 @@ def _error(where: str, place: str, message: str, fix: str | None = None) -> Conf
     )
 
 
-def _compile_text(condition: str) -> Condition:
-    operator = next((op for op in (" == ", " != ") if op in condition), None)
+def _read(path: str, where: str, place: str) -> Getter:
+    try:
+        return compile_path(path.strip())
+    except PathError as exc:
+        raise _error(
+            where, place, f"path {path.strip()!r}: {exc}", "see 'Paths' in mappings/README.md"
+        ) from exc
+
+
+def _compile_text(condition: str, where: str, place: str) -> Condition:
+    split_at, operator = _operator(condition)
     if operator is None:
-        read = compile_path(condition.strip())
+        read = _read(condition, where, place)
 
         def present(ctx: Context) -> bool:
             return not is_blank(read(ctx))
 
         return present
-    path, _, expected = condition.partition(operator)
-    read_compared = compile_path(path.strip())
-    wanted = expected.strip().lower()
+    path, expected = condition[:split_at], condition[split_at + len(operator) :]
+    read_compared = _read(path, where, place)
+    wanted = compared_text(expected)
     equal = operator == " == "
 
     def compare(ctx: Context) -> bool:
         actual = read_compared(ctx)
-        same = not is_blank(actual) and str(actual).strip().lower() == wanted
+        same = not is_blank(actual) and compared_text(actual) == wanted
         return same if equal else not same
 
     return compare
+
+
+def _operator(condition: str) -> tuple[int, str | None]:
+    """Where the first `` == `` or `` != `` outside a path's selector is (``phones[type != HOME] == x``)."""
+    inside = False
+    for at, char in enumerate(condition):
+        if char in "[]":
+            inside = char == "["
+        elif not inside and char == " ":
+            for operator in (" == ", " != "):
+                if condition.startswith(operator, at):
+                    return at, operator
+    return -1, None
 
 
 def _compile_mapping(spec: dict[str, Any], where: str, place: str) -> Condition:
@@ -81,7 +105,7 @@ def _compile_mapping(spec: dict[str, Any], where: str, place: str) -> Condition:
         raise _error(where, place, f"a condition tests one thing, found {tests or 'none'}",
                      f"use one of {', '.join(TESTS)}; combine several with all: [...]")  # fmt: skip
     test = tests[0]
-    return _compile_test(test, spec[test], compile_path(path.strip()), where, f"{place}.{test}")
+    return _compile_test(test, spec[test], _read(path, where, f"{place}.path"), where, f"{place}.{test}")
 
 
 def _compile_combinator(name: str, arg: Any, where: str, place: str) -> Condition:
@@ -116,10 +140,6 @@ def _compile_combinator(name: str, arg: Any, where: str, place: str) -> Conditio
     return some
 
 
-def _text(value: Any) -> str:
-    return str(value).strip().lower()
-
-
 def _compile_test(test: str, arg: Any, read: Any, where: str, place: str) -> Condition:
     if test == "blank":
         if not isinstance(arg, bool):
@@ -135,13 +155,13 @@ def _compile_test(test: str, arg: Any, read: Any, where: str, place: str) -> Con
     if test == "equals":
         if isinstance(arg, dict | list) or arg is None:
             raise _error(where, place, "equals: takes one value (text or a number)")
-        values = frozenset({_text(arg)})
+        values = frozenset({compared_text(arg)})
     else:
         items = arg if isinstance(arg, list) else [arg] if test == "contains" else None
         if not items or any(isinstance(v, dict | list) or v is None or v == "" for v in items):
             raise _error(where, place, f"{test}: takes a non-empty list of values"
                          + (" (or one text)" if test == "contains" else ""))  # fmt: skip
-        values = frozenset(_text(v) for v in items)
+        values = frozenset(compared_text(v) for v in items)
     if test == "contains":
         needles = tuple(values)
 
@@ -149,14 +169,14 @@ def _compile_test(test: str, arg: Any, read: Any, where: str, place: str) -> Con
             actual = read(ctx)
             if is_blank(actual):
                 return False
-            text = _text(actual)
+            text = compared_text(actual)
             return any(needle in text for needle in needles)
 
         return contains
 
     def member(ctx: Context) -> bool:
         actual = read(ctx)
-        return not is_blank(actual) and _text(actual) in values
+        return not is_blank(actual) and compared_text(actual) in values
 
     return member
 
@@ -173,6 +193,6 @@ def _compile_matches(arg: Any, read: Any, where: str, place: str) -> Condition:
 
     def matches(ctx: Context) -> bool:
         actual = read(ctx)
-        return not is_blank(actual) and fullmatch(str(actual).strip()) is not None
+        return not is_blank(actual) and fullmatch(width_folded(actual)) is not None
 
     return matches

@@ -1,12 +1,13 @@
-"""The record being mapped and how a compiled path reads it: shared by the engine, conditions and expressions.
+"""The record being mapped and what every reader of it shares: the engine, paths, conditions and expressions.
 
-Kept apart from engine.py so that condition and value-expression compilers (conditions.py, expressions.py)
-read a record exactly the way a field spec does — stripped strings, a missing step as ``MISSING`` — without
-importing the engine.
+Kept apart from engine.py so that the path reader (paths.py) and the condition and value-expression compilers
+(conditions.py, expressions.py) read a record exactly the way a field spec does — stripped strings, a missing
+step as ``MISSING`` — without importing the engine.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,18 @@ SPECIAL_PATHS = {"$source": "source", "$stream": "stream", "$source_id": "source
 def is_blank(value: Any) -> bool:
     """Sources say "nothing" in many ways: None, "", spaces, an empty list."""
     return value is None or value is MISSING or (isinstance(value, str | list | dict) and not value)
+
+
+def width_folded(value: Any) -> str:
+    """A value as text, stripped and width-folded (NFKC): a full-width ``１３８…`` or ``ＭＯＢＩＬＥ`` typed with
+    a Chinese IME is the ASCII one. ASCII text (nearly all) skips the normalisation."""
+    text = str(value).strip()
+    return text if text.isascii() else unicodedata.normalize("NFKC", text).strip()
+
+
+def compared_text(value: Any) -> str:
+    """A value as conditions and selectors compare it: width-folded and case-folded (``Y`` = ``y``)."""
+    return width_folded(value).lower()
 
 
 class Context:
@@ -58,28 +71,3 @@ class Context:
 Getter = Callable[[Context], Any]
 Condition = Callable[[Context], bool]
 Evaluator = Callable[[Context], Any]
-
-
-def compile_path(path: str) -> Getter:
-    """A reader for ``PATH``: a dotted payload path, or ``$source``/``$stream``/``$source_id``/``$item[.…]``.
-
-    Strings come back stripped; a missing step gives the ``MISSING`` marker.
-    """
-    head, _, rest = path.partition(".")
-    parts = tuple(rest.split(".")) if rest else ()
-    special = SPECIAL_PATHS.get(head)
-    if special is None and not parts:  # by far the most common form: a top-level payload field
-
-        def top_level(ctx: Context) -> Any:
-            value = ctx.payload.get(head, MISSING)
-            return value.strip() if isinstance(value, str) else value
-
-        return top_level
-
-    def nested(ctx: Context) -> Any:
-        value: Any = ctx.payload.get(head, MISSING) if special is None else getattr(ctx, special)
-        for part in parts:
-            value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
-        return value.strip() if isinstance(value, str) else value
-
-    return nested

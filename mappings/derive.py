@@ -17,14 +17,16 @@ from functools import lru_cache
 from typing import Any
 
 from canonical_model.identifiers import InvalidIdentifier, resident_id
+from mappings.context import width_folded
 from mappings.gazetteer import Place, locate
 from mappings.transforms import TransformFailed
 
 
 def _text(value: Any) -> str:
+    """The value as text, width-folded (a full-width ID typed with a Chinese IME is the same ID)."""
     if isinstance(value, dict):  # an identifier object {type, value}
         value = value.get("value", "")
-    return str(value).strip()
+    return width_folded(value)
 
 
 # The rule depends on the day (no birth date in the future), so the day is part of the key; invalid numbers

@@ -10,7 +10,8 @@ The spec is compiled once, when the mapper is built, into a tree of closures: ev
 condition parsed and every transform resolved up front. Walking the YAML template for each record cost
 about as much as the transforms themselves. The pieces of the language live beside this module, each
 compiled the same way: conditions (conditions.py), what a field reads — one path, the first of several, a
-concat (expressions.py) — the steps beyond transforms.py (steps.py, derive.py) and the stream's ``as_of``
+concat (expressions.py) — how a path reads a record, into nested lists too (paths.py), the list items that
+give several values (lists.py), the steps beyond transforms.py (steps.py, derive.py) and the stream's ``as_of``
 (versions.py). A mapping that uses none of them runs the same closures as before.
 """
 
@@ -37,7 +38,7 @@ from canonical_model.entities import (
 )
 from canonical_model.entities.source import SourceRecord
 from mappings.conditions import compile_condition
-from mappings.context import Condition, Context, Evaluator, Getter, compile_path, is_blank
+from mappings.context import Condition, Context, Evaluator, Getter, is_blank
 from mappings.expressions import (
     UNKNOWN_CODE,
     check_source,
@@ -47,6 +48,16 @@ from mappings.expressions import (
     prepare_codes_step,
     source_field,
 )
+from mappings.lists import (
+    check_foreach,
+    check_split_all,
+    compile_foreach,
+    compile_split_all,
+    refuse_outside_list,
+    spread_form,
+    spread_list,
+)
+from mappings.paths import check_path, compile_path
 from mappings.policies import EntityPolicy, RejectedEntity, check_policy, policy_of, reject_or_raise
 from mappings.spec import FIELD_SPEC_KEYS, OBJECT_SPEC_KEYS, EmitSpec, MappingSpec, StreamSpec
 from mappings.steps import may_be_blank, prepare, transform_named, transform_names
@@ -125,6 +136,9 @@ class Mapper:
             in_stream = f"{origin + ': ' if origin else ''}{spec.source}.streams.{stream_name}"
             if stream.as_of is not None:
                 self._check_as_of(stream.as_of, f"{in_stream}.as_of")
+            check_path(stream.source_id, in_stream, "source_id")
+            for n, required in enumerate(stream.required):
+                check_path(required, in_stream, f"required[{n}]")
             for n, emit in enumerate(stream.emit):
                 where = f"{in_stream}.emit[{n}]"
                 if emit.entity not in ENTITIES:
@@ -135,6 +149,8 @@ class Mapper:
                 check_policy(emit.on_error, where)
                 compile_condition(emit.when, where)
                 _check_key(emit.key, where)
+                if emit.foreach is not None:
+                    check_path(emit.foreach, where, "foreach")
                 self._check(emit.fields, f"{where}.fields")
         self._streams = {name: self._compile_stream(stream) for name, stream in spec.streams.items()}
 
@@ -159,7 +175,10 @@ class Mapper:
             # Read it as the record will hold it: SourceRecord strips the keys and refuses what is not an
             # object with text keys. A clean payload (nearly all) skips building and hashing a record.
             payload = SourceRecord(source=self.source, stream=stream, source_id="?", payload=payload).payload
-        value = compiled.source_id(Context(self.source, stream, "?", payload))
+        try:
+            value = compiled.source_id(Context(self.source, stream, "?", payload))
+        except DataError:  # a path that cannot read this payload: the record is quarantined when mapped
+            return None
         return None if is_blank(value) else str(value)
 
     def map(self, record: SourceRecord) -> MappedRecord:
@@ -245,8 +264,8 @@ class Mapper:
 
     def _compile_stream(self, stream: StreamSpec) -> _CompiledStream:
         return _CompiledStream(
-            source_id=compile_path(stream.source_id),
-            required=tuple((path, compile_path(path)) for path in stream.required),
+            source_id=compile_path(stream.source_id.strip()),
+            required=tuple((path, compile_path(path.strip())) for path in stream.required),
             emit=tuple(self._compile_emit(emit) for emit in stream.emit),
             as_of=None if stream.as_of is None else compile_as_of(self._compile(stream.as_of, "as_of")),
         )
@@ -267,7 +286,7 @@ class Mapper:
             model=ENTITIES[emit.entity],
             when=compile_condition(emit.when, emit.entity),
             foreach=emit.foreach,
-            read_foreach=None if emit.foreach is None else compile_path(emit.foreach),
+            read_foreach=None if emit.foreach is None else compile_path(emit.foreach.strip()),
             build_body=self._compile(emit.fields, emit.entity),
             key=tuple(key),
             policy=policy_of(emit.entity, emit.on_error),
@@ -288,17 +307,33 @@ class Mapper:
         return self._compile_dict(template, path)
 
     def _compile_list(self, template: list[Any], path: str) -> Evaluator:
-        items = tuple(self._compile(t, f"{path}[{n}]") for n, t in enumerate(template))
+        compiled = [self._compile_item(t, f"{path}[{n}]") for n, t in enumerate(template)]
+        if not any(spreads for _, spreads in compiled):
+            items = tuple(item for item, _ in compiled)
 
-        def evaluate_list(ctx: Context) -> list[Any]:
-            values = []
-            for item in items:
-                value = item(ctx)
-                if value is not None:
-                    values.append(value)
-            return values
+            def evaluate_list(ctx: Context) -> list[Any]:
+                values = []
+                for item in items:
+                    value = item(ctx)
+                    if value is not None:
+                        values.append(value)
+                return values
 
-        return evaluate_list
+            return evaluate_list
+        return spread_list(compiled)
+
+    def _compile_item(self, template: Any, path: str) -> tuple[Evaluator, bool]:
+        """A list item's evaluator and whether it gives a list of values to spread (foreach, split_all)."""
+        form = spread_form(template)
+        if form == "foreach":
+            inner, spreads = self._compile_item(template["template"], f"{path}.template")
+            return compile_foreach(template, path, inner, spreads), True
+        if form == "split_all":
+            finish = self._compile_value(template, path)
+            when = compile_condition(template.get("when"), path)
+            read = compile_source(template, path, self._compile)
+            return compile_split_all(template, path, when, read, finish), True
+        return self._compile(template, path), False
 
     def _compile_dict(self, template: dict[str, Any], path: str) -> Evaluator:
         members = tuple((key, self._compile(t, f"{path}.{key}")) for key, t in template.items())
@@ -336,6 +371,27 @@ class Mapper:
             return default if value is _EMPTY else value
 
         return evaluate_field
+
+    def _compile_value(self, spec: dict[str, Any], path: str) -> Callable[[Any, Context], Any]:
+        """What a field spec does with a value once read (blank → default, codes, transforms): for a split_all,
+        which reads once and finishes each part. ``evaluate_field`` keeps the same steps inline."""
+        default = spec.get("default")
+        code = self._compile_code(spec, path) if "codes" in spec else None
+        transform = self._compile_transform(spec, path)
+
+        def finish(value: Any, ctx: Context) -> Any:
+            if is_blank(value):
+                return default
+            if code is not None:
+                value = code(value, ctx)
+                if value is None:
+                    return None
+            if transform is None:
+                return value
+            value = transform(value, ctx)
+            return default if value is _EMPTY else value
+
+        return finish
 
     def _compile_object(self, spec: dict[str, Any], path: str) -> Evaluator:
         when = compile_condition(spec.get("when"), path)
@@ -445,13 +501,30 @@ class Mapper:
     def _check(self, template: Any, where: str) -> None:
         if isinstance(template, list):
             for n, t in enumerate(template):
-                self._check(t, f"{where}[{n}]")
+                self._check_item(t, f"{where}[{n}]")
             return
         if not isinstance(template, dict) or "const" in template:
             return
+        form = spread_form(template)
+        if form is not None:
+            raise refuse_outside_list(form, where)
+        self._check_spec(template, where)
+
+    def _check_item(self, template: Any, where: str) -> None:
+        """A list item: any template, or a form that gives several values (checked by lists.py)."""
+        form = spread_form(template)
+        if form == "foreach":
+            check_foreach(template, where, self._check_item)
+        elif form == "split_all":
+            check_split_all(template, where)
+            self._check_spec(template, where, extra=frozenset({"split_all"}))
+        else:
+            self._check(template, where)
+
+    def _check_spec(self, template: dict[str, Any], where: str, extra: frozenset[str] = frozenset()) -> None:
         is_field = "from" in template or "concat" in template
         if is_field or "fields" in template:
-            allowed = FIELD_SPEC_KEYS if is_field else OBJECT_SPEC_KEYS
+            allowed = (FIELD_SPEC_KEYS | extra) if is_field else OBJECT_SPEC_KEYS
             unknown = set(template) - allowed
             if unknown:
                 raise ConfigError(
@@ -504,6 +577,8 @@ def _check_key(key: list[str], where: str) -> None:
                 f"key part {part!r} names nothing", record=where, field=f"key[{n}]",
                 fix="a path into the entity, @PATH, $source_id / $stream / $item, or =TEXT for a literal",
             )  # fmt: skip
+        if part.startswith(("@", "$")):  # a path into the record, read like any other
+            check_path(part[1:] if part.startswith("@") else part, where, f"key[{n}]")
 
 
 def _constant(value: Any) -> Evaluator:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from autohub.errors import ConfigError
-from mappings.context import MISSING, Context, Evaluator, Getter, compile_path, is_blank
+from mappings.context import MISSING, Context, Evaluator, Getter, is_blank
+from mappings.paths import check_path, compile_path
 from mappings.transforms import TransformFailed, shown
 
 CompilePart = Callable[[Any, str], Evaluator]
@@ -37,6 +38,8 @@ def check_source(spec: dict[str, Any], where: str, check_part: CheckPart) -> Non
                 "from must be a path (text) or a list of paths (the first not blank is read)",
                 record=where, field="from",
             )  # fmt: skip
+        for n, path in enumerate(paths):
+            check_path(path, where, "from" if isinstance(source, str) else f"from[{n}]")
         return
     parts, sep = spec["concat"], spec.get("sep", "")
     if not isinstance(parts, list) or not parts:
@@ -53,6 +56,8 @@ def check_source(spec: dict[str, Any], where: str, check_part: CheckPart) -> Non
                 record=place,
                 field="concat",
             )
+        else:
+            check_path(part, place, "concat")
 
 
 def compile_source(spec: dict[str, Any], path: str, compile_part: CompilePart) -> Getter:

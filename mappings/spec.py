@@ -3,7 +3,8 @@
 A template value is one of: a scalar (a constant); ``{const: …}``; a field spec ``{from: PATH | [PATH…],
 transform, codes, default, on_error, when}`` or ``{concat: [PART…], sep, …}``; an object spec ``{fields:
 {...}, transform, when, on_error}``; a plain mapping (a nested object); or a list of templates (``None``
-results are left out). An ``emit`` has its own ``on_error`` (quarantine_record | quarantine_entity). A
+results are left out), whose items may also be ``{foreach: PATH, template, when}`` or a field spec with
+``split_all: REGEX`` — several values each (lists.py). Paths may step into lists (paths.py). An ``emit`` has its own ``on_error`` (quarantine_record | quarantine_entity). A
 ``when`` is text or a mapping (conditions.py). See mappings/README.md.
 
 Pydantic checks only the outline here; the forms inside templates, conditions and ``as_of`` are checked by

@@ -3,6 +3,11 @@
 Each takes the source value and an optional argument from the YAML and returns a JSON-ready value, or raises
 ``TransformFailed`` with a machine-readable reason. Identifier rules come from ``canonical_model`` so a value
 is judged the same way everywhere.
+
+Identifiers, numbers, dates and e-mails are read width-folded (NFKC, ``_folded``): a Chinese IME types
+``１１０１０５…Ｘ``, ``＋８６ １３８－…`` or ``沪Ａ１２３４５``, which are the ASCII values, not bad ones. The
+rules in canonical_model fold only some of it (mobile and landline digits and ``＋``), so the mapping folds
+first; text kept as written (``strip``, ``person_name``) is not folded.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from canonical_model.identifiers import (
 )
 from canonical_model.identifiers.masking import mask_middle
 from canonical_model.names import to_simplified
+from mappings.context import width_folded as _folded
 
 _KIND_SLUG = {
     "VIN": "vin", "resident ID": "resident_id", "unified social credit code": "uscc",
@@ -71,17 +77,17 @@ def t_simplified(value: Any, _arg: Any = None) -> str:
 
 def t_int(value: Any, _arg: Any = None) -> int:
     try:
-        return int(Decimal(_text(value)))
+        return int(Decimal(_folded(value)))
     except (InvalidOperation, ValueError) as exc:
-        raise TransformFailed("bad_number", f"{_text(value)!r} is not a whole number") from exc
+        raise TransformFailed("bad_number", f"{_folded(value)!r} is not a whole number") from exc
 
 
 def t_decimal(value: Any, _arg: Any = None) -> str:
     """Decimals travel as strings so that JSON never rounds money."""
     try:
-        return str(Decimal(_text(value).replace(",", "")))
+        return str(Decimal(_folded(value).replace(",", "")))
     except InvalidOperation as exc:
-        raise TransformFailed("bad_number", f"{_text(value)!r} is not a decimal number") from exc
+        raise TransformFailed("bad_number", f"{_folded(value)!r} is not a decimal number") from exc
 
 
 _TRUE = {"true", "1", "y", "yes", "是", "t"}
@@ -91,17 +97,17 @@ _FALSE = {"false", "0", "n", "no", "否", "f"}
 def t_bool(value: Any, _arg: Any = None) -> bool:
     if isinstance(value, bool):
         return value
-    text = _text(value).lower()
+    text = _folded(value).lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise TransformFailed("bad_boolean", f"{_text(value)!r} is not a yes/no value")
+    raise TransformFailed("bad_boolean", f"{_folded(value)!r} is not a yes/no value")
 
 
 def t_date(value: Any, arg: Any = None) -> str:
     """A date in the source's format (``arg``, strptime syntax; ISO by default) → ISO ``YYYY-MM-DD``."""
-    text = _text(value)
+    text = _folded(value)
     try:
         return _iso_date(text, arg)
     except ValueError as exc:
@@ -125,7 +131,7 @@ def t_datetime(value: Any, arg: Any = None) -> str:
     refused rather than guessed.
     """
     options = arg or {}
-    text = _text(value)
+    text = _folded(value)
     try:
         fmt = options.get("format")
         parsed = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
@@ -153,9 +159,9 @@ def t_vin(value: Any, arg: Any = None) -> str:
     """
     options = arg or {}
     try:
-        return vin.validate(_text(value))
+        return vin.validate(_folded(value))
     except InvalidIdentifier as exc:
-        written = vin.compact(_text(value))
+        written = vin.compact(_folded(value))
         if exc.reason == "length" and options.get("partial", True) and _PARTIAL_VIN.match(written):
             return PartialVin(written)
         if exc.reason == "forbidden_letter" and exc.suggestion and options.get("repair", True):
@@ -165,14 +171,14 @@ def t_vin(value: Any, arg: Any = None) -> str:
 
 def t_plate(value: Any, _arg: Any = None) -> str:
     try:
-        return plate.validate(_text(value))
+        return plate.validate(_folded(value))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
 
 
 def t_mobile(value: Any, _arg: Any = None) -> str:
     try:
-        return mobile.validate(_text(value))
+        return mobile.validate(_folded(value))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
 
@@ -180,7 +186,7 @@ def t_mobile(value: Any, _arg: Any = None) -> str:
 def t_mobile_contact(value: Any, _arg: Any = None) -> dict[str, Any]:
     """A mobile contact point, flagged when it is a known placeholder (13800000000 and the like)."""
     try:
-        parsed = mobile.parse(_text(value))
+        parsed = mobile.parse(_folded(value))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
     return {"kind": "mobile", "mobile": parsed.e164, "is_placeholder": parsed.placeholder}
@@ -190,7 +196,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def t_email(value: Any, _arg: Any = None) -> str:
-    text = _text(value).lower()
+    text = _folded(value).lower()
     if not _EMAIL.match(text):
         raise TransformFailed("invalid_email.format", f"{shown(text)!r} is not an email address")
     return text
@@ -211,7 +217,7 @@ def _person_name(text: str, order: str) -> dict[str, Any]:
 def t_landline(value: Any, arg: Any = None) -> str:
     """A landline in E.164 (``020-8888 0900`` → ``+862088880900``); ``arg`` may give ``default_area``."""
     try:
-        return landline.validate(_text(value), default_area=(arg or {}).get("default_area"))
+        return landline.validate(_folded(value), default_area=(arg or {}).get("default_area"))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
 
@@ -219,7 +225,7 @@ def t_landline(value: Any, arg: Any = None) -> str:
 def t_landline_contact(value: Any, arg: Any = None) -> dict[str, Any]:
     """A landline contact point with its extension; a 400/800 hotline is flagged like a placeholder mobile."""
     try:
-        parsed = landline.parse(_text(value), default_area=(arg or {}).get("default_area"))
+        parsed = landline.parse(_folded(value), default_area=(arg or {}).get("default_area"))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
     return {"kind": "landline", "landline": parsed.e164, "extension": parsed.extension,
@@ -228,7 +234,7 @@ def t_landline_contact(value: Any, arg: Any = None) -> dict[str, Any]:
 
 def t_phone_contact(value: Any, arg: Any = None) -> dict[str, Any]:
     """A phone column that holds mobiles and landlines alike (a company's TEL column): whichever it is."""
-    text = _text(value)
+    text = _folded(value)
     try:
         return t_mobile_contact(text)
     except TransformFailed:
@@ -270,7 +276,7 @@ def t_identifier(value: Any, _arg: Any = None) -> dict[str, Any]:
     """
     if not isinstance(value, dict) or not value.get("type") or value.get("value") in (None, ""):
         raise TransformFailed("bad_identifier", "an identifier needs a type and a value")
-    id_type, raw = str(value["type"]), _text(value["value"])
+    id_type, raw = str(value["type"]), _folded(value["value"])
     if id_type == "auto":
         id_type = _auto_type(raw)
     result = {**value, "type": id_type}
