@@ -142,7 +142,9 @@ def describe_full(result: FullMatch) -> str:
 
 def _describe_partials(p: PartialVinReport) -> str:
     return (f"partial VINs on service events: {p.resolved:,} resolved to the one known car ending so, "
-            f"{p.ambiguous:,} ambiguous (kept partial), {p.unknown:,} no known car yet")  # fmt: skip
+            f"{p.ambiguous:,} ambiguous (kept partial), {p.unknown:,} no known car yet; plates given instead of "
+            f"a VIN: {p.plates_resolved:,} resolved to the one known car that carried it, {p.plates_ambiguous:,} "
+            f"ambiguous, {p.plates_unknown:,} no known car yet")  # fmt: skip
 
 
 def describe_incremental(result: IncrementalMatch) -> str:

@@ -47,6 +47,9 @@ def iter_parties(
 # What says who had a car: relationships (sold to, delivered to, insured by), and service visits (weak).
 EVIDENCE_ENTITIES = ("vehicle_relationship", "service_event")
 VISIT_EVENTS = ("repair_order", "service_request")
+# The role each visit gives its customer in the ownership evidence (matching/ownership.yaml says how it counts):
+# a car brought in for repair was in the customer's hands; a request or a call about it says who asked.
+VISIT_ROLES = {"repair_order": "service_customer", "service_request": "service_requester"}
 
 
 def party_vehicle_links(session: Session) -> dict[tuple[str, str], dict[str, bool]]:
@@ -165,7 +168,8 @@ def _visit(source: str, body: dict[str, Any]) -> Relationship | None:
     if body.get("event_type") not in VISIT_EVENTS or not (body.get("vin") and body.get("party_source_id")):
         return None
     day = str(body.get("occurred_at") or "")[:10] or None
-    return Relationship(source, str(body["party_source_id"]), str(body["vin"]), "service_customer", day, None)
+    role = VISIT_ROLES[str(body["event_type"])]
+    return Relationship(source, str(body["party_source_id"]), str(body["vin"]), role, day, None)
 
 
 def feed_position(session: Session) -> int:

@@ -24,7 +24,17 @@ from store.batching import chunks
 from store.dialect import insert_for
 from store.tables import CanonicalIdentifierRow, SearchKeyRow
 
-KINDS = ("mobile", "email", "name", "pinyin", "organisation", "plate", "vin", "vin_partial")
+KINDS = (
+    "mobile",
+    "email",
+    "name",
+    "pinyin",
+    "organisation",
+    "plate",
+    "vin",
+    "vin_partial",
+    "plate_unresolved",
+)
 VIN_BEARING = ("vehicle", "vehicle_relationship", "insurance_policy", "service_event")
 
 
@@ -48,6 +58,8 @@ def keys_for(entity_type: str, body: Mapping[str, Any]) -> set[tuple[str, str]]:
         keys.add(("vin", str(body["vin"])))
     elif entity_type == "service_event" and body.get("vin_partial"):
         keys.add(("vin_partial", str(body["vin_partial"])))  # found again by store/vin_partials.py
+    elif entity_type == "service_event" and body.get("plate"):
+        keys.add(("plate_unresolved", str(body["plate"])))  # a plate instead of a VIN: store/vin_partials.py
     for registration in body.get("plates") or []:
         if registration.get("plate"):
             keys.add(("plate", str(registration["plate"])))

@@ -4,11 +4,16 @@ A partial is resolved only when exactly one known vehicle's VIN ends so — then
 full VIN, keeps the partial beside it and says how it was found (``repaired.vin``). An ambiguous partial, or
 one no known vehicle ends with, stays as it is (searchable as ``vin_partial``) and is tried again on the next
 run, when the ERP may have delivered the car. Run before matching, so the resolved visits count as evidence.
+
+A plate given instead of the VIN (a hotline caller names his car by its plate) is resolved the same way, to the
+one known vehicle that has carried it; a plate two cars have carried (plates are issued again) is left as it is.
+A resolved VIN is weaker evidence than one written right (matching.features: ``vins_repaired``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +25,7 @@ from store.batching import chunks
 from store.tables import CanonicalRecordRow, SearchKeyRow
 
 _RESOLVED_HOW = "partial: the only known vehicle whose VIN ends so"
+_PLATE_HOW = "plate: the only known vehicle that carried it"
 
 
 @dataclass
@@ -28,9 +34,15 @@ class PartialVinReport:
     ambiguous: int = 0  # two or more known vehicles end so: left for a steward, never guessed
     unknown: int = 0  # no known vehicle ends so (yet)
     examples_ambiguous: list[str] = field(default_factory=list)
+    # Plates given instead of a VIN (a hotline caller's, a quick-service desk's), resolved the same way
+    plates_resolved: int = 0
+    plates_ambiguous: int = 0
+    plates_unknown: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"resolved": self.resolved, "ambiguous": self.ambiguous, "unknown": self.unknown}
+        return {"resolved": self.resolved, "ambiguous": self.ambiguous, "unknown": self.unknown,
+                "plates_resolved": self.plates_resolved, "plates_ambiguous": self.plates_ambiguous,
+                "plates_unknown": self.plates_unknown}  # fmt: skip
 
 
 def _vehicles_ending(session: Session, partials: set[str]) -> dict[str, set[str]]:
@@ -49,39 +61,67 @@ def _vehicles_ending(session: Session, partials: set[str]) -> dict[str, set[str]
     return found
 
 
-def resolve_partial_vins(session: Session) -> PartialVinReport:
-    """Give every unresolved partial VIN its full VIN where exactly one known vehicle ends so; commit."""
-    report = PartialVinReport()
+def _vehicles_with_plates(session: Session, plates: set[str]) -> dict[str, set[str]]:
+    """plate → the known VINs whose vehicle records carry it (its plate history)."""
     k, c = SearchKeyRow, CanonicalRecordRow
-    pending = dict(
-        session.execute(select(k.canonical_record_id, k.value).where(k.kind == "vin_partial")).all()
-    )
-    if not pending:
-        return report
-    matches = _vehicles_ending(session, set(pending.values()))
-    now = datetime.now(UTC)
+    found: dict[str, set[str]] = defaultdict(set)
+    for chunk in chunks(sorted(plates)):
+        stmt = (
+            select(k.value, c.entity_key)
+            .join(c, c.id == k.canonical_record_id)
+            .where(k.kind == "plate", k.value.in_(chunk), c.entity_type == "vehicle")
+            .distinct()
+        )
+        for plate, vin_value in session.execute(stmt):
+            found[str(plate)].add(str(vin_value))
+    return found
+
+
+def resolve_partial_vins(session: Session) -> PartialVinReport:
+    """Give every unresolved partial VIN — and every plate given instead of a VIN — its full VIN where exactly one
+    known vehicle ends so (carried that plate); commit."""
+    report = PartialVinReport()
+    plates = PartialVinReport()
     changed: dict[int, tuple[str, dict[str, object]]] = {}
+    _resolve(session, "vin_partial", _vehicles_ending, _RESOLVED_HOW, report, changed)
+    _resolve(session, "plate_unresolved", _vehicles_with_plates, _PLATE_HOW, plates, changed)
+    report.plates_resolved, report.plates_ambiguous, report.plates_unknown = (
+        plates.resolved, plates.ambiguous, plates.unknown,
+    )  # fmt: skip
+    report.examples_ambiguous += plates.examples_ambiguous
+    if changed:
+        search_keys.reindex(session, changed)
+    session.commit()
+    return report
+
+
+def _resolve(
+    session: Session, kind: str, known: Callable[[Session, set[str]], dict[str, set[str]]], how: str,
+    report: PartialVinReport, changed: dict[int, tuple[str, dict[str, object]]],
+) -> None:  # fmt: skip
+    k, c = SearchKeyRow, CanonicalRecordRow
+    pending = dict(session.execute(select(k.canonical_record_id, k.value).where(k.kind == kind)).all())
+    if not pending:
+        return
+    matches = known(session, set(pending.values()))
+    now = datetime.now(UTC)
     for ids in chunks(sorted(pending)):
         for row in session.scalars(select(c).where(c.id.in_(ids))):
-            partial = pending[row.id]
-            candidates = matches.get(partial, set())
+            written = pending[row.id]
+            candidates = matches.get(written, set())
             if len(candidates) != 1:
                 if candidates:
                     report.ambiguous += 1
                     if len(report.examples_ambiguous) < 5:
                         report.examples_ambiguous.append(
-                            f"{row.source}/{row.entity_key}: {partial} → {len(candidates)} cars"
+                            f"{row.source}/{row.entity_key}: {written} → {len(candidates)} cars"
                         )
                 else:
                     report.unknown += 1
                 continue
             body = dict(row.body)
             body["vin"] = next(iter(candidates))
-            body["repaired"] = {**(body.get("repaired") or {}), "vin": f"{partial} ({_RESOLVED_HOW})"}
+            body["repaired"] = {**(body.get("repaired") or {}), "vin": f"{written} ({how})"}
             row.body, row.updated_at = body, now  # a new evidence link: the next incremental run sees it
             changed[row.id] = (row.entity_type, body)
             report.resolved += 1
-    if changed:
-        search_keys.reindex(session, changed)
-    session.commit()
-    return report

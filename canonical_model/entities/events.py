@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from canonical_model.entities.common import CanonicalModel, RecordsRepairs, SourceName, Vin
+from canonical_model.entities.common import CanonicalModel, PlateNumber, RecordsRepairs, SourceName, Vin
 
 
 class ServiceEventType(StrEnum):
@@ -33,6 +33,9 @@ class ServiceEvent(RecordsRepairs):
     # The last 6–8 characters a dealer typed instead of the VIN; resolved to ``vin`` by the store when exactly
     # one known vehicle ends so (``repaired.vin`` then says so), else kept as it is.
     vin_partial: str | None = Field(default=None, pattern=r"^[A-HJ-NPR-Z0-9]{6,8}$")
+    # The plate a caller or a front desk gave instead of the VIN (a hotline, a quick service): resolved to ``vin``
+    # by the store when exactly one known vehicle has carried it, else kept as it is.
+    plate: PlateNumber | None = None
     dealer_code: str | None = None
     purchase_timeframe: PurchaseTimeframe | None = None
     category: str | None = None  # the source's own type, e.g. a portal request "保养预约" or a lead's channel
@@ -44,9 +47,14 @@ class ServiceEvent(RecordsRepairs):
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> ServiceEvent:
-        if self.event_type is ServiceEventType.REPAIR_ORDER and self.vin is None and self.vin_partial is None:
+        if (
+            self.event_type is ServiceEventType.REPAIR_ORDER
+            and self.vin is None
+            and self.vin_partial is None
+            and self.plate is None
+        ):
             raise ValueError(
-                "a repair order needs the VIN of the repaired vehicle (or at least its last 6 characters)"
+                "a repair order needs the VIN of the repaired vehicle (or at least its last 6 characters, or its plate)"
             )
         if self.event_type is ServiceEventType.DELIVERY and self.vin is None and self.vin_partial is None:
             raise ValueError(

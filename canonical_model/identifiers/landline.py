@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from canonical_model.identifiers.errors import InvalidLandline
 from canonical_model.identifiers.masking import mask_middle
+from canonical_model.identifiers.width import fold_width
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋（）－　", "0123456789+()- ")
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
@@ -46,7 +47,7 @@ class Landline:
 
 def compact(value: str) -> str:
     """Digits only, with the country prefix turned back into the trunk 0 (``+86 20 …`` → ``020…``)."""
-    number = _SEPARATORS.sub("", value.translate(_FULL_WIDTH))
+    number = _SEPARATORS.sub("", fold_width(value).translate(_FULL_WIDTH))
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
             rest = number[len(prefix) :]

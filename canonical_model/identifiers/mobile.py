@@ -19,6 +19,7 @@ import phonenumbers
 from canonical_model.identifiers.errors import InvalidMobile
 from canonical_model.identifiers.masking import mask_mobile
 from canonical_model.identifiers.memo import remembered
+from canonical_model.identifiers.width import fold_width
 
 _SEPARATORS = re.compile(r"[\s\-().·]")
 _NATIONAL = re.compile(r"^1[3-9]\d{9}$")
@@ -42,15 +43,12 @@ class Mobile:
 
 def compact(value: str) -> str:
     """Remove separators and the country prefix; full-width digits (from Chinese IMEs) become ASCII."""
-    number = _SEPARATORS.sub("", value.translate(_FULL_WIDTH))
+    number = _SEPARATORS.sub("", fold_width(value))
     for prefix in _COUNTRY_PREFIXES:
         # "86" alone is only a prefix when what follows is a whole 11-digit mobile number.
         if number.startswith(prefix) and (prefix != "86" or len(number) == 13):
             return number[len(prefix) :]
     return number
-
-
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
 
 def is_placeholder(national: str) -> bool:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from canonical_model.identifiers.errors import InvalidOrgCode
 from canonical_model.identifiers.masking import mask_org_code
 from canonical_model.identifiers.uscc import calc_org_check
+from canonical_model.identifiers.width import fold_width
 
 _SEPARATORS = re.compile(r"[\s\-－—]")
 _SHAPE = re.compile(r"^[0-9A-Z]{8}[0-9X]$")
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class OrgCode:
 
 
 def compact(value: str) -> str:
-    return _SEPARATORS.sub("", value.translate(_FULL_WIDTH)).upper()
+    return _SEPARATORS.sub("", fold_width(value)).upper()
 
 
 def parse(value: str) -> OrgCode:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from canonical_model.identifiers.errors import InvalidPlate
 from canonical_model.identifiers.memo import remembered
+from canonical_model.identifiers.width import fold_width
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Traditional (and Japanese-variant 黒) forms of province abbreviations, as typed on Hong Kong/Taiwan or
@@ -53,7 +54,7 @@ class Plate:
 
 
 def compact(value: str) -> str:
-    return _SEPARATORS.sub("", value).translate(_TRADITIONAL_PROVINCES).upper()
+    return _SEPARATORS.sub("", fold_width(value)).translate(_TRADITIONAL_PROVINCES).upper()
 
 
 def _normal_form(parsed: Plate) -> str:

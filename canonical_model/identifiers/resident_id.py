@@ -14,6 +14,7 @@ from typing import Literal
 
 from canonical_model.identifiers.errors import InvalidResidentId
 from canonical_model.identifiers.masking import mask_resident_id
+from canonical_model.identifiers.width import fold_width
 
 # GB 11643-1999 §7.2: ISO 7064 MOD 11-2 weights 2^(17-i) mod 11, remainder → check character.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -51,7 +52,7 @@ class ResidentId:
 
 
 def compact(value: str) -> str:
-    return _SEPARATORS.sub("", value).upper()
+    return _SEPARATORS.sub("", fold_width(value)).upper()
 
 
 def calc_check_char(first17: str) -> str:

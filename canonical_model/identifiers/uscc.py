@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from canonical_model.identifiers.errors import InvalidUscc
 from canonical_model.identifiers.masking import mask_uscc
+from canonical_model.identifiers.width import fold_width
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -49,7 +50,7 @@ class Uscc:
 
 
 def compact(value: str) -> str:
-    return _SEPARATORS.sub("", value).upper()
+    return _SEPARATORS.sub("", fold_width(value)).upper()
 
 
 def calc_check_char(first17: str) -> str:

@@ -17,6 +17,7 @@ from datetime import date
 
 from canonical_model.identifiers.errors import InvalidVin
 from canonical_model.identifiers.memo import remembered
+from canonical_model.identifiers.width import fold_width
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 _VALID = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -79,7 +80,7 @@ class Vin:
 
 def compact(value: str) -> str:
     """Upper-case and drop separators that people and scanners insert."""
-    return _SEPARATORS.sub("", value).upper()
+    return _SEPARATORS.sub("", fold_width(value)).upper()
 
 
 def is_china_wmi(vin: str) -> bool:

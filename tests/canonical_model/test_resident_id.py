@@ -82,3 +82,13 @@ def test_generated_numbers_round_trip(born: date, seq: int) -> None:
     i = seq % 17
     wrong = number[:i] + str((int(number[i]) + 1) % 10) + number[i + 1 :]
     assert not resident_id.is_valid(wrong)
+
+
+def test_full_width_identifiers_are_read_as_typed_by_chinese_input_methods() -> None:
+    from canonical_model.identifiers import mobile, plate, uscc, vin
+
+    assert resident_id.validate("１１０１０５１９４９１２３１００２ｘ") == "11010519491231002X"
+    assert mobile.validate("１３８－１２３４－５６７８") == "+8613812345678"
+    assert plate.validate("粤Ｂ·Ｄ１２３４５") == "粤BD12345"
+    assert vin.validate("ＬＳＧＰＣ５２Ｕ４ＨＦ０１２３４５") == "LSGPC52U4HF012345"
+    assert uscc.validate("９１３５０１００Ｍ０００１００Ｙ４３") == "91350100M000100Y43"
