@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from canonical_model.identifiers.masking import mask_mobile
-from canonical_model.names import is_chinese_surname, to_simplified
+from canonical_model.names import han_names_disagree, is_chinese_surname, to_simplified
 from canonical_model.organisations import city_of_region, organisation_key
 from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
 
@@ -228,6 +228,33 @@ def name_bound(value: str, row: dict[str, Any]) -> str | None:
     return f"{value}~{hashlib.sha1(key.encode()).hexdigest()[:8]}"  # noqa: S324 - a short join key, not security
 
 
+# A number with at most this many full names is a household's or a small team's, not a dealer's or a fleet's pool:
+# a title form on it names the one carrier of its surname.
+_TITLE_BINDING_NAMES = 4
+
+
+def title_bound(value: str, row: dict[str, Any], carriers: Iterable[dict[str, Any]]) -> str | None:
+    """What is left of a shared number on a title form's record (曾先生): the number bound to the one full name
+    of that surname among its carriers, when the number is a household's (a few names) — 曾先生 calling from the
+    family phone that 曾波杰, his wife and his daughter share is 曾波杰. Two carriers of the surname, a title of
+    the other sex, or a dealer's or a fleet's number with many names: nothing, as before."""
+    if not row.get("title_form") or row.get("kind") != "person" or not row.get("surname_py"):
+        return None
+    full = {_name_key(c): c for c in carriers if c.get("kind") == "person" and not c.get("title_form")}
+    full.pop("", None)
+    if not 0 < len(full) <= _TITLE_BINDING_NAMES:
+        return None
+    same = [c for c in full.values() if c.get("surname_py") == row["surname_py"]]
+    han = [str(c.get("name_cn") or "") for c in same]
+    if not same or any(han_names_disagree(a, b) for a in han for b in han):
+        return None  # none, or two people of that surname (曾波杰 and 曾杰, a typist's slip, are one)
+    counts = Counter(_name_key(c) for c in carriers if c.get("kind") == "person" and not c.get("title_form"))
+    carrier = max(same, key=lambda c: (counts[_name_key(c)], _name_key(c)))  # the spelling most records use
+    if row.get("gender") and carrier.get("gender") and carrier["gender"] != row["gender"]:
+        return None  # 李女士 on the number 李建国 uses: not him (the title gave her gender: canonical Party)
+    return name_bound(value, carrier)
+
+
 def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -> list[SharedIdentifier]:
     """Withdraw mobiles and e-mails that ``min_names`` or more different names share; return what was withdrawn.
 
@@ -247,8 +274,12 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
             if found is None:
                 continue
             shared.append(found)
+            for row in group:  # titles last: they are bound through the full names' rows as they were
+                if not row.get("title_form"):
+                    set_identifier(row, column, name_bound(value, row))
             for row in group:
-                set_identifier(row, column, name_bound(value, row))
+                if row.get("title_form"):
+                    set_identifier(row, column, title_bound(value, row, group))
     shared.sort(key=lambda s: (-s.names, s.kind, s.masked))
     return shared
 

@@ -32,7 +32,7 @@ from matching.clustering import (
     organisation_identity,
 )
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import assess_shared, name_bound, party_features, set_identifier
+from matching.features import assess_shared, name_bound, party_features, set_identifier, title_bound
 from matching.golden_ids import assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
@@ -265,7 +265,9 @@ class IncrementalMatcher:
             if not value:
                 continue
             if match_keys.is_shared(session, column, value):
-                set_identifier(row, column, name_bound(value, row))
+                left = (title_bound(value, row, match_keys.carrying_bound(session, column, value))
+                        if row.get("title_form") else name_bound(value, row))  # fmt: skip
+                set_identifier(row, column, left)
                 continue
             carriers = [
                 r for r in match_keys.carrying(session, column, value) if r["unique_id"] != row["unique_id"]
@@ -274,10 +276,13 @@ class IncrementalMatcher:
                 column, value, [*carriers, row], min_names=self.config.shared_identifier_min_names
             )
             if found is not None:
-                bound = {int(c["unique_id"]): name_bound(value, c) for c in carriers}
+                everyone = [*carriers, row]
+                bound = {int(c["unique_id"]): title_bound(value, c, everyone) if c.get("title_form")
+                         else name_bound(value, c) for c in carriers}  # fmt: skip
                 match_keys.add_shared(session, found.as_row(), bound)
                 log.warning("identifier became shared", identifier=found.describe())
-                set_identifier(row, column, name_bound(value, row))
+                set_identifier(row, column, title_bound(value, row, everyone) if row.get("title_form")
+                               else name_bound(value, row))  # fmt: skip
                 newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
         return newly
 

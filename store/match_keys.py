@@ -168,6 +168,16 @@ def carrying(session: Session, column: str, value: str, limit: int = 1_000) -> l
     return [feature_row(k) for k in session.scalars(stmt)]
 
 
+def carrying_bound(session: Session, column: str, value: str, limit: int = 1_000) -> list[dict[str, Any]]:
+    """The indexed parties that carry a shared ``value`` bound to their name (``value~…``, matching.features)."""
+    stmt = (
+        select(PartyMatchKeyRow)
+        .where(getattr(PartyMatchKeyRow, column).startswith(f"{value}~", autoescape=True))
+        .limit(limit)
+    )
+    return [feature_row(k) for k in session.scalars(stmt)]
+
+
 def is_shared(session: Session, kind: str, value: str) -> bool:
     return session.get(SharedIdentifierRow, (kind, value)) is not None
 

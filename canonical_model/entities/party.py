@@ -32,6 +32,11 @@ class Gender(StrEnum):
     UNKNOWN = "unknown"
 
 
+# The forms of address that say the sex of who is addressed (王先生, 李女士, 张小姐, 刘太太, 陈夫人).
+TITLE_GENDERS = {"先生": Gender.MALE, "女士": Gender.FEMALE, "小姐": Gender.FEMALE, "太太": Gender.FEMALE,
+                 "夫人": Gender.FEMALE}  # fmt: skip
+
+
 class IdentifierType(StrEnum):
     RESIDENT_ID = "resident_id"  # GB 11643 18-character form (15-digit input is upgraded)
     USCC = "uscc"  # GB 32100 unified social credit code
@@ -176,6 +181,16 @@ class Party(CanonicalModel):
         for personal in ("name", "gender", "birth_date"):
             data.pop(personal, None)
         return data
+
+    @model_validator(mode="after")
+    def _gender_from_title(self) -> Party:
+        """王先生 is a man and 李女士 a woman: where the source gave no gender, the form of address says it (a
+        title like 总 or 师傅 says nothing). Matching then keeps 王先生 apart from the wife whose phone he used."""
+        if self.gender is Gender.UNKNOWN and self.name is not None and self.name.title:
+            said = TITLE_GENDERS.get(self.name.title)
+            if said is not None:
+                self.gender = said
+        return self
 
     @model_validator(mode="after")
     def _named(self) -> Party:

@@ -81,3 +81,17 @@ def test_schema_document_has_every_entity_and_pii_tags() -> None:
 def test_schema_of_unknown_entity_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="Party"):
         canonical_json_schema("Nope")
+
+
+def test_a_title_says_the_gender_the_source_left_out() -> None:
+    from canonical_model.entities.party import Gender, Party, PersonName
+
+    def party(raw: str, gender: str = "unknown") -> Party:
+        return Party.model_validate(
+            {"kind": "person", "name": PersonName.from_raw(raw).model_dump(), "gender": gender}
+        )
+
+    assert party("王先生").gender is Gender.MALE
+    assert party("李女士").gender is Gender.FEMALE
+    assert party("张总").gender is Gender.UNKNOWN
+    assert party("王先生", "female").gender is Gender.FEMALE  # what the source said stands

@@ -49,3 +49,26 @@ def test_an_incremental_run_binds_a_pool_phone_to_the_name_as_a_full_run_does(hu
     assert _golden(sessions, "dms", "D33002-900500") == _golden(sessions, "dms", "D33001-900400")
     assert _golden(sessions, "dms", "D33002-900501") == _golden(sessions, "dms", "D33001-900401")
     assert _golden(sessions, "dms", "D33002-900500") != _golden(sessions, "dms", "D33002-900501")
+
+
+def test_a_title_form_on_a_household_number_names_the_one_carrier_of_its_surname() -> None:
+    from matching.features import title_bound
+
+    def row(
+        n: int, name: str, surname: str, *, title: bool = False, gender: str | None = None
+    ) -> dict[str, Any]:
+        return {"unique_id": n, "kind": "person", "name_cn": name, "name_py": None if title else name,
+                "surname_py": surname, "title_form": title, "gender": gender, "org_name": None}  # fmt: skip
+
+    family = [row(1, "曾波杰", "zeng", gender="male"), row(2, "曾杰", "zeng"), row(3, "袁琦秀", "yuan")]
+    mister = row(9, "曾先生", "zeng", title=True, gender="male")
+    assert title_bound("+8613513775683", mister, [*family, mister]) is not None  # 曾杰: a slip for 曾波杰
+    assert (
+        title_bound("+8613513775683", row(9, "曾女士", "zeng", title=True, gender="female"), family) is None
+    )
+    two = [*family, row(4, "曾明", "zeng")]  # 曾明 and 曾波杰 share no syllable: two men of the family
+    assert title_bound("+8613513775683", mister, two) is None
+    pool = [row(10 + n, f"王{c}华", "wang") for n, c in enumerate("一二三四五")] + family[:1]
+    assert (
+        title_bound("+8613513775683", mister, pool) is None
+    )  # a fleet's or a dealer's number: too many names
