@@ -40,6 +40,17 @@ ORG_SAME_NAME = (
     " AND coalesce(org_branch_l, '') = coalesce(org_branch_r, '')"
 )
 _NOT_CHINESE = "NOT coalesce(chinese_name_l, false) AND NOT coalesce(chinese_name_r, false)"
+# A company called by its short name (远航出行 on the hotline, 万豪五金 at the dealer) beside its registered one
+# (武汉远航出行科技有限公司 → 远航出行科技): one name begins with the other, of at least four characters, in no two
+# places and no two branches. Weaker than the same name — hand-set m 0.05 / u 1e-5 (matching/models/party.json) —
+# so it links only with a phone, a car or an address beside it.
+ORG_NAME_PREFIX = (
+    "org_name_l <> org_name_r"
+    " AND ((starts_with(org_name_l, org_name_r) AND length(org_name_r) >= 4)"
+    " OR (starts_with(org_name_r, org_name_l) AND length(org_name_l) >= 4))"
+    " AND (org_place_l IS NULL OR org_place_r IS NULL OR org_place_l = org_place_r)"
+    " AND coalesce(org_branch_l, '') = coalesce(org_branch_r, '')"
+)
 
 
 def _name_comparison() -> cl.CustomComparison:
@@ -50,6 +61,7 @@ def _name_comparison() -> cl.CustomComparison:
             # The same trade name + industry, in no two different places and no two different branches:
             # 杭州某某 and 宁波某某 are two companies, 某某有限公司 and its 杭州分公司 two establishments.
             cll.CustomLevel(ORG_SAME_NAME).configure(label_for_charts="organisation name exact"),
+            cll.CustomLevel(ORG_NAME_PREFIX).configure(label_for_charts="organisation short name"),
             # One "same name" level on the pinyin key: 张伟, 張偉 and "Wei Zhang" all agree here. A separate
             # level for identical characters would learn a small m (most matches land on it first) and leave
             # pinyin-only sources (DMS leads) with a fraction of the evidence the same name deserves.

@@ -110,3 +110,16 @@ def test_a_partial_vin_is_resolved_when_exactly_one_known_car_ends_so(garage: Hu
     with sessions() as session:
         again = resolve_partial_vins(session)
     assert (again.resolved, again.ambiguous, again.unknown) == (0, 1, 1)  # resolved once, the rest retried
+
+
+def test_a_company_called_by_its_short_name_joins_it_on_its_switchboard(garage: Hub) -> None:
+    sessions, loader = garage
+    _order(loader, "RO-41", "武汉远航出行科技有限公司", "027-6427 3494", _vin("400001"))
+    # the hotline's short name on the same number; the short name alone; another city's namesake
+    _order(loader, "RO-42", "远航出行", "02764273494", _vin("400002"))
+    _order(loader, "RO-43", "远航出行", "027-5555 0101", _vin("400003"))
+    _order(loader, "RO-44", "宁波远航出行科技有限公司", "0574-8765 4321", _vin("400004"))
+    report = run_party_matching(sessions, MatchingConfig())
+    assert _cluster(report, "RO-41") == _cluster(report, "RO-42")
+    assert _cluster(report, "RO-43") != _cluster(report, "RO-41")
+    assert _cluster(report, "RO-44") != _cluster(report, "RO-41")
