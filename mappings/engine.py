@@ -351,30 +351,18 @@ class Mapper:
     def _compile_field(self, spec: dict[str, Any], path: str) -> Evaluator:
         when = compile_condition(spec.get("when"), path)
         read = compile_source(spec, path, self._compile)
-        default = spec.get("default")
-        code = self._compile_code(spec, path) if "codes" in spec else None
-        transform = self._compile_transform(spec, path)
+        finish = self._compile_value(spec, path)
 
         def evaluate_field(ctx: Context) -> Any:
             if when is not None and not when(ctx):
                 return None
-            value = read(ctx)
-            if is_blank(value):
-                return default
-            if code is not None:
-                value = code(value, ctx)
-                if value is None:
-                    return None
-            if transform is None:
-                return value
-            value = transform(value, ctx)
-            return default if value is _EMPTY else value
+            return finish(read(ctx), ctx)
 
         return evaluate_field
 
     def _compile_value(self, spec: dict[str, Any], path: str) -> Callable[[Any, Context], Any]:
-        """What a field spec does with a value once read (blank → default, codes, transforms): for a split_all,
-        which reads once and finishes each part. ``evaluate_field`` keeps the same steps inline."""
+        """What a field spec does with a value once read (blank → default, codes, transforms): every field's
+        reading ends here, and a split_all's once per part."""
         default = spec.get("default")
         code = self._compile_code(spec, path) if "codes" in spec else None
         transform = self._compile_transform(spec, path)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.clustering import (
+    Clustering,
     Edge,
     cluster,
     deterministic_edges,
@@ -33,12 +34,12 @@ from matching.clustering import (
 )
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import assess_shared, name_bound, party_features, set_identifier, title_bound
-from matching.golden_ids import assign_golden_ids, minting
+from matching.golden_ids import Assignment, assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
 from store import golden as store_golden
 from store import match_keys, match_queue
-from store.golden import RunDecisions
+from store.golden import RunDecisions, WriteCounts
 from store.match_queue import Queued
 from store.matching_input import iter_parties
 from store.tables import MatchConstraintRow
@@ -233,10 +234,30 @@ class IncrementalMatcher:
         model_pairs = [p for p in self.score(session, rows) if blocked_together(
             by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])
             and may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
+        settled = self.settle(
+            session, neighbourhood, rows, (members, ages), scored, model_pairs, run_id, actor
+        )
+        clustering, assignment, written, grey = settled
+        own = clustering.cluster_of[record_id]
+        return Outcome(
+            candidates=len(candidates), pairs=len(scored) + len(model_pairs),
+            joined=int(len(clustering.members[own]) > 1), created=written.created, merged=len(assignment.retired),
+            split=len(assignment.splits), review=len(grey),
+        )  # fmt: skip
+
+    def settle(
+        self, session: Session, neighbourhood: set[int], rows: list[dict[str, Any]],
+        previous: tuple[dict[int, str], dict[str, int]], scored: list[dict[str, Any]],
+        model_pairs: list[dict[str, Any]], run_id: int, actor: str,
+    ) -> tuple[Clustering, Assignment, WriteCounts, list[tuple[int, int, float, float]]]:  # fmt: skip
+        """Re-cluster a neighbourhood with a full run's rules and write its golden records: steward decisions,
+        deterministic links and the model pairs at the threshold; ids kept where a cluster still exists.
+        ``rows``: the neighbourhood's feature rows; ``previous``: its membership and ages as the store has them."""
+        members, ages = previous
         must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
         edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(rows) + [
             Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
-                 float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= threshold
+                 float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= self.config.match_threshold
         ]  # fmt: skip
         clustering = cluster(sorted(neighbourhood), edges, cannot, identities(rows), full_names(rows))
         parties = {p.record_id: p for p in iter_parties(session, ids=sorted(neighbourhood))}
@@ -248,13 +269,7 @@ class IncrementalMatcher:
         grey, scope = self.grey_pairs(scored, model_pairs, clustering.cluster_of)
         decisions = RunDecisions("party", writes, assignment.retired, assignment.merges, assignment.splits,
                                  grey, actor, review_scope=scope)  # fmt: skip
-        written = store_golden.apply_decisions(session, decisions, run_id)
-        own = clustering.cluster_of[record_id]
-        return Outcome(
-            candidates=len(candidates), pairs=len(scored) + len(model_pairs),
-            joined=int(len(clustering.members[own]) > 1), created=written.created, merged=len(assignment.retired),
-            split=len(assignment.splits), review=len(grey),
-        )  # fmt: skip
+        return clustering, assignment, store_golden.apply_decisions(session, decisions, run_id), grey
 
     def guard(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
         """Withdraw the record's mobile/e-mail if shared. A value this record makes shared is recorded at once and

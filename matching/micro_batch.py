@@ -20,21 +20,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from matching.clustering import (
-    Edge,
-    cluster,
-    deterministic_edges,
-    full_names,
-    identities,
     may_link,
     organisation_identity,
 )
 from matching.features import party_features
-from matching.golden_ids import assign_golden_ids, minting
-from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS
 from store import golden as store_golden
 from store import match_keys
-from store.golden import RunDecisions
 from store.matching_input import iter_parties
 
 if TYPE_CHECKING:
@@ -115,22 +107,10 @@ def match_together(
     by_id = {_uid(r): r for r in hood}
     model_pairs = [p for p in matcher.score_pairs(session, blocked_pairs(hood))
                    if may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
-    must, cannot = store_golden.constraints(session, "party", among=neighbourhood)
-    edges = [Edge(a, b, 1.0, "manual") for a, b in must] + deterministic_edges(hood) + [
-        Edge(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]), "probabilistic",
-             float(p["match_weight"])) for p in model_pairs if p["match_probability"] >= config.match_threshold
-    ]  # fmt: skip
-    clustering = cluster(sorted(neighbourhood), edges, cannot, identities(hood), full_names(hood))
-    parties = {p.record_id: p for p in iter_parties(session, ids=sorted(neighbourhood))}
-    key_of = lambda r: (parties[r].source, parties[r].entity_key)  # noqa: E731
-    assignment = assign_golden_ids(clustering.members, members, age=ages, new_ids=minting(
-        "party", key_of, lambda ids: store_golden.ids_in_use(session, ids)))  # fmt: skip
-    writes = [golden_write(assignment.golden_of[c], [parties[r] for r in sorted(rs)], clustering.method_of)
-              for c, rs in clustering.members.items()]  # fmt: skip
-    grey, scope = matcher.grey_pairs(scored, model_pairs, clustering.cluster_of)
-    decisions = RunDecisions("party", writes, assignment.retired, assignment.merges, assignment.splits,
-                             grey, actor, review_scope=scope)  # fmt: skip
-    written = store_golden.apply_decisions(session, decisions, run_id)
+    settled = matcher.settle(
+        session, neighbourhood, hood, (members, ages), scored, model_pairs, run_id, actor
+    )
+    clustering, assignment, written, grey = settled
     size = {c: len(rs) for c, rs in clustering.members.items()}
     return Outcome(
         candidates=sum(len(found) for found in candidates.values()), pairs=len(scored) + len(model_pairs),
