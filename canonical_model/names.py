@@ -108,8 +108,8 @@ def han_names_disagree(left: str, right: str) -> bool:
     """Are these two full names in Han characters (simplified) two people's, whatever else the records share?
 
     Yes when the given names of one surname share no syllable — 李伟 and 李明, a father and his son at one
-    address — or when names of two surnames share none at all: 彭军 and 袁琦秀, a wife who brings her husband's
-    car in from his mobile. A typist's slips keep a syllable: a homophone (张伟/张玮), a dropped or an added
+    address — or when of two surnames neither name's given syllables all stand in the other: 彭军 and 袁琦秀, a
+    wife who brings her husband's car in from his mobile. A typist's slips keep a syllable: a homophone (张伟/张玮), a dropped or an added
     character (邵慧/邵慧桂), traditional characters; and so do the forms a front desk or an app writes for the
     same person, the given name alone or after 小 (唐秀 as 小秀 or 秀, 李亮志 as 亮志). A name of one
     character, or none after the surname, says too little.
@@ -122,7 +122,9 @@ def han_names_disagree(left: str, right: str) -> bool:
         return False
     if left_surname == right_surname:
         return not (left_given & right_given)
-    return not (left_all & right_all)
+    # Two surnames: one person only where one name's given syllables all stand in the other (小秀 and 唐秀, 亮志
+    # and 李亮志); a syllable in common by chance (钱鑫超, 田宏鑫: husband and wife) is not enough.
+    return not (left_given <= right_all or right_given <= left_all)
 
 
 def surname_pinyin(surname: str) -> str:

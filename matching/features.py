@@ -35,13 +35,20 @@ def _organisation_columns(name: str | None, region: str | None) -> dict[str, str
     """杭州市明达物流有限责任公司 and 明达物流（杭州）有限公司 share a key; 宁波明达物流 is kept apart by its place.
 
     An organisation's place is the one its name carries, else the city of its address: a DMS record of
-    明达物流 without a place must not bridge the Hangzhou and the Ningbo company.
+    明达物流 without a place must not bridge the Hangzhou and the Ningbo company. A name that carries one city
+    on an address in another is an establishment there (a branch written under its parent's name), kept apart
+    from the parent as a branch is.
     """
     if not name:
         return {"org_name": None, "org_place": None, "org_branch": None}
     key = organisation_key(name)
-    place = key.place or (city_of_region(region) if region else None)
-    return {"org_name": key.core or None, "org_place": place, "org_branch": key.branch}
+    seated = city_of_region(region) if region else None
+    place = key.place or seated
+    branch = key.branch
+    if key.place and seated and seated != key.place and not branch:
+        # 西安博雅广告有限公司 at an address in 长沙: a branch written under its parent's name, not the parent
+        branch = seated
+    return {"org_name": key.core or None, "org_place": place, "org_branch": branch}
 
 
 def _contact(body: dict[str, Any], kind: str, field_name: str) -> str | None:
@@ -87,6 +94,16 @@ def set_identifier(row: dict[str, Any], column: str, value: str | None) -> None:
     row.update(with_mobile(value) if column == "mobile" else {column: value})
 
 
+def _address_region(body: dict[str, Any]) -> str | None:
+    """The region of the party's first address with one: a mapping that read the region only into the address
+    (长沙市芙蓉区… → 430102) still says where the party is."""
+    for point in body.get("contact_points") or []:
+        region = ((point.get("address") or {}) if point.get("kind") == "address" else {}).get("region_code")
+        if region:
+            return str(region)
+    return None
+
+
 def address_key(body: dict[str, Any]) -> str | None:
     """A party's street address as a matching key: width, script and spacing folded, the leading divisions
     dropped, 幢/号楼 read as 栋. Only an address with a number in it (a house, a flat) is a key: "文三路" alone
@@ -130,7 +147,7 @@ def party_features(record: PartyRecord, vins: Mapping[str, bool] | Iterable[str]
     body = record.body
     name = body.get("name") or {}
     birth = body.get("birth_date")
-    region = body.get("region_code") or None
+    region = body.get("region_code") or _address_region(body)
     org = body.get("organisation_name")
     email = _contact(body, "email", "email")
     pinyin = name.get("pinyin") or ""

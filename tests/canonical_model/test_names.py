@@ -107,3 +107,8 @@ def test_names_of_two_people_disagree(left: str, right: str) -> None:
 def test_names_that_may_be_one_person_do_not_disagree(left: str, right: str) -> None:
     assert not han_names_disagree(left, right)
     assert not han_names_disagree(right, left)
+
+
+def test_a_syllable_in_common_by_chance_does_not_make_two_surnames_one_person() -> None:
+    assert han_names_disagree("钱鑫超", "田宏鑫")  # husband and wife, one phone, one car
+    assert not han_names_disagree("小秀", "唐秀")

@@ -55,3 +55,26 @@ def test_a_branch_is_another_establishment(hub: Any) -> None:
          _erp_company("C00900022", "某某建设工程有限公司杭州分公司", "13957110022", "330106"))  # fmt: skip
     report = run_party_matching(sessions, MatchingConfig())
     assert report.cluster_of[("erp", "C00900021")] != report.cluster_of[("erp", "C00900022")]
+
+
+def test_a_company_name_on_an_address_in_another_city_is_an_establishment_there() -> None:
+    from datetime import UTC, datetime
+
+    from matching.clustering import organisation_identity
+    from matching.features import party_features
+    from store.matching_input import PartyRecord
+
+    def company(n: int, region: str) -> dict[str, object]:
+        address = {"kind": "address", "address": {"region_code": region, "street": "韶山北路471号"}}
+        body = {
+            "kind": "organisation",
+            "organisation_name": "西安博雅广告有限公司",
+            "contact_points": [address],
+        }
+        return party_features(PartyRecord(n, "dms", f"K{n}", body, datetime.now(UTC)))
+
+    parent, elsewhere = company(1, "610113"), company(2, "430102")  # 西安 (its name's city), 长沙
+    assert parent["region"] == "610113"  # read from the address when the party has no region of its own
+    assert (parent["org_place"], parent["org_branch"]) == ("西安", None)
+    assert (elsewhere["org_place"], elsewhere["org_branch"]) == ("西安", "长沙")
+    assert organisation_identity(parent) != organisation_identity(elsewhere)
