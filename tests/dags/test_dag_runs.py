@@ -168,3 +168,47 @@ def test_dms_health_dag_fails_loudly_past_the_limits(airflow_home: AirflowHome) 
         connection = connect(config)
         delete_topology(connection.channel(), config)
         connection.close()
+
+
+DEALER_MAPPING = """
+source: dealer_csv
+version: 1
+streams:
+  customers:
+    source_id: 客户编号
+    required: [客户编号, 客户名称]
+    emit:
+      - entity: party
+        key: [$source_id]
+        fields:
+          kind: infer
+          name: {from: 客户名称, transform: person_name}
+          contact_points:
+            - {from: 手机, transform: mobile_contact, on_error: drop}
+"""
+
+
+def test_a_source_declared_with_a_mapping_only_is_synced_by_its_own_dag(
+    airflow_home: AirflowHome, tmp_path: Path
+) -> None:
+    """Issue #17: a dealer's monthly file — a declaration in a sources file and a YAML mapping, no Python — gets a
+    sync DAG of its own that loads it and announces its Asset."""
+    shipped = (Path(__file__).resolve().parents[2] / "autohub" / "sources.yaml").read_text(encoding="utf-8")
+    drop, maps = tmp_path / "drop", tmp_path / "maps"
+    drop.mkdir()
+    maps.mkdir()
+    (maps / "dealer_csv.yaml").write_text(DEALER_MAPPING, encoding="utf-8")
+    rows = "客户编号,客户名称,手机\r\nK001,王建国,13957190301\r\nK002,杭州明达物流有限公司,13957190302\r\n"
+    (drop / "customers_2026-11.csv").write_bytes(rows.encode("gbk"))  # an older dealer tool's encoding
+    declaration = (f"  dealer_csv:\n    type: file\n    description: a dealer's monthly customer file\n"
+                   f"    settings:\n      folder: {drop.as_posix()}\n      pattern: '*.csv'\n"
+                   f"      stream: customers\n      id_field: 客户编号\n      encoding: gbk\n")  # fmt: skip
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(shipped.rstrip("\n") + "\n" + declaration, encoding="utf-8")
+    env = {"AUTOHUB_SOURCES_FILE": str(sources), "AUTOHUB_MAPPINGS_DIR": str(maps)}
+    _ok(airflow_home.run("dags", "reserialize", env=env))
+    _ok(airflow_home.dag_test("autohub_sync_dealer_csv", env=env))
+    assert _raw_records(airflow_home, "dealer_csv") == 2
+    assert airflow_home.asset_events("autohub://canonical/dealer_csv") == 1
+    assert [p.name for p in (drop / "processed").iterdir()] == ["customers_2026-11.csv"]
+    assert not list(drop.glob("*.csv"))  # read once: set aside
