@@ -104,7 +104,7 @@ class RestTransport:
             basic = None
         response, content = self._send("POST", auth.token_url, data=form, auth=basic)
         if response.status_code in (400, 401, 403):
-            raise ConfigError(f"{self.source}: the token endpoint refused our client credentials "
+            raise ConfigError(f"{self.source} API refused our client credentials at its token endpoint "
                               f"({response.status_code}): {_message(content)}", field="auth.client_id / auth.client_secret",
                               fix="check the client id and secret (and scope) with the partner; not retried")  # fmt: skip
         self._raise_for_status(response, content)
