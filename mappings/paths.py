@@ -244,8 +244,8 @@ def _compile_step(step: str | _Index | tuple[ItemTest, ...], path: str) -> Step:
 def _into_list(path: str, name: str) -> _StepFailed:
     return _StepFailed(
         "path_into_list",
-        f"{path!r} reads {name!r} of a list: name one item first — by position (.0, .-1) or by its "
-        "fields ([type=MOBILE])",
+        f"{path!r} meets a list where it reads {name!r}: the record holds a list there — if the source always "
+        "does, name one item in the mapping, by position (.0, .-1) or by its fields ([type=MOBILE])",
     )
 
 

@@ -150,7 +150,7 @@ def test_a_name_step_into_a_list_fails_instead_of_coming_back_blank(tmp_path: Pa
         run(mapper, _account())
     assert caught.value.reason == "path_into_list"
     assert caught.value.field == "phones.number"
-    assert "name one item first" in str(caught.value)
+    assert "name one item in the mapping" in str(caught.value)
     assert "organisation_name" not in body(mapper, _account(phones=None))  # no list at all: blank, as before
 
 
