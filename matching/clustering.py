@@ -153,10 +153,16 @@ def identities(rows: Iterable[dict[str, object]], column: str = "id_hash") -> di
     return {int(r["unique_id"]): str(r[column]) for r in rows if r.get(column)}  # type: ignore[call-overload]
 
 
+def full_name(row: dict[str, object]) -> str | None:
+    """A person's full name in Han characters (simplified), if the row carries one (not a title form)."""
+    if row.get("kind") == "person" and row.get("name_cn") and not row.get("title_form"):
+        return str(row["name_cn"])
+    return None
+
+
 def full_names(rows: Iterable[dict[str, object]]) -> dict[int, str]:
     """record → a person's full name in Han characters (simplified), for the records that carry one."""
-    return {int(r["unique_id"]): str(r["name_cn"]) for r in rows  # type: ignore[call-overload]
-            if r.get("kind") == "person" and r.get("name_cn") and not r.get("title_form")}  # fmt: skip
+    return {int(r["unique_id"]): name for r in rows if (name := full_name(r))}  # type: ignore[call-overload]
 
 
 def may_link(left: dict[str, object], right: dict[str, object]) -> bool:
@@ -175,14 +181,8 @@ def may_link(left: dict[str, object], right: dict[str, object]) -> bool:
     """
     if left.get("kind") != right.get("kind"):
         return False
-    if (
-        left.get("kind") == "person"
-        and left.get("name_cn")
-        and right.get("name_cn")
-        and not left.get("title_form")
-        and not right.get("title_form")
-        and han_names_disagree(str(left["name_cn"]), str(right["name_cn"]))
-    ):
+    left_name, right_name = full_name(left), full_name(right)
+    if left_name and right_name and han_names_disagree(left_name, right_name):
         return False
     if left.get("title_form") or right.get("title_form"):
         return bool(

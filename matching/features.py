@@ -272,6 +272,12 @@ def title_bound(value: str, row: dict[str, Any], carriers: Iterable[dict[str, An
     return name_bound(value, carrier)
 
 
+def shared_remainder(value: str, row: dict[str, Any], carriers: Iterable[dict[str, Any]]) -> str | None:
+    """What is left of a shared ``value`` on ``row``: a title form's through the one carrier it names
+    (``title_bound``), a full name's bound to that name (``name_bound``). ``carriers``: every row carrying it."""
+    return title_bound(value, row, carriers) if row.get("title_form") else name_bound(value, row)
+
+
 def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -> list[SharedIdentifier]:
     """Withdraw mobiles and e-mails that ``min_names`` or more different names share; return what was withdrawn.
 
@@ -291,12 +297,8 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
             if found is None:
                 continue
             shared.append(found)
-            for row in group:  # titles last: they are bound through the full names' rows as they were
-                if not row.get("title_form"):
-                    set_identifier(row, column, name_bound(value, row))
-            for row in group:
-                if row.get("title_form"):
-                    set_identifier(row, column, title_bound(value, row, group))
+            for row in group:  # what is left reads only the carriers' names, which this loop leaves alone
+                set_identifier(row, column, shared_remainder(value, row, group))
     shared.sort(key=lambda s: (-s.names, s.kind, s.masked))
     return shared
 

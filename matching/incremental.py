@@ -33,7 +33,7 @@ from matching.clustering import (
     organisation_identity,
 )
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import assess_shared, name_bound, party_features, set_identifier, title_bound
+from matching.features import assess_shared, party_features, set_identifier, shared_remainder
 from matching.golden_ids import Assignment, assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
@@ -41,7 +41,7 @@ from store import golden as store_golden
 from store import match_keys, match_queue
 from store.golden import RunDecisions, WriteCounts
 from store.match_queue import Queued
-from store.matching_input import iter_parties
+from store.matching_input import PartyRecord, iter_parties
 from store.tables import MatchConstraintRow
 
 log = structlog.get_logger(__name__)
@@ -194,9 +194,7 @@ class IncrementalMatcher:
         party = next(iter_parties(session, ids=[record_id]), None)
         if party is None:
             return None  # not a party (or erased since it was queued)
-        row = party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
-        newly_shared = self.guard(session, row)
-        match_keys.upsert(session, row)
+        row, newly_shared = self.prepare(session, party)
         outcome = self._rematch(session, row, run_id, actor)
         for carrier in sorted({c for ids in newly_shared.values() for c in ids}):
             # records that met on a number now known to be shared are re-matched without it (it may split them)
@@ -208,6 +206,14 @@ class IncrementalMatcher:
         outcome.newly_shared = len(newly_shared)
         return outcome
 
+    def prepare(self, session: Session, party: PartyRecord) -> tuple[dict[str, Any], dict[str, list[int]]]:
+        """A party's feature row as the matcher compares it — its cars, shared numbers withdrawn (``guard``) —
+        written to the key index; with the numbers it made shared and who else carried them."""
+        row = party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
+        newly_shared = self.guard(session, row)
+        match_keys.upsert(session, row)
+        return row, newly_shared
+
     def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> Outcome:
         record_id = int(row["unique_id"])
         candidates = match_keys.candidates(
@@ -218,11 +224,7 @@ class IncrementalMatcher:
         scored = self.score(session, [row], candidates)
         threshold = self.config.match_threshold
         strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= threshold}
-        strong |= {
-            int(c["unique_id"]) for c in candidates if row["id_hash"] and c["id_hash"] == row["id_hash"]
-        }
-        if identity := organisation_identity(row):
-            strong |= {int(c["unique_id"]) for c in candidates if organisation_identity(c) == identity}
+        strong |= certain_links(row, candidates)
         partners = self.must_link_partners(session, record_id)
         touched = {golden_of[r] for r in strong | partners if r in golden_of}
         if record_id in golden_of:
@@ -280,9 +282,8 @@ class IncrementalMatcher:
             if not value:
                 continue
             if match_keys.is_shared(session, column, value):
-                left = (title_bound(value, row, match_keys.carrying_bound(session, column, value))
-                        if row.get("title_form") else name_bound(value, row))  # fmt: skip
-                set_identifier(row, column, left)
+                carriers = match_keys.carrying_bound(session, column, value) if row.get("title_form") else []
+                set_identifier(row, column, shared_remainder(value, row, carriers))
                 continue
             carriers = [
                 r for r in match_keys.carrying(session, column, value) if r["unique_id"] != row["unique_id"]
@@ -292,12 +293,10 @@ class IncrementalMatcher:
             )
             if found is not None:
                 everyone = [*carriers, row]
-                bound = {int(c["unique_id"]): title_bound(value, c, everyone) if c.get("title_form")
-                         else name_bound(value, c) for c in carriers}  # fmt: skip
+                bound = {int(c["unique_id"]): shared_remainder(value, c, everyone) for c in carriers}
                 match_keys.add_shared(session, found.as_row(), bound)
                 log.warning("identifier became shared", identifier=found.describe())
-                set_identifier(row, column, title_bound(value, row, everyone) if row.get("title_form")
-                               else name_bound(value, row))  # fmt: skip
+                set_identifier(row, column, shared_remainder(value, row, everyone))
                 newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
         return newly
 
@@ -367,6 +366,15 @@ class IncrementalMatcher:
                 continue
             grey[(left, right)] = (left, right, probability, float(p["match_weight"]))
         return list(grey.values()), frozenset(scope)
+
+
+def certain_links(row: dict[str, Any], candidates: list[dict[str, Any]]) -> set[int]:
+    """The candidates a full run links to ``row`` whatever the model says: the same verified ID, or the same
+    organisation identity (``deterministic_edges``)."""
+    linked = {int(c["unique_id"]) for c in candidates if row["id_hash"] and c["id_hash"] == row["id_hash"]}
+    if identity := organisation_identity(row):
+        linked |= {int(c["unique_id"]) for c in candidates if organisation_identity(c) == identity}
+    return linked
 
 
 def _add(report: IncrementalReport, outcome: Outcome) -> None:

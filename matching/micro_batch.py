@@ -21,10 +21,8 @@ from sqlalchemy.orm import Session
 
 from matching.clustering import (
     may_link,
-    organisation_identity,
 )
-from matching.features import party_features
-from matching.splink_model import BLOCKING_KEYS
+from matching.splink_model import BLOCKING_KEYS, blocking_values
 from store import golden as store_golden
 from store import match_keys
 from store.matching_input import iter_parties
@@ -43,12 +41,8 @@ def blocked_pairs(rows: Sequence[Row]) -> list[tuple[Row, Row]]:
     """Every pair among ``rows`` that a full run's blocking keys propose, once each, lower ``unique_id`` first."""
     groups: dict[Hashable, list[Row]] = defaultdict(list)
     for row in rows:
-        for key in BLOCKING_KEYS:
-            if key == ("vins",):
-                for vin in row.get("vins") or ():
-                    groups[("vins", vin)].append(row)
-            elif all(row.get(column) for column in key):
-                groups[(key, *(row[column] for column in key))].append(row)
+        for value in blocking_values(row):
+            groups[value].append(row)
     seen: set[tuple[int, int]] = set()
     pairs: list[tuple[Row, Row]] = []
     for members in groups.values():
@@ -65,18 +59,17 @@ def match_together(
     matcher: IncrementalMatcher, session: Session, record_ids: Sequence[int], run_id: int, actor: str
 ) -> Outcome | None:
     """Match ``record_ids`` as one batch in ``session`` (the caller commits); None when none is a party."""
-    from matching.incremental import Outcome
+    from matching.incremental import Outcome, certain_links
 
     config = matcher.config
     rows: list[Row] = []
     carriers: set[int] = set()  # records that met on a number this batch made shared: re-clustered without it
     newly_shared = 0
     for party in iter_parties(session, ids=sorted(set(record_ids))):
-        row = party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
-        for ids in (shared := matcher.guard(session, row)).values():
+        row, shared = matcher.prepare(session, party)
+        for ids in shared.values():
             carriers.update(ids)
         newly_shared += len(shared)
-        match_keys.upsert(session, row)
         rows.append(row)
     if not rows:
         return None
@@ -88,10 +81,7 @@ def match_together(
     scored = matcher.score_pairs(session, [(r, c) for r in rows for c in candidates[_uid(r)]])
     strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= config.match_threshold}
     for row in rows:
-        found = candidates[_uid(row)]
-        strong |= {_uid(c) for c in found if row["id_hash"] and c["id_hash"] == row["id_hash"]}
-        if identity := organisation_identity(row):
-            strong |= {_uid(c) for c in found if organisation_identity(c) == identity}
+        strong |= certain_links(row, candidates[_uid(row)])
     partners = {p for record_id in batch for p in matcher.must_link_partners(session, record_id)}
     known = [
         *rows,

@@ -34,11 +34,12 @@ NAME_NULL = (
 TITLE_SAME_SURNAME = (
     "(coalesce(title_form_l, false) OR coalesce(title_form_r, false)) AND surname_py_l = surname_py_r"
 )
-ORG_SAME_NAME = (
-    "org_name_l = org_name_r"
+# No two different places and no two different branches (the place is unknown on one side, or the same).
+_ORG_SAME_ESTABLISHMENT = (
     " AND (org_place_l IS NULL OR org_place_r IS NULL OR org_place_l = org_place_r)"
     " AND coalesce(org_branch_l, '') = coalesce(org_branch_r, '')"
 )
+ORG_SAME_NAME = "org_name_l = org_name_r" + _ORG_SAME_ESTABLISHMENT
 _NOT_CHINESE = "NOT coalesce(chinese_name_l, false) AND NOT coalesce(chinese_name_r, false)"
 # A company called by its short name (远航出行 on the hotline, 万豪五金 at the dealer) beside its registered one
 # (武汉远航出行科技有限公司 → 远航出行科技): one name begins with the other, of at least four characters, in no two
@@ -47,9 +48,7 @@ _NOT_CHINESE = "NOT coalesce(chinese_name_l, false) AND NOT coalesce(chinese_nam
 ORG_NAME_PREFIX = (
     "org_name_l <> org_name_r"
     " AND ((starts_with(org_name_l, org_name_r) AND length(org_name_r) >= 4)"
-    " OR (starts_with(org_name_r, org_name_l) AND length(org_name_l) >= 4))"
-    " AND (org_place_l IS NULL OR org_place_r IS NULL OR org_place_l = org_place_r)"
-    " AND coalesce(org_branch_l, '') = coalesce(org_branch_r, '')"
+    " OR (starts_with(org_name_r, org_name_l) AND length(org_name_l) >= 4))" + _ORG_SAME_ESTABLISHMENT
 )
 
 
@@ -158,15 +157,21 @@ PREDICTION_BLOCKING = tuple(
 )
 
 
-def blocked_together(left: dict[str, Any], right: dict[str, Any]) -> bool:
-    """Would a full run's blocking have put this pair before the model? (Only such pairs become edges.)"""
+def blocking_values(row: dict[str, Any]) -> set[tuple[Any, ...]]:
+    """The blocking keys a row carries, each as (key, its values): two rows sharing one would be put before the
+    model by a full run's blocking (one per car for the shared-VIN key)."""
+    values: set[tuple[Any, ...]] = set()
     for key in BLOCKING_KEYS:
         if key == ("vins",):
-            if set(left.get("vins") or ()) & set(right.get("vins") or ()):
-                return True
-        elif all(left.get(c) and left.get(c) == right.get(c) for c in key):
-            return True
-    return False
+            values.update((key, vin) for vin in row.get("vins") or ())
+        elif all(row.get(column) for column in key):
+            values.add((key, *(row[column] for column in key)))
+    return values
+
+
+def blocked_together(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    """Would a full run's blocking have put this pair before the model? (Only such pairs become edges.)"""
+    return not blocking_values(left).isdisjoint(blocking_values(right))
 
 
 def settings() -> SettingsCreator:
