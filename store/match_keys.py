@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from store.batching import chunks
 from store.matching_input import (  # a party's cars: the same records as in the full run
     EVIDENCE_ENTITIES,
-    written_right,
+    add_car,
 )
 from store.tables import (
     CanonicalRecordRow,
@@ -217,7 +217,7 @@ def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:
 
 def party_vins(session: Session, source: str, party_key: str) -> dict[str, bool]:
     """VINs one source links one party to — relationships and service visits — found by the party-key index,
-    each with whether any of those records wrote it right (``store.matching_input.written_right``)."""
+    each with whether any of those records wrote it right (``store.matching_input.add_car``)."""
     stmt = select(CanonicalRecordRow.body).where(
         CanonicalRecordRow.source == source,
         CanonicalRecordRow.party_key == party_key,
@@ -226,7 +226,7 @@ def party_vins(session: Session, source: str, party_key: str) -> dict[str, bool]
     cars: dict[str, bool] = {}
     for body in session.scalars(stmt):
         if body.get("party_source_id") == party_key and body.get("vin"):
-            cars[str(body["vin"])] = cars.get(str(body["vin"]), False) or written_right(body)
+            add_car(cars, body)
     return cars
 
 

@@ -54,7 +54,7 @@ VISIT_ROLES = {"repair_order": "service_customer", "service_request": "service_r
 
 def party_vehicle_links(session: Session) -> dict[tuple[str, str], dict[str, bool]]:
     """(source, party key) → the VINs the source links that party to (bought, delivered, insured, registered,
-    brought for service), each with whether any of those records wrote it right (``written_right``)."""
+    brought for service), each with whether any of those records wrote it right (``add_car``)."""
     links: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
     stmt = select(CanonicalRecordRow.source, CanonicalRecordRow.body).where(
         CanonicalRecordRow.entity_type.in_(EVIDENCE_ENTITIES)
@@ -62,15 +62,19 @@ def party_vehicle_links(session: Session) -> dict[tuple[str, str], dict[str, boo
     for source, body in session.execute(stmt.execution_options(yield_per=5_000)):
         party, vin = body.get("party_source_id"), body.get("vin")
         if party and vin:
-            cars = links[(source, str(party))]
-            cars[str(vin)] = cars.get(str(vin), False) or written_right(body)
+            add_car(links[(source, str(party))], body)
     return links
 
 
-def written_right(body: dict[str, Any]) -> bool:
-    """Was the record's VIN written as it is, not repaired (an O read as 0, a partial resolved to the one car)?
+def add_car(cars: dict[str, bool], body: dict[str, Any]) -> None:
+    """Count a record's VIN among a party's cars: written right if any of the party's records wrote it so."""
+    vin = str(body["vin"])
+    cars[vin] = cars.get(vin, False) or written_right(body)
 
-    A repair is safe but not certain: the VIN it gives is weaker evidence that two customers had one car.
+
+def written_right(body: dict[str, Any]) -> bool:
+    """Was the record's VIN written as it is, not repaired (an O read as 0, a partial or a plate resolved to the
+    one car)? A repair is safe but not certain: the VIN it gives is weaker evidence that two customers had one car.
     """
     return "vin" not in (body.get("repaired") or {})
 

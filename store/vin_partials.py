@@ -80,29 +80,36 @@ def _vehicles_with_plates(session: Session, plates: set[str]) -> dict[str, set[s
 def resolve_partial_vins(session: Session) -> PartialVinReport:
     """Give every unresolved partial VIN — and every plate given instead of a VIN — its full VIN where exactly one
     known vehicle ends so (carried that plate); commit."""
-    report = PartialVinReport()
-    plates = PartialVinReport()
     changed: dict[int, tuple[str, dict[str, object]]] = {}
-    _resolve(session, "vin_partial", _vehicles_ending, _RESOLVED_HOW, report, changed)
-    _resolve(session, "plate_unresolved", _vehicles_with_plates, _PLATE_HOW, plates, changed)
-    report.plates_resolved, report.plates_ambiguous, report.plates_unknown = (
-        plates.resolved, plates.ambiguous, plates.unknown,
-    )  # fmt: skip
-    report.examples_ambiguous += plates.examples_ambiguous
+    partials = _resolve(session, "vin_partial", _vehicles_ending, _RESOLVED_HOW, changed)
+    plates = _resolve(session, "plate_unresolved", _vehicles_with_plates, _PLATE_HOW, changed)
     if changed:
         search_keys.reindex(session, changed)
     session.commit()
-    return report
+    return PartialVinReport(resolved=partials.resolved, ambiguous=partials.ambiguous, unknown=partials.unknown,
+                            examples_ambiguous=partials.examples + plates.examples, plates_resolved=plates.resolved,
+                            plates_ambiguous=plates.ambiguous, plates_unknown=plates.unknown)  # fmt: skip
+
+
+@dataclass
+class _Tally:
+    resolved: int = 0
+    ambiguous: int = 0
+    unknown: int = 0
+    examples: list[str] = field(default_factory=list)
 
 
 def _resolve(
     session: Session, kind: str, known: Callable[[Session, set[str]], dict[str, set[str]]], how: str,
-    report: PartialVinReport, changed: dict[int, tuple[str, dict[str, object]]],
-) -> None:  # fmt: skip
+    changed: dict[int, tuple[str, dict[str, object]]],
+) -> _Tally:  # fmt: skip
+    """Resolve the pending search keys of ``kind`` through ``known`` (value → the VINs it may name); the rows it
+    changes go into ``changed`` for one reindex."""
+    tally = _Tally()
     k, c = SearchKeyRow, CanonicalRecordRow
     pending = dict(session.execute(select(k.canonical_record_id, k.value).where(k.kind == kind)).all())
     if not pending:
-        return
+        return tally
     matches = known(session, set(pending.values()))
     now = datetime.now(UTC)
     for ids in chunks(sorted(pending)):
@@ -111,17 +118,18 @@ def _resolve(
             candidates = matches.get(written, set())
             if len(candidates) != 1:
                 if candidates:
-                    report.ambiguous += 1
-                    if len(report.examples_ambiguous) < 5:
-                        report.examples_ambiguous.append(
+                    tally.ambiguous += 1
+                    if len(tally.examples) < 5:
+                        tally.examples.append(
                             f"{row.source}/{row.entity_key}: {written} → {len(candidates)} cars"
                         )
                 else:
-                    report.unknown += 1
+                    tally.unknown += 1
                 continue
             body = dict(row.body)
             body["vin"] = next(iter(candidates))
             body["repaired"] = {**(body.get("repaired") or {}), "vin": f"{written} ({how})"}
             row.body, row.updated_at = body, now  # a new evidence link: the next incremental run sees it
             changed[row.id] = (row.entity_type, body)
-            report.resolved += 1
+            tally.resolved += 1
+    return tally
