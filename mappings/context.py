@@ -7,9 +7,10 @@ step as ``MISSING`` — without importing the engine.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from typing import Any
+
+from canonical_model.identifiers.width import fold_width
 
 MISSING = object()
 # Paths that name the record's envelope rather than a payload field ($item is the current foreach item).
@@ -24,8 +25,7 @@ def is_blank(value: Any) -> bool:
 def width_folded(value: Any) -> str:
     """A value as text, stripped and width-folded (NFKC): a full-width ``１３８…`` or ``ＭＯＢＩＬＥ`` typed with
     a Chinese IME is the ASCII one. ASCII text (nearly all) skips the normalisation."""
-    text = str(value).strip()
-    return text if text.isascii() else unicodedata.normalize("NFKC", text).strip()
+    return fold_width(str(value).strip()).strip()
 
 
 def compared_text(value: Any) -> str:

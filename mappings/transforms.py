@@ -4,10 +4,10 @@ Each takes the source value and an optional argument from the YAML and returns a
 ``TransformFailed`` with a machine-readable reason. Identifier rules come from ``canonical_model`` so a value
 is judged the same way everywhere.
 
-Identifiers, numbers, dates and e-mails are read width-folded (NFKC, ``_folded``): a Chinese IME types
-``１１０１０５…Ｘ``, ``＋８６ １３８－…`` or ``沪Ａ１２３４５``, which are the ASCII values, not bad ones. The
-rules in canonical_model fold only some of it (mobile and landline digits and ``＋``), so the mapping folds
-first; text kept as written (``strip``, ``person_name``) is not folded.
+Full-width input (NFKC): a Chinese IME types ``１１０１０５…Ｘ``, ``＋８６ １３８－…`` or ``沪Ａ１２３４５``, which are
+the ASCII values, not bad ones. The identifier rules in canonical_model fold it themselves (VIN, plate, mobile,
+landline, resident ID, USCC, organisation code); numbers, dates, e-mails and the raw value ``identifier`` picks a
+type by are folded here (``_folded``); text kept as written (``strip``, ``person_name``) is not folded.
 """
 
 from __future__ import annotations
@@ -159,9 +159,9 @@ def t_vin(value: Any, arg: Any = None) -> str:
     """
     options = arg or {}
     try:
-        return vin.validate(_folded(value))
+        return vin.validate(_text(value))
     except InvalidIdentifier as exc:
-        written = vin.compact(_folded(value))
+        written = vin.compact(_text(value))
         if exc.reason == "length" and options.get("partial", True) and _PARTIAL_VIN.match(written):
             return PartialVin(written)
         if exc.reason == "forbidden_letter" and exc.suggestion and options.get("repair", True):
@@ -171,14 +171,14 @@ def t_vin(value: Any, arg: Any = None) -> str:
 
 def t_plate(value: Any, _arg: Any = None) -> str:
     try:
-        return plate.validate(_folded(value))
+        return plate.validate(_text(value))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
 
 
 def t_mobile(value: Any, _arg: Any = None) -> str:
     try:
-        return mobile.validate(_folded(value))
+        return mobile.validate(_text(value))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
 
@@ -186,7 +186,7 @@ def t_mobile(value: Any, _arg: Any = None) -> str:
 def t_mobile_contact(value: Any, _arg: Any = None) -> dict[str, Any]:
     """A mobile contact point, flagged when it is a known placeholder (13800000000 and the like)."""
     try:
-        parsed = mobile.parse(_folded(value))
+        parsed = mobile.parse(_text(value))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
     return {"kind": "mobile", "mobile": parsed.e164, "is_placeholder": parsed.placeholder}
@@ -217,7 +217,7 @@ def _person_name(text: str, order: str) -> dict[str, Any]:
 def t_landline(value: Any, arg: Any = None) -> str:
     """A landline in E.164 (``020-8888 0900`` → ``+862088880900``); ``arg`` may give ``default_area``."""
     try:
-        return landline.validate(_folded(value), default_area=(arg or {}).get("default_area"))
+        return landline.validate(_text(value), default_area=(arg or {}).get("default_area"))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
 
@@ -225,7 +225,7 @@ def t_landline(value: Any, arg: Any = None) -> str:
 def t_landline_contact(value: Any, arg: Any = None) -> dict[str, Any]:
     """A landline contact point with its extension; a 400/800 hotline is flagged like a placeholder mobile."""
     try:
-        parsed = landline.parse(_folded(value), default_area=(arg or {}).get("default_area"))
+        parsed = landline.parse(_text(value), default_area=(arg or {}).get("default_area"))
     except InvalidIdentifier as exc:
         raise _identifier_failure(exc) from exc
     return {"kind": "landline", "landline": parsed.e164, "extension": parsed.extension,
