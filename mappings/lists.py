@@ -93,18 +93,22 @@ def split_pattern(spec: dict[str, Any], where: str) -> re.Pattern[str]:
     return pattern
 
 
+def _gather(values: list[Any], value: Any, spreads: bool) -> None:
+    """Add what one template gave: each of its values when it spreads, else the one value unless it is None."""
+    if spreads:
+        values.extend(value)
+    elif value is not None:
+        values.append(value)
+
+
 def spread_list(items: list[tuple[Evaluator, bool]]) -> Evaluator:
     """A list template some of whose items give several values: those are spread, each in its place."""
     compiled = tuple(items)
 
     def evaluate_spread_list(ctx: Context) -> list[Any]:
-        values = []
+        values: list[Any] = []
         for item, spreads in compiled:
-            value = item(ctx)
-            if spreads:
-                values.extend(value)
-            elif value is not None:
-                values.append(value)
+            _gather(values, item(ctx), spreads)
         return values
 
     return evaluate_spread_list
@@ -129,11 +133,7 @@ def compile_foreach(spec: dict[str, Any], path: str, template: Evaluator, spread
             item_ctx = ctx.for_item(item, f"{named}[{n}]")
             if when is not None and not when(item_ctx):
                 continue
-            value = template(item_ctx)
-            if spreads:
-                values.extend(value)
-            elif value is not None:
-                values.append(value)
+            _gather(values, template(item_ctx), spreads)
         return values
 
     return each_item
