@@ -25,6 +25,7 @@ from lxml import etree
 
 from fakes.erp_wsdl import BY_STREAM, NAMESPACE, RECORD_TYPES, Dialect, RecordType, wsdl
 from fakes.paging import KeysetPager
+from fakes.serving import serve_in_thread, stop_serving
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 FAULT_KINDS = frozenset(
@@ -210,15 +211,11 @@ class ErpSoapServer:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a daemon thread; returns the WSDL URL (port 0 picks a free one)."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_in_thread(_handler_for(self), host, port)
         return self.wsdl_url
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
 
 # --- XML ----------------------------------------------------------------------------------------------------

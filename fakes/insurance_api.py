@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from fakes.paging import KeysetPager
+from fakes.serving import serve_in_thread, stop_serving
 
 
 @dataclass
@@ -74,14 +75,11 @@ class InsuranceApi:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a daemon thread; returns the base URL (port 0 picks a free one)."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_in_thread(_handler_for(self), host, port)
         return f"http://{host}:{self._server.server_address[1]}"
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
 
 def _handler_for(api: InsuranceApi) -> type[BaseHTTPRequestHandler]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from fakes.serving import serve_in_thread, stop_serving
 
 Layout = Callable[[list[dict[str, Any]], dict[str, Any]], Any]
 
@@ -53,14 +54,11 @@ class RestPartner:
     _server: ThreadingHTTPServer | None = None
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_in_thread(_handler_for(self), host, port)
         return f"http://{host}:{self._server.server_address[1]}"
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
     # --- behaviour --------------------------------------------------------------------------------------
 

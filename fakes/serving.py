@@ -1,8 +1,10 @@
-"""What every fake partner's ``main()`` shares: a world of generated people to serve, and where to listen."""
+"""What every fake partner shares: a world of generated people to serve, where to listen, a server in a thread."""
 
 from __future__ import annotations
 
 import argparse
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def world_parser(description: str | None, port: int) -> argparse.ArgumentParser:
@@ -16,3 +18,18 @@ def world_parser(description: str | None, port: int) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=port)
     return parser
+
+
+def serve_in_thread(handler: type[BaseHTTPRequestHandler], host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server answering with ``handler`` from a daemon thread, each request in a daemon thread of its own
+    (port 0 picks a free one)."""
+    server = ThreadingHTTPServer((host, port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_serving(server: ThreadingHTTPServer | None) -> None:
+    """Stop a server ``serve_in_thread`` started, and free its port."""
+    if server:
+        server.shutdown()
+        server.server_close()
