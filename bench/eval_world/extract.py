@@ -81,17 +81,21 @@ class Extracts:
         return Counter(t for r in self.rows for t in r.tags)
 
     def write(self, folder: Path) -> list[Path]:
-        """Every file as CSV (UTF-8 with BOM, as Excel-minded exports are), in load order."""
+        """Every file in load order, each as ``write_file`` writes it."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
         for source, stream, file in self.files:
             rows = [r.payload for r in self.rows if (r.source, r.stream, r.file) == (source, stream, file)]
             path = folder / source / file
             path.parent.mkdir(parents=True, exist_ok=True)
-            columns = list(dict.fromkeys(k for r in rows for k in r))
-            with path.open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=columns)
-                writer.writeheader()
-                writer.writerows(rows)
+            self.write_file(path, rows)
             paths.append(path)
         return paths
+
+    def write_file(self, path: Path, rows: list[dict[str, str]]) -> None:
+        """One file as CSV (UTF-8 with BOM, as Excel-minded exports are); a world with other formats overrides it."""
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)

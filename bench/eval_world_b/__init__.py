@@ -75,27 +75,16 @@ MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
 
 class ExtractsB(Extracts):
-    def write(self, folder: Path) -> list[Path]:
+    def write_file(self, path: Path, rows: list[dict[str, str]]) -> None:
         """CSV as the base class writes it, but JSON Lines for the CRM and pipe-delimited text for the insurer."""
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for source, stream, file in self.files:
-            rows = [r.payload for r in self.rows if (r.source, r.stream, r.file) == (source, stream, file)]
-            path = folder / source / file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if file.endswith(".jsonl"):
-                path.write_text(
-                    "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
-                )
-            elif file.endswith(".txt"):
-                columns = list(dict.fromkeys(k for r in rows for k in r))
-                lines = ["|".join(columns)] + ["|".join(str(r.get(c, "")) for c in columns) for r in rows]
-                path.write_text("\n".join(lines) + "\n", encoding="gb18030")
-            else:
-                Extracts([r for r in self.rows if (r.source, r.stream, r.file) == (source, stream, file)],
-                         [(source, stream, file)]).write(folder)  # fmt: skip
-            paths.append(path)
-        return paths
+        if path.name.endswith(".jsonl"):
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        elif path.name.endswith(".txt"):
+            columns = list(dict.fromkeys(k for r in rows for k in r))
+            lines = ["|".join(columns)] + ["|".join(str(r.get(c, "")) for c in columns) for r in rows]
+            path.write_text("\n".join(lines) + "\n", encoding="gb18030")
+        else:
+            super().write_file(path, rows)
 
 
 def generate(seed: int = 1, scale: float = 1.0) -> tuple[World, ExtractsB]:
