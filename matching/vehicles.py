@@ -72,8 +72,10 @@ def golden_vehicle(
     party_golden: dict[tuple[str, str], str],
     kind_of: dict[str, str] | None = None,
     numbers: Mapping[str, frozenset[str]] | None = None,
-    maker_records: bool = False,
+    known: bool | None = None,
 ) -> tuple[dict[str, Any], list[Lineage]]:
+    """``known``: whether the maker's own records name the car (``known_to_maker``); None where the store holds
+    none of the maker's records to judge by."""
     rank = {s: n for n, s in enumerate(ATTRIBUTE_SOURCES)}
     ordered = sorted(members, key=lambda m: (rank.get(m.source, len(rank)), m.record_id))
     body: dict[str, Any] = {"vin": vin}
@@ -103,9 +105,9 @@ def golden_vehicle(
         )
     body["current_owner"] = timeline[-1]["owner"] if timeline else None
     body["sources"] = sorted({m.source for m in members})
-    if maker_records:
-        body["known_to_maker"] = known_to_maker(members, relations)
-        if not body["known_to_maker"]:
+    if known is not None:
+        body["known_to_maker"] = known
+        if not known:
             body["flags"] = [UNKNOWN_TO_MAKER]
     return body, lineage
 
@@ -196,7 +198,10 @@ def _build(
         party_golden = store_golden.golden_by_key(session, "party", owners)
         kind_of = store_golden.party_kinds(session, set(party_golden.values()))
         numbers = contact_numbers(session, _on_fleet_cars(relations, party_golden, kind_of))
-        maker_records = maker_records_present(session)
+        known = {vin: known_to_maker(records, relations.get(vin, [])) for vin, records in by_vin.items()}
+        # A car the maker's records name shows the store holds them; the store is asked (a scan where it holds
+        # none) only when some car is unknown
+        judged = all(known.values()) or maker_records_present(session)
         if vins is None:
             previous, ages = store_golden.membership(session, "vehicle")
         else:
@@ -212,9 +217,8 @@ def _build(
     step("building golden vehicles")
     goldens = []
     for vin, records in by_vin.items():
-        body, lineage = golden_vehicle(
-            vin, records, relations.get(vin, []), party_golden, kind_of, numbers, maker_records
-        )
+        body, lineage = golden_vehicle(vin, records, relations.get(vin, []), party_golden, kind_of, numbers,
+                                       known[vin] if judged else None)  # fmt: skip
         golden_id = assignment.golden_of[min(r.record_id for r in records)]
         members = [Member(r.record_id, r.source, r.vin, "deterministic" if len(records) > 1 else "singleton")
                    for r in records]  # fmt: skip
