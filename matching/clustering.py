@@ -41,9 +41,8 @@ class Clustering:
     method_of: dict[int, Edge | None]  # record → the strongest accepted edge that touches it (None: alone)
     refused: list[Edge] = field(default_factory=list)  # edges a cannot-link kept out
     conflicting: list[Edge] = field(default_factory=list)  # edges refused: two different resident IDs/USCCs
-    disagreeing: list[Edge] = field(
-        default_factory=list
-    )  # model edges refused: two people's names (see below)
+    # model edges refused: they would put two people's names in one cluster (see ``cluster``)
+    disagreeing: list[Edge] = field(default_factory=list)
 
 
 class _Components:

@@ -305,9 +305,8 @@ class Follower:
                 return failed
             except TRANSIENT:
                 raise
-            except (
-                Exception
-            ) as exc:  # one record spoils the batch: go one by one to find it, the rest still match
+            # one record spoils the batch: go one by one to find it, the rest still match
+            except Exception as exc:
                 log.warning("a micro-batch failed; matching its records one by one",
                             records=len(remaining), error=type(exc).__name__)  # fmt: skip
         while remaining:
