@@ -597,7 +597,8 @@ def match_follow(
         float | None, typer.Option(help="stop after this many seconds with nothing queued (default: run)")
     ] = None,
 ) -> None:
-    """Match new and changed records as the loaders commit them (a long-running worker; one per store).
+    """Match new and changed records as the loaders commit them (a long-running worker; several may follow one
+    PostgreSQL store, each under its own AUTOHUB_MATCHING__FOLLOW__NAME).
 
     Woken by PostgreSQL's NOTIFY, or polling an SQLite store; SIGTERM/SIGINT stop it after the batch in hand.
     Before the first `autohub match run --full` it waits for the key index, and says so."""

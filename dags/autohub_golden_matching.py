@@ -5,6 +5,12 @@ parties written since the last run — from any source, the pushed DMS and porta
 refresh the golden vehicles whose evidence or owners changed (a new store gets its first full run); the
 weekly and manual runs re-match everything and rebuild every golden vehicle. Param ``mode`` overrides
 (full | incremental). Emits ``autohub://golden``.
+
+The matching follower (``autohub match follow``) matches the pushed sources within a second but is no Airflow
+task and emits no ``autohub://golden`` event: from outside Airflow an asset event needs the REST API and an API
+user's credential in every follower, and under load it would be one event per batch. A downstream DAG that
+needs the follower's freshness polls the change feed (``GET /v1/changes``) instead; this DAG's event still
+marks each scheduled run (docs/scaling.md, "Matching as records arrive").
 """
 
 from __future__ import annotations

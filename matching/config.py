@@ -33,6 +33,15 @@ class FollowerConfig(BaseModel):
     retry_max_s: float = Field(
         default=30.0, gt=0, description="longest back-off while the store is unreachable"
     )
+    name: str = Field(
+        default="",
+        description="the follower's name on its queue claims (default: the host name); give each follower on one "
+        "host its own, and a restarted follower the same one, so that it takes back the batch it was killed in",
+    )
+    claim_lease_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="how long a batch a follower took stays its own; after that another follower may take it",
+    )  # fmt: skip
     micro_batches: bool = Field(
         default=True,
         description="match the parties of a batch together in one transaction (matching/micro_batch.py); "

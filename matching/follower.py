@@ -8,12 +8,14 @@ moment loses nothing: what was committed is done, what was not is still queued a
 (matching a record twice changes nothing).
 
 Woken on PostgreSQL by ``LISTEN autohub_match_pending`` (the store's NOTIFY is delivered at commit), on SQLite
-by polling every ``follow.poll_interval_s``. One follower per store: two would match the same neighbourhood at
-once (not tried; see docs/scaling.md).
+by polling every ``follow.poll_interval_s``. Several followers may follow one PostgreSQL store: each claims the
+batches it takes (``match_queue.take``), locks the neighbourhoods it re-clusters (``store.match_locks``) and
+rebuilds cars one at a time; on SQLite, one follower per store.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -30,7 +32,7 @@ from matching.config import FollowerConfig, MatchingConfig
 from matching.incremental import IncrementalMatcher, IndexNotBuilt
 from matching.vehicles import rebuild_golden_vehicles
 from store import golden as store_golden
-from store import match_keys, match_queue
+from store import match_keys, match_locks, match_queue
 from store.match_queue import Queued
 from store.matching_input import vins_with_new_evidence
 
@@ -196,6 +198,8 @@ class Follower:
         self.stop = stop or threading.Event()
         self.matcher = matcher or IncrementalMatcher(sessions, config)
         self.idle = threading.Event()  # set while it waits on an empty queue (health checks, tests)
+        # whose claims on the queue are its own: a follower restarted under its name takes its batch back at once
+        self.name = self.config.name or socket.gethostname()
 
     def ready(self) -> str | None:
         """None when there is a key index to match against; else what is missing and the fix."""
@@ -233,7 +237,11 @@ class Follower:
                     caught_up = self._catch_up_vehicles()
                 batch = self.handle_batch()
             except TRANSIENT as exc:
-                log.warning("store unreachable; retrying", error=type(exc).__name__, retry_in_s=backoff)
+                log.warning(
+                    "store unreachable or a lock conflict; retrying",
+                    error=type(exc).__name__,
+                    retry_in_s=backoff,
+                )
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, self.config.retry_max_s)
                 continue
@@ -269,10 +277,12 @@ class Follower:
     def handle_batch(self) -> BatchReport | None:
         """Take the oldest queued records (up to ``batch_max``) and match them; None when nothing waits."""
         started = time.monotonic()
+        with self.sessions.begin() as session:  # the claim is committed: other followers skip these rows
+            batch = match_queue.take(session, self.config.batch_max, max_attempts=self.config.max_attempts,
+                                     claimant=self.name, lease_s=self.config.claim_lease_s)  # fmt: skip
+        if not batch:
+            return None
         with self.sessions() as session:
-            batch = match_queue.take(session, self.config.batch_max, max_attempts=self.config.max_attempts)
-            if not batch:
-                return None
             evidence = match_queue.evidence_of(
                 session, [q.record_id for q in batch if q.entity_type != "party"]
             )
@@ -342,7 +352,8 @@ class Follower:
             if mark:
                 since = datetime.fromisoformat(mark["since"])
                 wanted = vins | vins_with_new_evidence(session, since, int(mark["feed_seq"]))
-        counts = rebuild_golden_vehicles(self.sessions, wanted, actor=ACTOR)
+        with match_locks.held(self.sessions, "golden vehicles"):  # one follower at a time rebuilds cars
+            counts = rebuild_golden_vehicles(self.sessions, wanted, actor=ACTOR)
         if rows:
             with self.sessions.begin() as session:
                 match_queue.done(session, rows)

@@ -36,9 +36,16 @@ from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import assess_shared, party_features, set_identifier, shared_remainder
 from matching.golden_ids import Assignment, assign_golden_ids, minting
 from matching.run import golden_write
-from matching.splink_model import BLOCKING_KEYS, TF_COLUMNS, PairScorer, blocked_together, load_model
+from matching.splink_model import (
+    BLOCKING_KEYS,
+    TF_COLUMNS,
+    PairScorer,
+    blocked_together,
+    blocking_values,
+    load_model,
+)
 from store import golden as store_golden
-from store import match_keys, match_queue
+from store import match_keys, match_locks, match_queue
 from store.golden import RunDecisions, WriteCounts
 from store.match_queue import Queued
 from store.matching_input import PartyRecord, iter_parties
@@ -208,27 +215,33 @@ class IncrementalMatcher:
 
     def prepare(self, session: Session, party: PartyRecord) -> tuple[dict[str, Any], dict[str, list[int]]]:
         """A party's feature row as the matcher compares it — its cars, shared numbers withdrawn (``guard``) —
-        written to the key index; with the numbers it made shared and who else carried them."""
-        row = party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
+        written to the key index; with the numbers it made shared and who else carried them. Its blocking
+        values are locked first (``store.match_locks``): another follower's record sharing one waits for it."""
+        row = self.features(session, party)
+        match_locks.lock_blocking_values(session, blocking_values(row))
+        return row, self.admit(session, row)
+
+    @staticmethod
+    def features(session: Session, party: PartyRecord) -> dict[str, Any]:
+        return party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
+
+    def admit(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
+        """Withdraw the row's shared numbers and write it to the key index; the numbers it made shared."""
         newly_shared = self.guard(session, row)
         match_keys.upsert(session, row)
-        return row, newly_shared
+        return newly_shared
 
     def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> Outcome:
         record_id = int(row["unique_id"])
         candidates = match_keys.candidates(
             session, row, BLOCKING_KEYS, self.config.incremental_candidate_limit
         )
-        keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in [row, *candidates]}
-        golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
         scored = self.score(session, [row], candidates)
         threshold = self.config.match_threshold
         strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= threshold}
         strong |= certain_links(row, candidates)
         partners = self.must_link_partners(session, record_id)
-        touched = {golden_of[r] for r in strong | partners if r in golden_of}
-        if record_id in golden_of:
-            touched.add(golden_of[record_id])
+        touched = lock_touched(session, [row, *candidates], {record_id} | strong | partners)
         members, ages = store_golden.membership(session, "party", touched)
         neighbourhood = {record_id} | set(members) | strong | partners
         rows = match_keys.by_ids(session, neighbourhood)
@@ -366,6 +379,22 @@ class IncrementalMatcher:
                 continue
             grey[(left, right)] = (left, right, probability, float(p["match_weight"]))
         return list(grey.values()), frozenset(scope)
+
+
+def lock_touched(session: Session, known: Sequence[dict[str, Any]], wanted: set[int]) -> set[str]:
+    """The golden records that the ``wanted`` records (among ``known`` feature rows) belong to, locked.
+
+    Read again after locking: a record may have moved to another golden record while this follower waited for
+    the lock (another follower merged it), and that one is then locked too, until nothing moves."""
+    keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in known}
+    locked: set[str] = set()
+    while True:
+        golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
+        touched = {golden_of[r] for r in wanted if r in golden_of}
+        if touched <= locked or not match_locks.locks_apply(session):
+            return touched
+        match_locks.lock_golden(session, "party", touched - locked)
+        locked |= touched
 
 
 def certain_links(row: dict[str, Any], candidates: list[dict[str, Any]]) -> set[int]:

@@ -24,7 +24,7 @@ from matching.clustering import (
 )
 from matching.splink_model import BLOCKING_KEYS, blocking_values
 from store import golden as store_golden
-from store import match_keys
+from store import match_keys, match_locks
 from store.matching_input import iter_parties
 
 if TYPE_CHECKING:
@@ -59,20 +59,21 @@ def match_together(
     matcher: IncrementalMatcher, session: Session, record_ids: Sequence[int], run_id: int, actor: str
 ) -> Outcome | None:
     """Match ``record_ids`` as one batch in ``session`` (the caller commits); None when none is a party."""
-    from matching.incremental import Outcome, certain_links
+    from matching.incremental import Outcome, certain_links, lock_touched
 
     config = matcher.config
-    rows: list[Row] = []
     carriers: set[int] = set()  # records that met on a number this batch made shared: re-clustered without it
     newly_shared = 0
-    for party in iter_parties(session, ids=sorted(set(record_ids))):
-        row, shared = matcher.prepare(session, party)
+    rows = [matcher.features(session, party) for party in iter_parties(session, ids=sorted(set(record_ids)))]
+    if not rows:
+        return None
+    # the whole batch's blocking values in one ordered lock (store.match_locks), before any candidate is read
+    match_locks.lock_blocking_values(session, {value for row in rows for value in blocking_values(row)})
+    for row in rows:
+        shared = matcher.admit(session, row)
         for ids in shared.values():
             carriers.update(ids)
         newly_shared += len(shared)
-        rows.append(row)
-    if not rows:
-        return None
     batch = {_uid(r) for r in rows}
     candidates = {
         _uid(r): match_keys.candidates(session, r, BLOCKING_KEYS, config.incremental_candidate_limit)
@@ -88,9 +89,7 @@ def match_together(
         *(c for found in candidates.values() for c in found),
         *match_keys.by_ids(session, carriers),
     ]
-    keyed = {(str(r["source"]), str(r["entity_key"])): _uid(r) for r in known}
-    golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
-    touched = {golden_of[r] for r in batch | strong | partners | carriers if r in golden_of}
+    touched = lock_touched(session, known, batch | strong | partners | carriers)
     members, ages = store_golden.membership(session, "party", touched)
     neighbourhood = batch | set(members) | strong | partners | carriers
     hood = match_keys.by_ids(session, neighbourhood)

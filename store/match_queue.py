@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, case, delete, func, select, text, tuple_, update
+from sqlalchemy import Table, case, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
@@ -83,7 +83,8 @@ def enqueue(session: Session, written: Mapping[int, str]) -> int:
         stmt = insert_for(session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["record_id"],
-            set_={"version": table.c.version + 1, "attempts": 0, "last_error": None},
+            # written again: whoever may take it (a follower that claimed the older version deletes only that)
+            set_={"version": table.c.version + 1, "attempts": 0, "last_error": None, "claimed_until": None},
         )
         session.execute(stmt, list(chunk))
     if rows and session.get_bind().dialect.name == "postgresql":
@@ -91,16 +92,37 @@ def enqueue(session: Session, written: Mapping[int, str]) -> int:
     return len(rows)
 
 
-def take(session: Session, limit: int, *, max_attempts: int) -> list[Queued]:
-    """The oldest ``limit`` queued records not yet given up on (fewer than ``max_attempts`` failures)."""
+def take(
+    session: Session, limit: int, *, max_attempts: int, claimant: str = "", lease_s: float = 60.0
+) -> list[Queued]:
+    """Claim the oldest ``limit`` queued records not yet given up on (fewer than ``max_attempts`` failures) and
+    not claimed by another follower whose lease still runs; the caller commits the claim.
+
+    Several followers on one store take disjoint batches this way (``FOR UPDATE SKIP LOCKED`` on PostgreSQL:
+    two claiming at once never wait on each other). Rows ``claimant`` itself claimed are taken again at once —
+    a follower restarted under its name after a kill picks up its batch without waiting out the lease."""
     q = MatchQueueRow
-    stmt = (
-        select(q.record_id, q.entity_type, q.version, q.queued_at)
-        .where(q.attempts < max_attempts)
+    now = datetime.now(UTC)
+    free = or_(q.claimed_until.is_(None), q.claimed_until < now, q.claimed_by == claimant)
+    oldest = (
+        select(q.record_id)
+        .where(q.attempts < max_attempts, free)
         .order_by(q.queued_at, q.record_id)
         .limit(limit)
     )
-    return [Queued(r.record_id, r.entity_type, r.version, r.queued_at) for r in session.execute(stmt)]
+    if session.get_bind().dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    stmt = (
+        update(q)
+        .where(q.record_id.in_(oldest))
+        .values(claimed_by=claimant, claimed_until=now + timedelta(seconds=lease_s))
+        .returning(q.record_id, q.entity_type, q.version, q.queued_at)
+        .execution_options(synchronize_session=False)
+    )
+    taken = [
+        Queued(r.record_id, r.entity_type, r.version, _aware(r.queued_at)) for r in session.execute(stmt)
+    ]
+    return sorted(taken, key=lambda item: (item.queued_at, item.record_id))
 
 
 def snapshot(session: Session) -> list[Queued]:
@@ -130,7 +152,7 @@ def failed(session: Session, items: Iterable[Queued], error: str) -> None:
     for item in items:
         session.execute(
             update(q).where(q.record_id == item.record_id, q.version == item.version)
-            .values(attempts=q.attempts + 1, last_error=error[:200])
+            .values(attempts=q.attempts + 1, last_error=error[:200], claimed_until=None)
         )  # fmt: skip
 
 

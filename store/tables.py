@@ -446,6 +446,9 @@ class MatchQueueRow(Base):
     version: Mapped[int] = mapped_column(default=1)
     attempts: Mapped[int] = mapped_column(default=0)  # failed matches of this version, not store outages
     last_error: Mapped[str | None] = mapped_column(String(200))  # the exception's class only: no PII
+    # the follower that took it and until when (several followers on one store take disjoint batches)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column()
 
 
 class SharedIdentifierRow(Base):

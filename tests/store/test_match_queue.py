@@ -102,3 +102,25 @@ def test_evidence_names_the_party_and_the_car(store_session: Session) -> None:
     evidence = match_queue.evidence_of(store_session, [ids[vin], ids["D1:VIN"]])
     assert evidence.vins == {vin}
     assert evidence.parties == {ids["D1"]: [ids["D1:VIN"]]}
+
+
+def test_followers_claim_disjoint_batches_and_a_lease_that_ran_out_is_taken_over(
+    store_session: Session,
+) -> None:
+    ids = [_save(store_session, _party(f"D{n}"), raw=f"C{n}")[f"D{n}"] for n in range(5)]
+    store_session.commit()
+    take = match_queue.take
+    a = {q.record_id for q in take(store_session, 3, max_attempts=3, claimant="a", lease_s=60)}
+    b = {q.record_id for q in take(store_session, 3, max_attempts=3, claimant="b", lease_s=60)}
+    assert (len(a), len(b), a & b) == (3, 2, set())
+    assert take(store_session, 3, max_attempts=3, claimant="c", lease_s=60) == []  # everything is claimed
+    # "a", restarted under its name after a kill, takes its batch back at once
+    assert {q.record_id for q in take(store_session, 10, max_attempts=3, claimant="a", lease_s=60)} == a
+    # "b" died: once its lease has run out another follower takes its rows
+    store_session.execute(update(MatchQueueRow).where(MatchQueueRow.claimed_by == "b")
+                          .values(claimed_until=datetime.now(UTC) - timedelta(seconds=1)))  # fmt: skip
+    assert {q.record_id for q in take(store_session, 10, max_attempts=3, claimant="c", lease_s=60)} == b
+    # a record written again is free for anyone, whoever claimed its older version
+    _save(store_session, _party("D0"), raw="C9")
+    again = take(store_session, 10, max_attempts=3, claimant="d", lease_s=60)
+    assert [q.record_id for q in again] == [ids[0]]
