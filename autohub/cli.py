@@ -16,9 +16,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from autohub.settings import get_settings
 from canonical_model.identifiers import InvalidIdentifier, mobile, plate, resident_id, uscc, vin
+from core.settings import get_settings
+from jobs.config import orchestration_config
 from jobs.store_access import StoreNotMigrated, shown_url
+from matching.config import matching_config
+from outbox.config import outbox_config
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -38,10 +41,17 @@ err_console = Console(stderr=True)
 @app.callback()
 def _configure_logging() -> None:
     """Every command logs through one configuration: level and format from the settings, PII masked, stderr."""
-    from autohub.logging import configure
+    from autohub.blocks import check_blocks
+    from core.errors import ConfigError
+    from core.logging import configure
 
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
+    try:
+        check_blocks(settings)  # a wrong AUTOHUB_<BLOCK>__… fails the command now, not mid-job
+    except ConfigError as exc:
+        err_console.print(f"[red]configuration error[/red]: {escape(str(exc))}")
+        raise typer.Exit(2) from None
 
 
 class IdKind(StrEnum):
@@ -126,7 +136,7 @@ def demo(
     if (
         "AUTOHUB_LOG_LEVEL" not in os.environ
     ):  # the demo's tables say it all; per-sync log lines only on request
-        from autohub.logging import configure
+        from core.logging import configure
 
         configure("WARNING", settings.log_format)
     people = people or settings.demo_people
@@ -151,7 +161,7 @@ def demo(
 @contextmanager
 def _job(what: str) -> Iterator[None]:
     """A job's failure as the terminal shows it: a store behind the schema exits 2, any other hub error 1."""
-    from autohub.errors import HubError
+    from core.errors import HubError
 
     try:
         with _migrated_store_only():
@@ -206,7 +216,7 @@ def sync(
     console.print(describe(report))
 
 
-sources_app = typer.Typer(help="The declared sources (AUTOHUB_SOURCES_FILE, default autohub/sources.yaml).",
+sources_app = typer.Typer(help="The declared sources (AUTOHUB_SOURCES_FILE, default core/sources.yaml).",
                           no_args_is_help=True)  # fmt: skip
 app.add_typer(sources_app, name="sources")
 
@@ -216,13 +226,13 @@ def sources_list() -> None:
     """Every declared source: its type, mapping, schedule; the file is checked whole (types, settings, secrets)."""
     from rich.table import Table
 
-    from autohub.sources import declared_sources
+    from connectors.sources import declared_sources
     from jobs.config import declared_pull_sources
 
     settings = get_settings()
     with _job("sources list"):
         sources = declared_sources(settings)
-    schedules = declared_pull_sources(settings.orchestration)
+    schedules = declared_pull_sources(orchestration_config(settings))
     table = Table("source", "type", "pulled or pushed", "mapping", "schedule", "description")
     for name, source in sources.items():
         schedule = (schedules.get(name) or "manual") if source.pull else "—"
@@ -417,9 +427,9 @@ def dms_consume(
     ] = "dms",
 ) -> None:
     """Consume DMS events into the store until SIGTERM (acks after commit, exactly once per message_id)."""
-    from autohub.errors import ConfigError
-    from autohub.sources import declared_source
     from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer
+    from connectors.sources import declared_source
+    from core.errors import ConfigError
 
     with _job(f"dms consume --source {source}"):
         declared = declared_source(get_settings(), source)
@@ -443,14 +453,17 @@ def dms_publish(
     file: Annotated[
         Path, typer.Argument(help="JSON lines, one DMS event per line", exists=True, dir_okay=False)
     ],
+    source: Annotated[str, typer.Option(help="the dealer network (a declared amqp source)")] = "dms",
 ) -> None:
     """Publish DMS events from a file with publisher confirms (for the demo and dealers' testing)."""
-    from connectors.dms_amqp import publish_events
+    from connectors.dms_amqp import DmsAmqpConfig, publish_events
+    from connectors.sources import declared_source
 
+    config = declared_source(get_settings(), source).config_as(DmsAmqpConfig)
     lines = file.read_text(encoding="utf-8").splitlines()
     events = [json.loads(line) for line in lines if line.strip()]
-    sent = publish_events(get_settings().dms, events)
-    console.print(f"published {sent:,} events to {get_settings().dms.exchange} (confirmed)")
+    sent = publish_events(config, events)
+    console.print(f"published {sent:,} events to {config.exchange} (confirmed)")
 
 
 outbox_app = typer.Typer(help="The change feed's outbox: publish golden-record changes to RabbitMQ.",
@@ -470,7 +483,7 @@ def outbox_relay(
 
     settings = get_settings()
     with _store_sessions() as sessions:
-        relay = OutboxRelay(sessions, settings.outbox)
+        relay = OutboxRelay(sessions, outbox_config(settings))
         if once:
             report = relay.publish_pending()
             relay.close()
@@ -480,7 +493,7 @@ def outbox_relay(
                 err_console.print(f"[red]outbox: broker failed[/red]: {report.error}")
                 raise typer.Exit(1)
             return
-        console.print(f"relaying to exchange {settings.outbox.exchange} (Ctrl-C or SIGTERM to stop)")
+        console.print(f"relaying to exchange {outbox_config(settings).exchange} (Ctrl-C or SIGTERM to stop)")
         with _stop_on_signals() as stop:
             total = relay.run_forever(stop, idle_exit_s=idle_exit)
     console.print(f"outbox: {total:,} published")
@@ -549,7 +562,7 @@ def match_train(
     settings = get_settings()
     target = out or settings.data_dir / "models" / "party.json"
     with _store_sessions() as sessions, console.status("training the party model"):
-        summary = train_party_model(sessions, settings.matching, target)
+        summary = train_party_model(sessions, matching_config(settings), target)
     console.print(f"trained on {summary['records']:,} parties → {target}\n"
                   f"use it with AUTOHUB_MATCHING__MODEL_PATH={target}")  # fmt: skip
 
@@ -605,7 +618,7 @@ def match_follow(
     from jobs.matching import follow
 
     settings = get_settings()
-    follow_settings = settings.matching.follow
+    follow_settings = matching_config(settings).follow
     console.print(f"following the matching queue · batches of up to {follow_settings.batch_max} "
                   "(Ctrl-C or SIGTERM to stop)")  # fmt: skip
     with _job("matching follower"), _stop_on_signals() as stop:
@@ -689,7 +702,7 @@ def match_explain(
     ] = None,
 ) -> None:
     """A golden record's members and attribute origins, or the model's waterfall for one pair, in words."""
-    from autohub.errors import HubError
+    from core.errors import HubError
     from matching.explain import explain_golden, explain_pair
 
     try:
@@ -698,7 +711,7 @@ def match_explain(
                 with sessions() as session:
                     lines = explain_golden(session, left).lines()
             else:
-                lines = explain_pair(sessions, get_settings().matching, left, right).lines()
+                lines = explain_pair(sessions, matching_config(get_settings()), left, right).lines()
     except HubError as exc:
         err_console.print(f"[red]explain failed[/red]: {escape(str(exc))}")
         raise typer.Exit(1) from exc
@@ -806,15 +819,21 @@ def apikey_revoke(key_id: str) -> None:
 
 
 @dms_app.command("health")
-def dms_health() -> None:
-    """Check the DMS feed on RabbitMQ: events waiting, dead letters, consumers (limits: AUTOHUB_ORCHESTRATION__DMS_*)."""
-    from jobs.dms_health import check_feed
+def dms_health(
+    source: Annotated[
+        str | None, typer.Argument(help="one dealer network (a declared amqp source); default: every one")
+    ] = None,
+) -> None:
+    """Check each dealer network's feed on RabbitMQ: events waiting, dead letters, consumers, and what waits for
+    matching (limits: AUTOHUB_ORCHESTRATION__DMS_*, …MATCH_MAX_LAG_S)."""
+    from jobs.dms_health import check_networks
     from jobs.store_access import store_sessions
 
     settings = get_settings()
     with _job("DMS feed check"), store_sessions(settings) as sessions:
-        health = check_feed(settings.dms, settings.orchestration, sessions)
-    console.print(health.describe())
+        healths = check_networks(settings, sessions, source)
+    for name, health in healths.items():
+        console.print(f"{name}: {health.describe()}")
 
 
 @app.command()

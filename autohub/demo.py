@@ -17,9 +17,10 @@ from sqlalchemy.engine import make_url
 
 from autohub import demo_sources as sources
 from autohub.demo_sources import DmsMode
-from autohub.settings import Settings
 from connectors.portal_webhook import EVENT_STREAMS
+from core.settings import Settings
 from mappings import MappingRegistry
+from matching.config import matching_config
 from matching.evaluation import (
     OwnerScore,
     PairwiseScore,
@@ -32,6 +33,7 @@ from matching.evaluation import (
 from matching.run import MatchReport, run_party_matching
 from matching.vehicles import build_golden_vehicles
 from pipeline import Loader, LoadReport, to_source_record
+from pipeline.screen import input_limits
 from sample_data import DEFECTS_THAT_QUARANTINE, generate
 from store import reports
 from store.engine import create_store_engine, session_factory
@@ -103,7 +105,7 @@ def run_demo(
             registry,
             pii_key=settings.pii_key,
             batch_size=settings.batch_size,
-            limits=settings.input,
+            limits=input_limits(settings),
         )
         result = DemoResult(url, {}, {}, [], [], {})
         payloads: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
@@ -132,7 +134,7 @@ def run_demo(
         result.loads = {source: run.report for source, run in runs.items()}
         result.transports = {source: run.transport for source, run in runs.items()}
         if match:
-            result.matching = run_party_matching(sessions, settings.matching)
+            result.matching = run_party_matching(sessions, matching_config(settings))
             result.vehicles = build_golden_vehicles(sessions)
             truth = party_truth(people_of, registry)
             result.matching_score = pairwise_score(result.matching.cluster_of, truth)

@@ -19,7 +19,6 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
-from autohub.settings import Settings
 from connectors.dms_amqp import (
     DmsAmqpConfig,
     DmsConsumer,
@@ -33,6 +32,8 @@ from connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector
 from connectors.portal_webhook import PortalWebhookConfig, signed_headers
 from connectors.runner import run_sync
+from connectors.sources import declared_source
+from core.settings import Settings
 from fakes.erp_soap import ErpSoapServer
 from fakes.finance_db import create_accounting_db
 from fakes.insurance_api import InsuranceApi
@@ -93,7 +94,7 @@ def dms(
     """RabbitMQ when reachable (or demanded), else the demo file; the transport line says which and why."""
     path = settings.data_dir / "demo-dms-events.jsonl"
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
-    config = _demo_queues(settings.dms)
+    config = _demo_queues(declared_source(settings, "dms").config_as(DmsAmqpConfig))
     why_not = None
     if mode != "file":
         try:
@@ -138,7 +139,9 @@ def portal(
     """Each event as the portal posts it — JSON body, a delivery id, HMAC signature over timestamp, id and body —
     over HTTP to ``POST /v1/webhooks/portal`` of the hub API, served for the demo on a free loopback port."""
     secret = secrets.token_urlsafe(32)  # both ends live in this process; nothing to configure
-    api_settings = settings.model_copy(update={"portal": PortalWebhookConfig(secret=SecretStr(secret))})
+    api_settings = settings.model_copy(
+        update={"sections": {**settings.sections, "portal": PortalWebhookConfig(secret=SecretStr(secret))}}
+    )
     statuses: dict[int, int] = {}
     with loader.sessions() as session:
         before = reports.last_run_id(session)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from autohub.errors import DataError
 from canonical_model.entities.source import SourceRecord
+from core.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPChannelError, AMQPConnectionError
 from pydantic import BaseModel, Field, SecretStr
 
-from autohub.errors import DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
+from core.errors import DataError, SourceUnavailable
 from pipeline import Loader, LoadReport, to_source_record
 from pipeline.screen import parse_json, safe_text
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from autohub.errors import ConfigError, FatalError, RetriableError
+from core.errors import ConfigError, FatalError, RetriableError
 
 MIB = 1024 * 1024
 

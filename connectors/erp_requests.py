@@ -13,9 +13,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from autohub.errors import ConfigError
 from connectors.erp_config import ErpOperation, ErpRejected
 from connectors.erp_values import dig, is_true, nested, paths, put, record_id
+from core.errors import ConfigError
 
 _UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
 

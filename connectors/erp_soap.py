@@ -50,7 +50,6 @@ from zeep.exceptions import (
 from zeep.helpers import serialize_object
 from zeep.wsse.username import UsernameToken
 
-from autohub.errors import ConfigError, DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.erp_config import (
@@ -82,6 +81,7 @@ from connectors.erp_transport import (
 )
 from connectors.erp_values import NaiveTime, UnreadableTime, change_time, dig, record_id
 from connectors.retry import call_with_retry, retrying
+from core.errors import ConfigError, DataError, SourceUnavailable
 
 __all__ = ["ErpAnswerTooLarge", "ErpAuthRefused", "ErpBusy", "ErpOperation", "ErpRejected", "ErpSoapConfig",
            "ErpSoapConnector", "UnsafeXml", "zeep_settings"]  # fmt: skip

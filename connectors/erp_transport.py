@@ -17,7 +17,6 @@ import urllib3
 from zeep import Plugin, Transport
 from zeep.cache import SqliteCache
 
-from autohub.errors import SourceUnavailable
 from connectors.erp_config import (
     MIB,
     ErpAnswerTooLarge,
@@ -30,6 +29,7 @@ from connectors.erp_config import (
     refused_logon,
     without_userinfo,
 )
+from core.errors import SourceUnavailable
 
 _CHUNK = 64 * 1024  # one socket read at most; the deadline and the cap are checked between reads
 _MAX_REDIRECTS = 5

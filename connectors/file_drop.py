@@ -21,10 +21,10 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, Field
 
-from autohub.errors import ConfigError, DataError
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.file_rows import read_rows, unreadable_row
+from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autohub.errors import ConfigError, DataError
 from canonical_model.entities.source import SourceRecord
+from core.errors import ConfigError, DataError
 from pipeline.screen import parse_json
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}

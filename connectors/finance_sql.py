@@ -22,10 +22,10 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, Progr
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
-from autohub.errors import ConfigError, DataError, SourceUnavailable
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.retry import call_with_retry, retrying
+from core.errors import ConfigError, DataError, SourceUnavailable
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
-from autohub.errors import ConfigError
 from connectors.base import Page
 from connectors.rest_config import (
     CursorPaging,
@@ -27,6 +26,7 @@ from connectors.rest_config import (
     StreamSpec,
 )
 from connectors.rest_source import HttpConnector
+from core.errors import ConfigError
 
 __all__ = ["InsuranceRestConfig", "InsuranceRestConnector", "RateLimited", "SourceRejected"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, SecretStr
 
-from autohub.errors import DataError
+from core.errors import DataError
 from pipeline import Loader, LoadReport, to_source_record
 from pipeline.screen import parse_json
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from autohub.errors import FatalError, RetriableError
+from core.errors import FatalError, RetriableError
 
 MIB = 1024 * 1024
 ParamValue = str | int | float | bool

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import structlog
 
-from autohub.errors import ConfigError, DataError
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.rest_config import AnswerTooLarge, AnswerUnreadable, HttpSourceConfig, StreamSpec
@@ -40,6 +39,7 @@ from connectors.rest_values import (
     parse_time,
     record_id,
 )
+from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
 

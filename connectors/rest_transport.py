@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 
-from autohub.errors import ConfigError, SourceUnavailable
 from connectors.rest_config import (
     AnswerTooLarge,
     ApiKeyAuth,
@@ -34,6 +33,7 @@ from connectors.rest_config import (
     SourceRejected,
 )
 from connectors.retry import call_with_retry, retrying
+from core.errors import ConfigError, SourceUnavailable
 
 
 @dataclass(frozen=True)

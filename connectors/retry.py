@@ -18,7 +18,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from autohub.errors import RetriableError
+from core.errors import RetriableError
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)

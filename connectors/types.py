@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from autohub.errors import ConfigError
 from connectors.base import Connector
+from core.errors import ConfigError
 
 ENTRY_POINT_GROUP = "autohub.connectors"
 Mode = Literal["pull", "push"]

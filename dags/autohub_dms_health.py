@@ -1,7 +1,8 @@
 """DMS feed health: events waiting, dead letters and consumers on RabbitMQ, failing loudly past the limits.
 
 The DMS consumer is a long-running service (``autohub dms consume``), not a DAG; this check is how a scheduler
-notices that it stopped, fell behind or is dead-lettering dealer events. Calls ``jobs.dms_health.check_feed``
+notices that it stopped, fell behind or is dead-lettering dealer events — for every declared dealer network
+(type ``amqp`` in the sources file), each with its own queues. Calls ``jobs.dms_health.check_networks``
 — the function behind ``autohub dms health``. Limits: ``AUTOHUB_ORCHESTRATION__DMS_MAX_READY``,
 ``…__DMS_MAX_DEAD``, ``…__DMS_REQUIRE_CONSUMER``.
 """
@@ -30,22 +31,20 @@ _settings = orchestration_settings()
 )
 def autohub_dms_health() -> None:
     @task
-    def check_feed() -> dict[str, int | str]:
-        from autohub.settings import get_settings
-        from jobs.dms_health import check_feed as check
+    def check_feed() -> dict[str, dict[str, int | str]]:
+        from core.settings import get_settings
+        from jobs.dms_health import check_networks
         from jobs.store_access import store_sessions
 
         settings = get_settings()
         with store_sessions(settings) as sessions:
-            health = check(settings.dms, settings.orchestration, sessions)
-        print(health.describe())
-        return {
-            "queue": health.queue,
-            "ready": health.ready,
-            "dead": health.dead,
-            "consumers": health.consumers,
-            "waiting_for_matching": health.match_queued,
-        }
+            healths = check_networks(settings, sessions)
+        answer: dict[str, dict[str, int | str]] = {}
+        for name, health in healths.items():  # every declared dealer network (type amqp)
+            print(f"{name}: {health.describe()}")
+            answer[name] = {"queue": health.queue, "ready": health.ready, "dead": health.dead,
+                            "consumers": health.consumers, "waiting_for_matching": health.match_queued}  # fmt: skip
+        return answer
 
     check_feed()
 

@@ -67,7 +67,7 @@ _schedule: Any = (
 def autohub_golden_matching() -> None:
     @task(outlets=[GOLDEN])
     def match() -> dict[str, Any]:
-        from autohub.settings import get_settings
+        from core.settings import get_settings
         from jobs.matching import FullMatch, describe
         from jobs.matching import match as run_match
 

@@ -29,7 +29,7 @@ _settings = orchestration_settings()
 def autohub_quality() -> None:
     @task
     def scorecard() -> str:
-        from autohub.settings import get_settings
+        from core.settings import get_settings
         from jobs.quality import file_scorecard
 
         report = file_scorecard(get_settings())

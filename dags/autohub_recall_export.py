@@ -45,7 +45,7 @@ def autohub_recall_export() -> None:
     def export() -> dict[str, Any]:
         from pathlib import Path
 
-        from autohub.settings import get_settings
+        from core.settings import get_settings
         from jobs.recall_export import export_recall, recall_request
 
         p = get_current_context()["params"]

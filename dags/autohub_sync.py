@@ -36,7 +36,7 @@ def _sync_dag(source: str, schedule: str | None, defaults: dict[str, Any]) -> No
     def sync_source_dag() -> None:
         @task
         def sync() -> dict[str, Any]:
-            from autohub.settings import get_settings
+            from core.settings import get_settings
             from jobs.sync import describe, sync_source
 
             report = sync_source(source, get_settings())

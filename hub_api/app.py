@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from autohub.logging import configure as configure_logging
-from autohub.settings import Settings, get_settings
-from autohub.sources import dealer_networks, declared_sources
 from connectors.portal_webhook import PortalWebhookConfig
+from connectors.sources import dealer_networks, declared_sources
+from core.logging import configure as configure_logging
+from core.settings import Settings, get_settings
 from hub_api import problems
 from hub_api.input_guard import InputGuard
 from hub_api.metrics import Metrics, MetricsMiddleware
@@ -35,8 +35,10 @@ from hub_api.routes import (
 )
 from hub_api.security import KeyCache
 from mappings import MappingRegistry
+from outbox.config import outbox_config
 from outbox.relay import OutboxRelay, RelayThread
 from pipeline import Loader
+from pipeline.screen import input_limits
 from pipeline.shared_run import SharedRun
 from store.engine import create_store_engine, session_factory
 
@@ -120,13 +122,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         registry = MappingRegistry.load(*chosen.mapping_dirs).with_aliases(
             {name: source.mapping for name, source in pushed.items()}
         )
-        loader = Loader(sessions, registry, pii_key=chosen.pii_key, limits=chosen.input,
+        loader = Loader(sessions, registry, pii_key=chosen.pii_key, limits=input_limits(chosen),
                         abandoned_after_s=chosen.sync_run_abandoned_after_s)  # fmt: skip
         webhooks = {name: _receiver(loader, name, source.config) for name, source in pushed.items()}
         app.state.hub = Hub(chosen, engine, sessions, loader, webhooks, dealer_networks(chosen))
         app.state.metrics.watch_store(sessions)
         app.state.key_cache = KeyCache(chosen.api_key_cache_s)
-        relay = RelayThread(OutboxRelay(sessions, chosen.outbox)) if chosen.outbox.in_api else None
+        outbox = outbox_config(chosen)
+        relay = RelayThread(OutboxRelay(sessions, outbox)) if outbox.in_api else None
         app.state.hub.after_commit = relay.wake.set if relay else None
         if relay:
             relay.start()

@@ -15,7 +15,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from autohub.errors import HubError
+from core.errors import HubError
 
 T = TypeVar("T")
 

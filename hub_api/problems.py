@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from autohub.errors import HubError
 from canonical_model.identifiers.errors import InvalidIdentifier
+from core.errors import HubError
 
 log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from autohub.settings import Settings
+from core.settings import Settings
 from hub_api.app import create_app
 
 

@@ -6,12 +6,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from autohub.settings import Settings
+from core.settings import Settings
+from jobs.config import orchestration_config
 
 
 def artefacts_dir(settings: Settings) -> Path:
     """Where jobs file what they produce (scorecards, recall files); created on first use."""
-    path = settings.orchestration.artefacts_dir or settings.data_dir / "artefacts"
+    path = orchestration_config(settings).artefacts_dir or settings.data_dir / "artefacts"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

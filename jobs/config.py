@@ -6,13 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The sources the hub ships with; AUTOHUB_SOURCES_FILE names a deployment's own (autohub/sources.py reads it
+from core.declarations import entries
+from core.settings import SHIPPED_SOURCES_FILE, Settings
+
+# The sources the hub ships with; AUTOHUB_SOURCES_FILE names a deployment's own (connectors/sources.py reads it
 # whole, with its connector types and secrets; the DAG files read only names, types and schedules).
-SHIPPED_SOURCES_FILE = Path(__file__).resolve().parents[1] / "autohub" / "sources.yaml"
 # The pushed types: the hub's own receivers serve them (the DMS consumer, the webhook route), no sync DAG.
 PUSH_TYPES = frozenset({"amqp", "webhook"})
 
@@ -93,18 +94,11 @@ def declared_pull_sources(config: OrchestrationConfig | None = None) -> dict[str
     rather than quietly giving no DAGs. The shipped sources' ``AUTOHUB_ORCHESTRATION__ERP_SCHEDULE`` (…) win
     over the file when set.
     """
-    path = sources_file()
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValueError(f"the sources file {path} cannot be read: {exc} (AUTOHUB_SOURCES_FILE)") from exc
-    entries = document.get("sources") if isinstance(document, dict) else None
-    if not isinstance(entries, dict):
-        raise ValueError(f"the sources file {path} has no `sources:` mapping (see autohub/sources.yaml)")
+    found_entries = entries(sources_file())
     overrides = _schedules_set_in_environment(config)
     found: dict[str, str | None] = {}
-    for name, entry in entries.items():
-        if not isinstance(entry, dict) or entry.get("type") in PUSH_TYPES:
+    for name, entry in found_entries.items():
+        if entry.get("type") in PUSH_TYPES:
             continue
         schedule = overrides[name] if name in overrides else entry.get("schedule")
         found[str(name)] = str(schedule) if schedule else None
@@ -125,3 +119,8 @@ def orchestration_settings() -> OrchestrationConfig:
     full settings import every connector (zeep, pika, SQLAlchemy); this reads a few environment variables.
     """
     return OrchestrationConfig.model_validate(_OrchestrationEnv().model_dump())
+
+
+def orchestration_config(settings: Settings) -> OrchestrationConfig:
+    """``AUTOHUB_ORCHESTRATION__…`` as a settings object holds it (``orchestration_settings`` for a DAG file)."""
+    return settings.section("orchestration", OrchestrationConfig)

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import FatalError
 from connectors.dms_amqp import DmsAmqpConfig
-from jobs.config import OrchestrationConfig
+from core.errors import ConfigError, FatalError
+from core.settings import Settings
+from jobs.config import OrchestrationConfig, orchestration_config
 
 
 class DmsFeedUnhealthy(FatalError):
@@ -102,19 +103,22 @@ def queue_health(config: DmsAmqpConfig) -> QueueHealth:
     return QueueHealth(config.queue, ready, consumers, config.dead_letter_queue, dead)
 
 
-def consumer_heartbeat(sessions: sessionmaker[Session]) -> float | None:
-    """Seconds since the newest running DMS consumer run beat, or None when none is running."""
+def consumer_heartbeat(sessions: sessionmaker[Session], source: str = "dms") -> float | None:
+    """Seconds since the newest running consumer run of ``source`` beat, or None when none is running."""
     from store import reports
 
     with sessions() as session:
-        run = reports.newest_running(session, "dms")
+        run = reports.newest_running(session, source)
     if run is None:
         return None
     return (datetime.now(UTC) - run.last_beat).total_seconds()
 
 
 def check_feed(
-    config: DmsAmqpConfig, limits: OrchestrationConfig, sessions: sessionmaker[Session] | None = None
+    config: DmsAmqpConfig,
+    limits: OrchestrationConfig,
+    sessions: sessionmaker[Session] | None = None,
+    source: str = "dms",
 ) -> QueueHealth:
     """The health, or ``DmsFeedUnhealthy`` naming every limit passed (the scheduler's task fails with it);
     with ``sessions``, the consumer's heartbeat in the store is checked too."""
@@ -124,10 +128,37 @@ def check_feed(
 
         with sessions() as session:
             lag = match_queue.lag(session)
-        health = replace(health, consumer_silent_s=consumer_heartbeat(sessions), store_checked=True,
+        health = replace(health, consumer_silent_s=consumer_heartbeat(sessions, source), store_checked=True,
                          match_queued=lag.records, match_lag_s=lag.oldest_seconds())  # fmt: skip
     problems = health.problems(limits)
     if problems:
-        raise DmsFeedUnhealthy("DMS feed unhealthy: " + "; ".join(problems),
-                               fix="see `autohub dms` and GET /v1/quarantine?source=dms for the dead letters")  # fmt: skip
+        raise DmsFeedUnhealthy(f"{source} feed unhealthy: " + "; ".join(problems),
+                               fix=f"see `autohub dms` and GET /v1/quarantine?source={source} for the dead letters")  # fmt: skip
     return health
+
+
+def check_networks(
+    settings: Settings, sessions: sessionmaker[Session] | None, only: str | None = None
+) -> dict[str, QueueHealth]:
+    """Every declared dealer network (type ``amqp``; ``only`` one of them), each with its own queues and its own
+    consumer's heartbeat; ``DmsFeedUnhealthy`` naming every network that is past a limit, after all are read."""
+    from connectors.sources import declared_sources
+
+    limits = orchestration_config(settings)
+    networks = declared_sources(settings, types={"amqp"})
+    if only is not None and only not in networks:
+        raise ConfigError(f"no dealer network {only!r} is declared", field="source",
+                          fix=f"declared (type amqp): {', '.join(sorted(networks)) or 'none'}")  # fmt: skip
+    healthy: dict[str, QueueHealth] = {}
+    unhealthy: list[str] = []
+    for name in sorted(networks) if only is None else [only]:
+        config = networks[name].config_as(DmsAmqpConfig)
+        try:
+            healthy[name] = check_feed(config, limits, sessions, name)
+        except DmsFeedUnhealthy as exc:
+            unhealthy.append(exc.message)
+    if unhealthy:
+        raise DmsFeedUnhealthy(
+            "; ".join(unhealthy), fix="see `autohub dms` and GET /v1/quarantine for the dead letters"
+        )
+    return healthy

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from autohub.errors import ConfigError
 from connectors.file_rows import read_rows, unreadable_row
+from core.errors import ConfigError
 from mappings import Mapper
 from pipeline import Loader, LoadReport, to_source_record
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.settings import Settings
+from core.settings import Settings
 from jobs.store_access import store_sessions
+from matching.config import matching_config
 from store import golden as store_golden
 from store import match_queue
 from store.match_queue import QueueLag
@@ -53,7 +54,7 @@ def match_full(settings: Settings, on_step: Callable[[str], None] | None = None)
     step = on_step or (lambda _: None)
     with store_sessions(settings) as sessions:
         partial_vins = _resolve_partials(sessions)
-        parties = run_party_matching(sessions, settings.matching, on_step=step)
+        parties = run_party_matching(sessions, matching_config(settings), on_step=step)
         vehicles = build_golden_vehicles(sessions, on_step=step)
     return FullMatch(parties, vehicles, partial_vins)
 
@@ -76,7 +77,7 @@ def match_incremental(
         with sessions() as session:  # before this run's parties: a run killed before its vehicles left a gap
             behind = store_golden.golden_vehicles_behind(session)
         partial_vins = _resolve_partials(sessions)
-        matcher = IncrementalMatcher(sessions, settings.matching)
+        matcher = IncrementalMatcher(sessions, matching_config(settings))
         pending = matcher.pending()
         if on_start:
             on_start(len(pending))
@@ -114,7 +115,7 @@ def follow(
     from matching.follower import Follower
 
     with store_sessions(settings) as sessions:
-        follower = Follower(sessions, settings.matching, stop)
+        follower = Follower(sessions, matching_config(settings), stop)
         return follower.run(idle_exit_s=idle_exit_s, on_waiting=on_waiting)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autohub.settings import Settings
+from core.settings import Settings
 from jobs.artefacts import artefacts_dir, write_atomically
 from jobs.store_access import store_sessions
 
@@ -19,7 +19,7 @@ class QualityReport:
 
 def file_scorecard(settings: Settings, path: Path | None = None) -> QualityReport:
     """Compute the scorecard per source and per dealer and write it (the same JSON as ``GET /v1/quality``)."""
-    from autohub.sources import dealer_networks
+    from connectors.sources import dealer_networks
     from store import quality
 
     networks = dealer_networks(settings)

@@ -26,12 +26,13 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import HubError
-from autohub.settings import Settings
+from core.errors import HubError
+from core.settings import Settings
 from jobs.store_access import store_sessions
 from mappings import MappingRegistry
 from pipeline import Loader, LoadReport
 from pipeline.load import Replayed
+from pipeline.screen import input_limits
 from store import replay as replay_store
 from store.replay import EntryFilter, ReasonCodes
 
@@ -341,7 +342,7 @@ def fresh_loader(settings: Settings, sessions: sessionmaker[Session]) -> Loader:
     """A Loader on ``sessions`` with the mapping files as they are on disk now — not as a long-running process
     (the API server) loaded them when it started: the fix being replayed is usually minutes old."""
     registry = MappingRegistry.load(*settings.mapping_dirs)
-    return Loader(sessions, registry, pii_key=settings.pii_key, batch_size=settings.batch_size, limits=settings.input,
+    return Loader(sessions, registry, pii_key=settings.pii_key, batch_size=settings.batch_size, limits=input_limits(settings),
                   abandoned_after_s=settings.sync_run_abandoned_after_s)  # fmt: skip
 
 

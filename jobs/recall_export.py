@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from autohub.settings import Settings
+from core.settings import Settings
 from jobs.artefacts import artefacts_dir, write_atomically
 from jobs.store_access import store_sessions
 from recall.campaign import (

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from autohub.settings import Settings
+from core.settings import Settings
 from jobs.sync import pull_source
+from pipeline.screen import input_limits
 
 
 @dataclass
@@ -60,9 +61,9 @@ def check_source(name: str, settings: Settings) -> SourceCheck:
                 getattr(pages, "close", lambda: None)()  # a generator left half-read holds its connection
             if page is not None:
                 for record in page.records:
-                    check.count(*trial_map(mapper, record, settings.input))
+                    check.count(*trial_map(mapper, record, input_limits(settings)))
                 for record, error in page.refused:
-                    check.count(*trial_map(mapper, record, settings.input, error))
+                    check.count(*trial_map(mapper, record, input_limits(settings), error))
                 for reason, _raw in page.unreadable:
                     check.count("quarantined", [reason])
             checks.append(check)

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import ConfigError
-from autohub.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 from pipeline import Loader
+from pipeline.screen import input_limits
 
 
 class StoreNotMigrated(ConfigError):
@@ -52,5 +53,5 @@ def store_loader(settings: Settings, aliases: dict[str, str] | None = None) -> I
     registry = MappingRegistry.load(*settings.mapping_dirs).with_aliases(aliases or {})
     with store_sessions(settings) as sessions:
         yield Loader(sessions, registry, pii_key=settings.pii_key,
-                     batch_size=settings.batch_size, limits=settings.input,
+                     batch_size=settings.batch_size, limits=input_limits(settings),
                      abandoned_after_s=settings.sync_run_abandoned_after_s)  # fmt: skip

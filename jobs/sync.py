@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from autohub.settings import Settings
-from autohub.sources import DeclaredSource, declared_source
+from connectors.sources import DeclaredSource, declared_source
+from core.settings import Settings
 from jobs.store_access import store_loader
 from pipeline import LoadReport
 
 
 def pull_source(name: str, settings: Settings) -> DeclaredSource:
-    """The declared pull source ``name`` (the sources file, autohub/sources.yaml by default)."""
-    from autohub.errors import ConfigError
+    """The declared pull source ``name`` (the sources file, core/sources.yaml by default)."""
+    from core.errors import ConfigError
 
     source = declared_source(settings, name)
     if not source.pull:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from mappings.context import Condition, Context, Getter, compared_text, is_blank, width_folded
 from mappings.paths import PathError, compile_path
 

@@ -25,7 +25,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from autohub.errors import ConfigError, DataError, MappingError, ValidationFailed
 from canonical_model.entities import (
     Consent,
     CreditProfile,
@@ -37,6 +36,7 @@ from canonical_model.entities import (
     VehicleRelationship,
 )
 from canonical_model.entities.source import SourceRecord
+from core.errors import ConfigError, DataError, MappingError, ValidationFailed
 from mappings.conditions import compile_condition
 from mappings.context import Condition, Context, Evaluator, Getter, is_blank
 from mappings.expressions import (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from mappings.context import MISSING, Context, Evaluator, Getter, is_blank
 from mappings.paths import check_path, compile_path
 from mappings.transforms import TransformFailed, shown

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from autohub.errors import ConfigError, MappingError
+from core.errors import ConfigError, MappingError
 from mappings.conditions import compile_condition
 from mappings.context import Condition, Context, Evaluator, Getter, is_blank
 from mappings.paths import check_path, compile_path

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from autohub.errors import ConfigError, MappingError
+from core.errors import ConfigError, MappingError
 from mappings.context import MISSING, SPECIAL_PATHS, Context, Getter, compared_text, is_blank
 
 _SEGMENT = re.compile(r"([^\[\]]*)(?:\[([^\[\]]*)\])?")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
-from autohub.errors import ConfigError, DataError
+from core.errors import ConfigError, DataError
 
 EntityPolicy = Literal["quarantine_record", "quarantine_entity"]
 ENTITY_POLICIES: tuple[str, ...] = get_args(EntityPolicy)

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from mappings.engine import Mapper
 from mappings.spec import MappingSpec
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from autohub.errors import DataError
+from core.errors import DataError
 from mappings.context import Context, Evaluator, is_blank
 
 _UNKNOWN_TIME = "as_of unknown: the last loaded version wins"

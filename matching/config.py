@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.settings import Settings
+
 MODEL_VERSION = "party-v6"  # v6: an organisation's short name (hand-set); v5: a car shared only through a repaired VIN weighs less (hand-set); v4: a phone one digit off (hand-set m/u), blocking on surname + phone head/tail; v3: street address compared (hand-set m/u); v2: symmetric name swap, fuzzy names only when not Chinese
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "party.json"
 
@@ -72,3 +74,8 @@ class MatchingConfig(BaseModel):
     @property
     def model(self) -> Path:
         return self.model_path or DEFAULT_MODEL_PATH
+
+
+def matching_config(settings: Settings) -> MatchingConfig:
+    """``AUTOHUB_MATCHING__…``: this room's block of the settings."""
+    return settings.section("matching", MatchingConfig)

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from autohub.errors import DataError
+from core.errors import DataError
 from mappings import MappingRegistry
 from pipeline import to_source_record
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import HubError
+from core.errors import HubError
 from matching.config import MatchingConfig
 from matching.features import features_from_store
 from matching.splink_model import load_model, new_linker

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_RULES = Path(__file__).parent / "ownership.yaml"
 Strength = Literal["strong", "weak"]

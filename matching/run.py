@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from matching.clustering import Edge, cluster, deterministic_edges, full_names, identities, may_link
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.features import SharedIdentifier, build_features, features_from_store

@@ -24,7 +24,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.realtime import compare_records
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from matching.features import FEATURE_COLUMNS
 
 NAME_NULL = (

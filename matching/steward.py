@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from autohub.errors import HubError
+from core.errors import HubError
 from matching.golden_ids import mint_golden_ids
 from matching.survivorship import golden_party
 from store import golden as store_golden

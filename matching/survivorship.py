@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-from autohub.errors import ConfigError
+from core.declarations import rank_aliases
+from core.errors import ConfigError
+from core.settings import get_settings
 from store.matching_input import PartyRecord
 
 DEFAULT_RULES = Path(__file__).parent / "survivorship.yaml"
@@ -45,8 +47,18 @@ class Chosen:
     rule: str
 
 
+def declared_rules() -> tuple[AttributeRule, ...]:
+    """The shipped rules, with every declared instance's ``rank_as`` applied (the sources file in the settings)."""
+    return load_rules(rank_as=rank_aliases(get_settings().declared_sources_file))
+
+
 @cache
-def load_rules(path: Path = DEFAULT_RULES) -> tuple[AttributeRule, ...]:
+def load_rules(
+    path: Path = DEFAULT_RULES, rank_as: tuple[tuple[str, str], ...] = ()
+) -> tuple[AttributeRule, ...]:
+    """The rules of ``path``; ``rank_as`` (instance, source) puts each instance right after the source whose
+    rank it takes, in every list that names that source — a second insurer declared ``rank_as: insurance``
+    ranks with the insurer instead of after every listed source."""
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -59,9 +71,19 @@ def load_rules(path: Path = DEFAULT_RULES) -> tuple[AttributeRule, ...]:
         if unknown or bool(entry.get("path")) == bool(entry.get("contact")):
             raise ConfigError(f"attribute {name!r}: unknown rule {sorted(unknown)} or not exactly one of path/contact",
                               field=f"{path.name}: attributes.{name}", fix=f"rules are {', '.join(RULES)}")  # fmt: skip
-        attributes.append(AttributeRule(name, entry.get("path"), entry.get("contact"), rules,
-                                        tuple(entry.get("source_rank") or defaults.get("source_rank") or ())))  # fmt: skip
+        ranked = _with_instances(
+            tuple(entry.get("source_rank") or defaults.get("source_rank") or ()), rank_as
+        )
+        attributes.append(AttributeRule(name, entry.get("path"), entry.get("contact"), rules, ranked))
     return tuple(attributes)
+
+
+def _with_instances(ranked: tuple[str, ...], rank_as: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    expanded: list[str] = []
+    for source in ranked:
+        expanded.append(source)
+        expanded += [instance for instance, like in rank_as if like == source and instance not in ranked]
+    return tuple(expanded)
 
 
 def _filled(value: Any) -> bool:
@@ -131,7 +153,7 @@ def choose(spec: AttributeRule, members: Sequence[PartyRecord]) -> Chosen | None
 
 def golden_party(members: Sequence[PartyRecord], rules: Sequence[AttributeRule] | None = None) -> tuple[dict[str, Any], list[Chosen]]:  # fmt: skip
     """The golden body and the lineage of each attribute in it."""
-    chosen = [c for spec in (rules or load_rules()) if (c := choose(spec, members)) is not None]
+    chosen = [c for spec in (rules or declared_rules()) if (c := choose(spec, members)) is not None]
     body: dict[str, Any] = {c.attribute: c.value for c in chosen}
     body["sources"] = sorted({m.source for m in members})
     body["member_count"] = len(members)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr
 
+from core.settings import Settings
+
 
 class OutboxConfig(BaseModel):
     """The relay's broker and pace. The guest/guest default only works from 127.0.0.1 (RabbitMQ's own rule)."""
@@ -22,3 +24,8 @@ class OutboxConfig(BaseModel):
     in_api: bool = Field(
         default=False, description="run the relay inside `autohub serve` (else: `autohub outbox relay`)"
     )
+
+
+def outbox_config(settings: Settings) -> OutboxConfig:
+    """``AUTOHUB_OUTBOX__…``: this room's block of the settings."""
+    return settings.section("outbox", OutboxConfig)

@@ -8,7 +8,7 @@ holds the password.
 
 from __future__ import annotations
 
-from autohub.errors import ConfigError, RetriableError, SourceUnavailable
+from core.errors import ConfigError, RetriableError, SourceUnavailable
 
 
 class BrokerUnavailable(SourceUnavailable):

@@ -26,7 +26,7 @@ from pika.exceptions import (
     UnroutableError,
 )
 
-from autohub.errors import HubError
+from core.errors import HubError
 from outbox import errors
 from outbox.config import OutboxConfig
 from store.change_feed import as_event

@@ -26,7 +26,7 @@ import structlog
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import ConfigError, HubError
+from core.errors import ConfigError, HubError
 from outbox.config import OutboxConfig
 from outbox.publisher import ChangePublisher
 from store.tables import ChangeLogRow

@@ -27,8 +27,8 @@ import structlog
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.errors import DataError, RetriableError
 from canonical_model.entities.source import SourceRecord, payload_hash
+from core.errors import DataError, RetriableError
 from mappings import Mapper, MappingRegistry, RejectedEntity
 from pipeline.screen import (
     MAX_KEY_CHARS,

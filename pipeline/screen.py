@@ -20,8 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from autohub.errors import DataError
 from canonical_model.entities.source import SourceRecord
+from core.errors import DataError
+from core.settings import Settings
 
 # The store's column widths (store/tables.py): source_record.source_id and canonical_record.entity_key.
 MAX_ID_CHARS = 200
@@ -147,3 +148,8 @@ def parse_json(body: bytes) -> tuple[Any, str | None]:
         return None, "unsafe_input.too_deep"
     except (UnicodeDecodeError, ValueError):  # JSONDecodeError is a ValueError
         return None, "not_json"
+
+
+def input_limits(settings: Settings) -> InputLimits:
+    """``AUTOHUB_INPUT__…``: the bounds on one record's shape."""
+    return settings.section("input", InputLimits)

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 
 
 def insert_for(session: Session, table: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from autohub.errors import HubError
+from core.errors import HubError
 from store.batching import chunks
 from store.customer_view import facts_about, members, survivor
 from store.golden import record_change

@@ -26,6 +26,7 @@ from store.batching import chunks
 from store.dialect import insert_for
 from store.matching_input import EVIDENCE_ENTITIES
 from store.tables import CanonicalRecordRow, MatchQueueRow
+from store.types import aware_utc
 
 CHANNEL = "autohub_match_pending"
 # What golden records are made of: parties, and what a golden vehicle is built from (the car's own record,
@@ -120,7 +121,7 @@ def take(
         .execution_options(synchronize_session=False)
     )
     taken = [
-        Queued(r.record_id, r.entity_type, r.version, _aware(r.queued_at)) for r in session.execute(stmt)
+        Queued(r.record_id, r.entity_type, r.version, aware_utc(r.queued_at)) for r in session.execute(stmt)
     ]
     return sorted(taken, key=lambda item: (item.queued_at, item.record_id))
 
@@ -164,7 +165,7 @@ def lag(session: Session) -> QueueLag:
     by_entity: dict[str, tuple[int, datetime]] = {}
     failing = 0
     for entity_type, count, oldest, failing_rows in session.execute(stmt.group_by(q.entity_type)):
-        by_entity[entity_type] = (int(count), _aware(oldest))
+        by_entity[entity_type] = (int(count), aware_utc(oldest))
         failing += int(failing_rows or 0)
     if not by_entity:
         return QueueLag()
@@ -174,12 +175,6 @@ def lag(session: Session) -> QueueLag:
         failing=failing,
         by_entity=by_entity,
     )
-
-
-def _aware(moment: datetime | str) -> datetime:
-    """An aggregate's timestamp as an aware UTC datetime, whatever the backend hands back."""
-    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def evidence_of(session: Session, record_ids: Iterable[int]) -> Evidence:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
 from store.tables import CanonicalRecordRow, QuarantineRow, SourceRecordRow, SyncRun
+from store.types import aware_utc
 
 
 @dataclass(frozen=True)
@@ -169,3 +171,42 @@ def newest_running(session: Session, source: str) -> SyncRun | None:
         .order_by(SyncRun.last_beat.desc())
     )
     return session.scalars(stmt.limit(1)).first()
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What monitoring needs of one source instance: when it last synced, what its last run did, whether one
+    runs now and when it last beat (a consumer's run stays ``running`` for its life)."""
+
+    source: str
+    last_succeeded_at: datetime | None
+    last_finished_status: str | None  # succeeded | failed | abandoned …
+    last_finished_counts: dict[str, int]  # records in, mapped, partial, quarantined, unchanged
+    running: int
+    last_beat_at: datetime | None
+
+
+def source_health(session: Session) -> list[SourceHealth]:
+    """One row per source that ever ran: three grouped reads of the small ``sync_run`` table."""
+    r = SyncRun
+    succeeded = dict(session.execute(
+        select(r.source, func.max(r.finished_at)).where(r.status == "succeeded").group_by(r.source)).all())  # fmt: skip
+    running = {source: (int(n), beat) for source, n, beat in session.execute(
+        select(r.source, func.count(), func.max(r.last_beat)).where(r.status == "running").group_by(r.source))}  # fmt: skip
+    newest = select(func.max(r.id)).where(r.status != "running").group_by(r.source)
+    finished = {run.source: run for run in session.scalars(select(r).where(r.id.in_(newest)))}
+    health = []
+    for source in sorted(set(succeeded) | set(running) | set(finished)):
+        run = finished.get(source)
+        counts = {} if run is None else {
+            "in": run.records_in, "mapped": run.records_mapped, "partial": run.records_partial,
+            "quarantined": run.records_quarantined, "unchanged": run.records_unchanged,
+        }  # fmt: skip
+        beating = running.get(source, (0, None))
+        health.append(SourceHealth(source, _maybe(succeeded.get(source)), run.status if run else None, counts,
+                                   beating[0], _maybe(beating[1])))  # fmt: skip
+    return health
+
+
+def _maybe(moment: datetime | str | None) -> datetime | None:
+    return None if moment is None else aware_utc(moment)

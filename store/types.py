@@ -39,7 +39,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return None if value is None else aware_utc(value)
+
+
+def aware_utc(moment: datetime | str) -> datetime:
+    """A timestamp as an aware UTC datetime, whatever the backend hands back (an aggregate such as ``max()`` of a
+    ``UtcDateTime`` column skips the type: SQLite gives naive text, PostgreSQL an aware datetime)."""
+    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

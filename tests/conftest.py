@@ -111,7 +111,7 @@ def hub_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     from typer.testing import CliRunner
 
     from autohub.cli import app
-    from autohub.settings import get_settings
+    from core.settings import get_settings
 
     monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)

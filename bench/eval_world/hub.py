@@ -33,7 +33,7 @@ def run_hub(
 ) -> HubResult:
     from sqlalchemy import select
 
-    from autohub.settings import Settings
+    from core.settings import Settings
     from jobs.matching import describe_full, match_full
     from mappings import MappingRegistry
     from pipeline import Loader, to_source_record

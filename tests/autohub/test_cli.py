@@ -51,7 +51,7 @@ def test_schema_prints_json_schema() -> None:
 
 
 def test_db_upgrade_then_current(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from autohub.settings import get_settings
+    from core.settings import get_settings
 
     monkeypatch.setenv("AUTOHUB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("AUTOHUB_DATABASE_URL", raising=False)

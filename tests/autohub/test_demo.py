@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from autohub.cli import app
 from autohub.demo import run_demo
-from autohub.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 runner = CliRunner()
 
@@ -104,7 +104,7 @@ def test_demo_uses_rabbitmq_when_it_answers(demo_dir: Path) -> None:
 
 def test_demo_falls_back_to_the_event_file_and_says_why(demo_dir: Path) -> None:
     settings = Settings(
-        data_dir=demo_dir, dms={"url": "amqp://guest:guest@127.0.0.1:1/%2F"}
+        data_dir=demo_dir, sections={"dms": {"url": "amqp://guest:guest@127.0.0.1:1/%2F"}}
     )  # nothing listens
     result = run_demo(settings, people=40, seed=9)
     assert "RabbitMQ not reachable (" in result.transports["dms"]

@@ -14,12 +14,12 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import Result
 
-from autohub.errors import ConfigError
-from autohub.settings import Settings
-from autohub.sources import declared_source, declared_sources
 from connectors import types
 from connectors.finance_sql import FinanceSqlConfig
+from connectors.sources import declared_source, declared_sources
 from connectors.types import ConnectorType
+from core.errors import ConfigError
+from core.settings import Settings
 from jobs.config import declared_pull_sources
 from store.tables import CanonicalRecordRow, SourceRecordRow
 from tests.connectors.test_finance_sql import _insert, _row, finance_url

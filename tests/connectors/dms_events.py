@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from autohub.errors import DataError
+from core.errors import DataError
 from mappings import MappingRegistry
 from pipeline import to_source_record
 from sample_data import DEFECTS_THAT_QUARANTINE, generate

@@ -16,12 +16,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autohub.errors import ConfigError
-from autohub.logging import configure
 from connectors.erp_config import ErpAuthRefused
 from connectors.erp_requests import wrong_argument
 from connectors.erp_soap import ErpOperation, ErpRejected, ErpSoapConfig, ErpSoapConnector
 from connectors.runner import run_sync
+from core.errors import ConfigError
+from core.logging import configure
 from pipeline import Loader
 from store import repository
 from tests.connectors.sap_service import OPERATION, SapCustomer, SapService

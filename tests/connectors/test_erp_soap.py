@@ -13,7 +13,6 @@ from typer.testing import Result
 from zeep import Client, Transport
 from zeep.exceptions import DTDForbidden, Error
 
-from autohub.errors import ConfigError, SourceUnavailable
 from connectors.erp_soap import (
     ErpBusy,
     ErpRejected,
@@ -23,6 +22,7 @@ from connectors.erp_soap import (
     zeep_settings,
 )
 from connectors.runner import run_sync
+from core.errors import ConfigError, SourceUnavailable
 from fakes.erp_soap import ErpFaults, ErpSoapServer
 from fakes.erp_wsdl import RECORD_TYPES, Dialect, RecordType
 from pipeline import Loader

@@ -12,9 +12,9 @@ from sqlalchemy import MetaData, Table, create_engine, select, text
 from sqlalchemy.orm import Session
 from typer.testing import Result
 
-from autohub.errors import ConfigError, SourceUnavailable
 from connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector
 from connectors.runner import run_sync
+from core.errors import ConfigError, SourceUnavailable
 from pipeline import Loader
 from store.tables import QuarantineRow, SourceRecordRow
 from tests.mappings.test_sources import FINANCE_CUSTOMER

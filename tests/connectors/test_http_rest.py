@@ -11,9 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from autohub.errors import ConfigError, SourceUnavailable
-from autohub.settings import Settings
-from autohub.sources import declared_sources
 from connectors.rest_config import (
     AnswerTooLarge,
     AnswerUnreadable,
@@ -22,7 +19,10 @@ from connectors.rest_config import (
     SourceRejected,
 )
 from connectors.rest_source import HttpConnector
+from connectors.sources import declared_sources
 from connectors.types import connector_types
+from core.errors import ConfigError, SourceUnavailable
+from core.settings import Settings
 from fakes.rest_partner import RestPartner
 from pipeline import Loader
 from tests.mappings.test_sources import INSURANCE_POLICY

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import Result
 
-from autohub.errors import ConfigError, SourceUnavailable
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector, SourceRejected
 from connectors.runner import run_sync
+from core.errors import ConfigError, SourceUnavailable
 from fakes.insurance_api import Faults, InsuranceApi
 from pipeline import Loader
 from store.tables import QuarantineRow

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autohub.errors import SourceUnavailable
 from canonical_model.entities import SourceRecord
 from connectors.base import Connector, Page
 from connectors.runner import run_sync
+from core.errors import SourceUnavailable
 from mappings import MappingRegistry
 from pipeline import Loader
 from store import reports, repository

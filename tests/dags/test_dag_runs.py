@@ -193,7 +193,7 @@ def test_a_source_declared_with_a_mapping_only_is_synced_by_its_own_dag(
 ) -> None:
     """Issue #17: a dealer's monthly file — a declaration in a sources file and a YAML mapping, no Python — gets a
     sync DAG of its own that loads it and announces its Asset."""
-    shipped = (Path(__file__).resolve().parents[2] / "autohub" / "sources.yaml").read_text(encoding="utf-8")
+    shipped = (Path(__file__).resolve().parents[2] / "core" / "sources.yaml").read_text(encoding="utf-8")
     drop, maps = tmp_path / "drop", tmp_path / "maps"
     drop.mkdir()
     maps.mkdir()

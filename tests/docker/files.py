@@ -199,10 +199,16 @@ def variable_names(model: type[BaseModel], prefix: str, delimiter: str) -> set[s
 
 
 def settings_variable_names(settings: type[BaseSettings]) -> set[str]:
+    """The settings' own variables and every room's block (``autohub.blocks``), as ``Settings.section`` reads them."""
+    from autohub.blocks import settings_blocks
+
     config = settings.model_config
-    return variable_names(
-        settings, str(config.get("env_prefix", "")), str(config.get("env_nested_delimiter"))
-    )
+    prefix, delimiter = str(config.get("env_prefix", "")), str(config.get("env_nested_delimiter"))
+    names = variable_names(settings, prefix, delimiter) - {f"{prefix}SECTIONS".upper()}
+    for block, model in settings_blocks().items():
+        name = f"{prefix}{block}".upper()
+        names |= {name} | variable_names(model, f"{name}{delimiter}", delimiter)
+    return names
 
 
 # --- the autohub command tree ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from autohub.settings import Settings
+from core.settings import Settings
 from tests.docker.files import (
     AUTOHUB_NAME,
     COMPOSE_PATH,
@@ -270,7 +270,7 @@ def test_every_autohub_variable_named_is_a_real_setting() -> None:
         "the compose file sets the hub's store and broker URLs"
     )
     unknown = {path: sorted(names - valid) for path, names in in_use.items() if names - valid}
-    assert not unknown, f"not settings of autohub.settings.Settings (typo?): {unknown}"
+    assert not unknown, f"not settings of core.settings.Settings (typo?): {unknown}"
 
 
 def test_urls_agree_with_the_servers_they_point_at() -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autohub.errors import ConfigError
 from connectors.erp_soap import ErpSoapConfig, ErpSoapConnector
 from connectors.insurance_rest import InsuranceRestConfig, InsuranceRestConnector
+from core.errors import ConfigError
 from fakes.insurance_api import InsuranceApi
 from tests.docker.files import ROOT
 

@@ -16,8 +16,8 @@ from pika.exceptions import AMQPConnectionError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autohub.errors import SourceUnavailable
 from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, publish_events
+from core.errors import SourceUnavailable
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autohub.settings import Settings
+from core.settings import Settings
 from store import api_keys
 from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
@@ -32,7 +32,7 @@ def api(store_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str
         _, token = api_keys.create(session, "probe", ["read", "read:pii", "steward"])
     engine.dispose()
     settings = Settings(data_dir=tmp_path, database_url=store_url,
-                        portal={"secret": "portal-test-secret", "max_body_bytes": 4096})  # fmt: skip
+                        sections={"portal": {"secret": "portal-test-secret", "max_body_bytes": 4096}})  # fmt: skip
     with serve(settings) as client:
         yield client, {"Authorization": f"Bearer {token}"}
 

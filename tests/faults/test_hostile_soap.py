@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from zeep import Client, Transport
 
-from autohub.errors import SourceUnavailable
 from connectors.erp_soap import (
     ErpAnswerTooLarge,
     ErpSoapConfig,
@@ -31,6 +30,7 @@ from connectors.erp_soap import (
     zeep_settings,
 )
 from connectors.runner import run_sync
+from core.errors import SourceUnavailable
 from fakes.erp_soap import ErpFaults, ErpSoapServer
 from fakes.erp_wsdl import wsdl
 from pipeline import Loader

@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from autohub.logging import configure
+from core.logging import configure
 from store.engine import create_store_engine
 
 NAME, MOBILE, RESIDENT_ID, EMAIL = "王伟", "13912345678", "11010519491231002X", "wang.wei@example.com"
@@ -80,7 +80,7 @@ def test_a_thread_that_dies_prints_a_masked_traceback(capsys: pytest.CaptureFixt
 
 
 def test_a_process_that_dies_prints_a_masked_traceback() -> None:
-    script = ("from autohub.logging import configure\nconfigure()\n"
+    script = ("from core.logging import configure\nconfigure()\n"
               f"raise RuntimeError('{NAME} {MOBILE} {EMAIL}')\n")  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pika.exceptions import AMQPConnectionError
 
-from autohub.errors import SourceUnavailable
 from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer
+from core.errors import SourceUnavailable
 from pipeline import Loader
 
 pytestmark = pytest.mark.faults

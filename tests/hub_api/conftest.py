@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.settings import Settings
+from core.settings import Settings
 from hub_api.server import api_in_thread
 from store import api_keys
 from store.engine import create_store_engine, session_factory
@@ -39,7 +39,9 @@ def serve(settings: Settings) -> Iterator[httpx.Client]:
 def live_api(tmp_path: Path) -> Iterator[LiveApi]:
     url = f"sqlite:///{tmp_path}/hub.db"
     upgrade(url)
-    settings = Settings(data_dir=tmp_path, database_url=url, portal={"secret": "portal-test-secret"})
+    settings = Settings(
+        data_dir=tmp_path, database_url=url, sections={"portal": {"secret": "portal-test-secret"}}
+    )
     with serve(settings) as client:
         yield LiveApi(client, settings, url)
 
@@ -62,7 +64,7 @@ def world_api(world: Path, tmp_path: Path) -> Iterator[WorldApi]:
     shutil.copyfile(world, path)
     url = f"sqlite:///{path}"
     settings = Settings(data_dir=tmp_path, database_url=url, pii_hash_key=WORLD_PII_KEY,
-                        portal={"secret": "portal-test-secret"})  # fmt: skip
+                        sections={"portal": {"secret": "portal-test-secret"}})  # fmt: skip
     engine = create_store_engine(url)
     with serve(settings) as client:
         yield WorldApi(client, settings, url, session_factory(engine))

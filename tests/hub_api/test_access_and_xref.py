@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from autohub.settings import Settings
+from core.settings import Settings
 from mappings import MappingRegistry
 from matching.config import MatchingConfig
 from matching.run import run_party_matching

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from autohub.settings import Settings
+from core.settings import Settings
 from matching import steward
 from store import api_keys
 from store.engine import create_store_engine, session_factory
@@ -177,7 +177,7 @@ def small_world_api(store_url: str, tmp_path: Path) -> Iterator[WorldApi]:
     sessions = session_factory(engine)
     populate_world(sessions, people=20, seed=3)
     settings = Settings(data_dir=tmp_path, database_url=store_url, pii_hash_key=WORLD_PII_KEY,
-                        portal={"secret": "portal-test-secret"})  # fmt: skip
+                        sections={"portal": {"secret": "portal-test-secret"}})  # fmt: skip
     with serve(settings) as client:
         yield WorldApi(client, settings, store_url, sessions)
     engine.dispose()

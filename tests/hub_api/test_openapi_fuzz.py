@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from autohub.settings import Settings
+from core.settings import Settings
 from store import api_keys
 from store.engine import create_store_engine, session_factory
 from tests.hub_api.conftest import WORLD_PII_KEY, serve
@@ -32,7 +32,7 @@ def api_schema(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     engine.dispose()
     ADMIN["Authorization"] = f"Bearer {token}"
     settings_ = Settings(
-        data_dir=folder, database_url=url, pii_hash_key=WORLD_PII_KEY, portal={"secret": "s"}
+        data_dir=folder, database_url=url, pii_hash_key=WORLD_PII_KEY, sections={"portal": {"secret": "s"}}
     )
     with serve(settings_) as client:
         yield schemathesis.openapi.from_url(f"{client.base_url}/openapi.json")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from autohub.settings import Settings
+from core.settings import Settings
 from store.engine import create_store_engine, session_factory
 from store.tables import ChangeLogRow, GoldenRecordRow
 from tests.hub_api.conftest import WORLD_PII_KEY, WorldApi, serve
@@ -27,7 +27,9 @@ def relaying_api(world: Path, tmp_path: Path) -> Iterator[tuple[WorldApi, Broker
         session.execute(update(ChangeLogRow).values(published_at=ChangeLogRow.occurred_at))
     with scratch_exchange() as broker:
         outbox = broker.config.model_copy(update={"in_api": True})
-        settings = Settings(data_dir=tmp_path, database_url=url, pii_hash_key=WORLD_PII_KEY, outbox=outbox)
+        settings = Settings(
+            data_dir=tmp_path, database_url=url, pii_hash_key=WORLD_PII_KEY, sections={"outbox": outbox}
+        )
         with serve(settings) as client:
             yield WorldApi(client, settings, url, session_factory(engine)), broker
     engine.dispose()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autohub.settings import Settings
+from core.settings import Settings
 from mappings import MappingRegistry
 from pipeline import Loader
 from store import api_keys
@@ -42,7 +42,7 @@ def api(tmp_path: Path) -> Iterator[ReplayApi]:
         _, steward = api_keys.create(session, "steward:li", ["steward"])
         _, reader = api_keys.create(session, "crm-sync", ["read"])
     settings = Settings(data_dir=tmp_path, database_url=url, mappings_dir=mappings, pii_hash_key="k" * 32,
-                        portal={"secret": "portal-test-secret"})  # fmt: skip
+                        sections={"portal": {"secret": "portal-test-secret"}})  # fmt: skip
     with serve(settings) as client:
         yield ReplayApi(client, mappings, {"Authorization": f"Bearer {steward}"},
                         {"Authorization": f"Bearer {reader}"})  # fmt: skip

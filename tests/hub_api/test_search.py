@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from autohub.settings import Settings
 from canonical_model.identifiers import resident_id
+from core.settings import Settings
 from sample_data.identity import to_15_digits
 from store.engine import create_store_engine, session_factory
 from store.erasure import erase

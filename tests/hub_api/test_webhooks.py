@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from autohub.settings import Settings
 from connectors.portal_webhook import signed_headers
+from core.settings import Settings
 from store.migrate import upgrade
 from store.tables import CanonicalRecordRow, QuarantineRow, SyncRun
 from tests.hub_api.conftest import LiveApi, serve
@@ -94,7 +94,7 @@ def test_deliveries_share_one_sync_run_and_an_unsigned_request_opens_none(tmp_pa
     url = f"sqlite:///{tmp_path}/hub.db"
     upgrade(url)
     settings = Settings(data_dir=tmp_path, database_url=url,
-                        portal={"secret": SECRET.decode(), "progress_every_s": 0})  # fmt: skip
+                        sections={"portal": {"secret": SECRET.decode(), "progress_every_s": 0}})  # fmt: skip
     with serve(settings) as client:
         api = LiveApi(client, settings, url)
         for n in range(3):
@@ -128,7 +128,7 @@ def test_a_second_declared_webhook_source_has_its_own_route_secret_and_source_na
     url = f"sqlite:///{tmp_path}/hub.db"
     upgrade(url)
     settings = Settings(data_dir=tmp_path, database_url=url, sources_file=sources,
-                        portal={"secret": "portal-test-secret"})  # fmt: skip
+                        sections={"portal": {"secret": "portal-test-secret"}})  # fmt: skip
     event = json.dumps(
         {"event_type": "registration", "data": PORTAL_REGISTRATION}, ensure_ascii=False
     ).encode()

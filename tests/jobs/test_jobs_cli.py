@@ -141,3 +141,49 @@ def test_dms_health_reports_depths_and_fails_past_the_limits(hub_cli: Callable[.
     finally:
         delete_topology(connection.channel(), config)
         connection.close()
+
+
+@pytest.mark.rabbitmq
+def test_dms_health_checks_every_declared_dealer_network_with_its_own_queues(
+    hub_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from connectors.dms_amqp import DmsAmqpConfig, connect, declare_topology, delete_topology
+
+    configs = {}
+    for network in ("north", "south"):
+        tag = f"{network}.{secrets.token_hex(4)}"
+        configs[network] = DmsAmqpConfig(exchange=f"autohub.t.{tag}", queue=f"autohub.t.{tag}.events",
+                                         dead_letter_exchange=f"autohub.t.{tag}.dlx",
+                                         dead_letter_queue=f"autohub.t.{tag}.dead")  # fmt: skip
+    declared = "\n".join(
+        f"  {name}:\n    type: amqp\n    mapping: dms\n    settings: {{exchange: {c.exchange}, queue: {c.queue}, "
+        f"dead_letter_exchange: {c.dead_letter_exchange}, dead_letter_queue: {c.dead_letter_queue}}}"
+        for name, c in configs.items()
+    )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"version: 1\nsources:\n{declared}\n", encoding="utf-8")
+    monkeypatch.setenv("AUTOHUB_SOURCES_FILE", str(sources))
+    monkeypatch.setenv("AUTOHUB_ORCHESTRATION__DMS_REQUIRE_CONSUMER", "false")
+    monkeypatch.setenv("AUTOHUB_ORCHESTRATION__DMS_MAX_READY", "0")
+    assert hub_cli("db", "upgrade").exit_code == 0
+    connection = connect(configs["north"])
+    try:
+        for config in configs.values():
+            declare_topology(connection.channel(), config)
+        # south falls behind: one event waits in its own queue; north is healthy
+        connection.channel().basic_publish(configs["south"].exchange, "dms.D1.lead_created", b"{}")
+        behind = hub_cli("dms", "health")
+        assert behind.exit_code == 1
+        shown = " ".join(behind.output.split())
+        assert f"south feed unhealthy: 1 event(s) waiting in {configs['south'].queue}" in shown
+        assert "north feed unhealthy" not in shown
+        north = hub_cli("dms", "health", "north")
+        assert north.exit_code == 0, north.output
+        assert f"north: {configs['north'].queue}: 0 waiting" in north.output.replace("\n", "")
+        unknown = hub_cli("dms", "health", "west")
+        assert unknown.exit_code != 0
+        assert "no dealer network 'west'" in " ".join(unknown.output.split())
+    finally:
+        for config in configs.values():
+            delete_topology(connection.channel(), config)
+        connection.close()

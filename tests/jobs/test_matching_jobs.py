@@ -8,9 +8,10 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from autohub.settings import Settings
+from core.settings import Settings
 from jobs.matching import match_full, match_incremental
 from mappings import MappingRegistry
+from matching.config import matching_config
 from matching.run import run_party_matching
 from pipeline import Loader, to_source_record
 from sample_data import generate
@@ -36,7 +37,7 @@ def _loaded_store(directory: Path, people: int, seed: int) -> tuple[Settings, En
 
 def test_the_run_after_a_killed_one_builds_the_missing_golden_vehicles(tmp_path: Path) -> None:
     settings, engine, sessions = _loaded_store(tmp_path, 150, 5)
-    run_party_matching(sessions, settings.matching)  # … and killed here, before the vehicles
+    run_party_matching(sessions, matching_config(settings))  # … and killed here, before the vehicles
     with sessions() as session:
         assert store_golden.golden_vehicles_behind(session)
         cars = session.scalar(select(func.count(func.distinct(CanonicalRecordRow.entity_key)))

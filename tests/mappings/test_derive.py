@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autohub.errors import ValidationFailed
+from core.errors import ValidationFailed
 from mappings.derive import DERIVED
 from mappings.gazetteer import Place, locate
 from tests.mappings.crm import body, load, mapping, party, run

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from autohub.errors import ConfigError, ValidationFailed
 from canonical_model.entities import SourceRecord
+from core.errors import ConfigError, ValidationFailed
 from mappings import MappingRegistry, load_mapping
 
 FLEET_YAML = """

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autohub.errors import ConfigError, ValidationFailed
 from canonical_model.entities import SourceRecord
 from canonical_model.identifiers import InvalidMobile, InvalidVin, mobile, plate, vin
+from core.errors import ConfigError, ValidationFailed
 from mappings import MappingRegistry, load_mapping
 
 REGISTRY = MappingRegistry.load()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autohub.errors import MappingError
+from core.errors import MappingError
 from mappings import Mapper
 from tests.mappings.crm import body, load, mapping, party, run
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from tests.mappings.crm import load, mapping, party
 
 PERSON = "kind: person\nname: {from: name, transform: person_name}\n"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from autohub.errors import ConfigError, MappingError
+from core.errors import ConfigError, MappingError
 from mappings import Mapper
 from tests.mappings.crm import body, load, mapping, party, run
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from autohub.errors import ConfigError, MappingError, ValidationFailed
 from canonical_model.entities import SourceRecord
+from core.errors import ConfigError, MappingError, ValidationFailed
 from mappings import MappedRecord, load_mapping
 from tests.mappings.test_engine import FLEET_RECORD, FLEET_YAML
 from tests.mappings.test_sources import DMS_LEAD, INSURANCE_POLICY, PORTAL_REGISTRATION, _map

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from autohub.errors import MappingError, ValidationFailed
 from canonical_model.entities import SourceRecord
+from core.errors import MappingError, ValidationFailed
 from mappings import MappedRecord, MappingRegistry
 
 REGISTRY = MappingRegistry.load()

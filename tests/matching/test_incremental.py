@@ -182,7 +182,7 @@ def test_the_cli_refuses_before_a_full_run_then_matches_what_is_new(hub_cli: Any
 
 
 def test_the_shared_identifier_report_lists_a_dealers_own_phone(hub_cli: Any) -> None:
-    from autohub.settings import get_settings
+    from core.settings import get_settings
     from mappings import MappingRegistry
     from store.engine import create_store_engine, session_factory
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autohub.errors import ConfigError
+from core.errors import ConfigError
 from matching.survivorship import choose, golden_party, load_rules
 from store.matching_input import PartyRecord
 
@@ -62,3 +62,30 @@ def test_a_rules_file_with_an_unknown_rule_is_refused(tmp_path: Path) -> None:
     bad.write_text("attributes:\n  name: {path: name, rules: [loudest]}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="loudest"):
         load_rules(bad)
+
+
+def test_a_declared_instance_takes_the_rank_of_the_source_it_stands_in_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import get_settings
+
+    members = [_party(1, "portal", day=20, name={"raw": "張偉", "pinyin": "zhang wei"}),
+               _party(2, "insurer_b", day=1, name={"raw": "张伟", "pinyin": "zhang wei"})]  # fmt: skip
+    unranked = choose(RULES["name"], members)  # an unlisted source ranks after every listed one
+    assert unranked is not None
+    assert unranked.record.source == "portal"
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("version: 1\nsources:\n  insurer_b: {type: http, mapping: insurer_b, rank_as: insurance}\n",
+                       encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("AUTOHUB_SOURCES_FILE", str(sources))
+    get_settings.cache_clear()
+    try:
+        body, lineage = golden_party(
+            members
+        )  # the declared rules: insurer_b ranks as the insurer, before the portal
+    finally:
+        get_settings.cache_clear()
+    assert body["name"]["raw"] == "张伟"
+    assert {c.attribute: c.record.source for c in lineage}["name"] == "insurer_b"
+    ranked = {rule.name: rule for rule in load_rules(rank_as=(("insurer_b", "insurance"),))}
+    assert ranked["name"].source_rank == ("erp", "finance", "insurance", "insurer_b", "portal", "dms")

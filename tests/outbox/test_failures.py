@@ -140,7 +140,7 @@ def test_the_cli_says_why_the_broker_failed_and_status_shows_the_wait(
     store_url: str, broker: Broker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from autohub.cli import app
-    from autohub.settings import get_settings
+    from core.settings import get_settings
 
     engine = create_store_engine(store_url)
     commit_changes(session_factory(engine), 2)

@@ -93,7 +93,7 @@ def test_a_broker_outage_leaves_changes_waiting_and_they_are_published_later(
 def test_the_cli_relays_what_is_waiting(store_url: str, broker: Broker, monkeypatch: pytest.MonkeyPatch,
                                         tmp_path: Path) -> None:  # fmt: skip
     from autohub.cli import app
-    from autohub.settings import get_settings
+    from core.settings import get_settings
 
     engine = create_store_engine(store_url)
     events = commit_changes(session_factory(engine), 3)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autohub.errors import ConfigError
 from canonical_model.entities import SourceRecord
+from core.errors import ConfigError
 from mappings import MappingRegistry
 from pipeline import Loader, to_source_record
 from store import reports

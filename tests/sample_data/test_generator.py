@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from autohub.errors import DataError
 from canonical_model.entities.source import SourceRecord
 from canonical_model.identifiers import mobile, plate, resident_id, uscc, vin
 from canonical_model.names import to_simplified
+from core.errors import DataError
 from mappings import MappingRegistry
 from mappings.transforms import TRANSFORMS
 from sample_data import DEFECTS_THAT_QUARANTINE, GeneratedRecord, generate

@@ -14,19 +14,20 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from autohub.errors import ConfigError
 from connectors.types import BuildContext, ConnectorType, connector_type
-from jobs.config import sources_file
+from core.errors import ConfigError
+from core.settings import SHIPPED_SOURCES_FILE
 
 if TYPE_CHECKING:
-    from autohub.settings import Settings
     from connectors.base import Connector
+    from core.settings import Settings
 
+Config = TypeVar("Config", bound=BaseModel)
 SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 # Setting names that hold a secret wherever they occur: their value must be a reference.
 SECRET_NAMES = frozenset(
@@ -44,6 +45,8 @@ class SourceDeclaration(BaseModel):
     description: str = ""
     mapping: SourceName | None = None
     schedule: str | None = None
+    # survivorship: the source whose rank this instance takes (matching/survivorship.yaml ranks by name)
+    rank_as: SourceName | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -66,6 +69,13 @@ class DeclaredSource:
     @property
     def pull(self) -> bool:
         return self.kind.mode == "pull"
+
+    def config_as(self, model: type[Config]) -> Config:
+        """The bound configuration as the model a caller serves (the DMS consumer: ``DmsAmqpConfig``)."""
+        if not isinstance(self.config, model):
+            raise ConfigError(f"source {self.name!r} is of type {self.kind.name}, which this command does not serve",
+                              field="type", fix="name a source of the right type; `autohub sources list` shows them")  # fmt: skip
+        return self.config
 
     def connector(self, data_dir: Path) -> Connector:
         if self.kind.build is None:
@@ -90,11 +100,11 @@ def read_document(path: Path) -> SourcesDocument:
         first = exc.errors()[0]
         place = ".".join(str(p) for p in first["loc"] if p != "[key]")  # a source's name is its own place
         raise ConfigError(f"{first['msg']}", record=str(path), field=place,
-                          fix="see the comments at the top of autohub/sources.yaml") from None  # fmt: skip
+                          fix="see the comments at the top of core/sources.yaml") from None  # fmt: skip
 
 
 def _file_of(settings: Settings, path: Path | None) -> Path:
-    return path or settings.sources_file or sources_file()
+    return path or settings.declared_sources_file
 
 
 def declared_sources(
@@ -128,8 +138,8 @@ def _bind(name: str, entry: SourceDeclaration, settings: Settings, path: Path) -
                           fix="remove the schedule: the hub's receiver takes its records as they come")  # fmt: skip
     resolved = _resolve_secrets(entry.settings, where, "settings")
     config = kind.configure(resolved, where=where)
-    legacy = getattr(settings, name, None) if name in LEGACY_BLOCKS else None
-    if isinstance(legacy, kind.config_model) and legacy.model_fields_set:
+    legacy = settings.section(name, kind.config_model) if name in LEGACY_BLOCKS else None
+    if legacy is not None and legacy.model_fields_set:
         # AUTOHUB_ERP__… set in the environment win over the file, field by field
         config = config.model_copy(update={f: getattr(legacy, f) for f in legacy.model_fields_set})
     return DeclaredSource(name, kind, entry.mapping or name, entry.schedule, entry.description, config)
@@ -158,6 +168,14 @@ def _resolve_secrets(value: Any, where: str, place: str) -> Any:
         raise ConfigError(f"{where}: a secret is written out in the sources file", field=place,
                           fix="write {env: VARIABLE} or {file: /run/secrets/NAME} instead of the value")  # fmt: skip
     return value
+
+
+def legacy_blocks() -> dict[str, type[BaseModel]]:
+    """The shipped sources' ``AUTOHUB_<NAME>__…`` blocks and the configuration models of their declared types."""
+    path = SHIPPED_SOURCES_FILE
+    document = read_document(path)
+    return {name: connector_type(document.sources[name].type, where=f"{path}: source {name!r}").config_model
+            for name in LEGACY_BLOCKS}  # fmt: skip
 
 
 def dealer_networks(settings: Settings) -> tuple[str, ...]:

@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from autohub.logging import mask_text
-from autohub.settings import Settings
+from core.logging import mask_text
+from core.settings import Settings
 
 
 def test_demo_key_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,3 +44,34 @@ def test_every_cli_command_logs_masked_pii_to_stderr_not_stdout(capsys: pytest.C
     assert "139****5678" in err
     assert "13912345678" not in err
     assert "11010519491231002X" not in err
+
+
+def test_a_room_reads_its_own_block_and_a_wrong_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.errors import ConfigError
+    from matching.config import MatchingConfig, matching_config
+
+    monkeypatch.setenv("AUTOHUB_MATCHING__FOLLOW__NAME", "follower-7")
+    monkeypatch.setenv("AUTOHUB_MATCHING__MATCH_THRESHOLD", "0.95")
+    block = matching_config(Settings(_env_file=None))
+    assert (block.follow.name, block.match_threshold) == ("follower-7", 0.95)
+    given = MatchingConfig(match_threshold=0.8)  # given directly, the environment is not read
+    assert matching_config(Settings(_env_file=None, sections={"matching": given})) is given
+    monkeypatch.setenv("AUTOHUB_MATCHING__FOLLOW__BATCH_MAX", "many")
+    with pytest.raises(ConfigError, match="AUTOHUB_MATCHING__FOLLOW__BATCH_MAX"):
+        matching_config(Settings(_env_file=None))
+
+
+def test_the_ground_floor_imports_no_room_of_the_hub() -> None:
+    import subprocess
+    import sys
+
+    rooms = ("autohub", "canonical_model", "connectors", "mappings", "store", "matching", "pipeline", "jobs",
+             "hub_api", "outbox", "recall", "fakes", "sample_data", "dags")  # fmt: skip
+    probe = ("import sys, core.settings, core.errors, core.logging, core.masking; "
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({rooms!r})))")  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert shown.stdout.strip() == "[]"

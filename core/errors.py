@@ -22,6 +22,7 @@ class HubError(Exception):
     def __init__(
         self, message: str, *, record: str | None = None, field: str | None = None, fix: str | None = None
     ):
+        self.message = message  # without the record, field and fix (to combine several into one)
         self.record = record
         self.field = field
         self.fix = fix

@@ -26,7 +26,7 @@ from typing import Any
 
 import structlog
 
-from canonical_model.identifiers.masking import mask_middle
+from core.masking import mask_middle
 
 # Resident IDs (18 chars) and mainland mobiles (with or without +86, spaced or not) wherever they appear.
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
