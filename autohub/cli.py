@@ -242,15 +242,19 @@ def sources_list() -> None:
 
 @sources_app.command("check")
 def sources_check(
-    source: Annotated[str, typer.Argument(help="a declared pull source")],
+    source: Annotated[str, typer.Argument(help="a declared source")],
 ) -> None:
-    """Connect, read one page, map it and print the reconciliation — nothing is written to the store."""
+    """Connect, read one page, map it and print the reconciliation — nothing is written to the store (a pushed
+    source: its mapping and its receiving end — queue depths, signing secret — nothing taken from a queue)."""
     from rich.table import Table
 
     from jobs.source_check import check_source
 
     with _job(f"sources check {source}"):
         result = check_source(source, get_settings())
+    if result.notes:
+        console.print("\n".join(f"{source}: {escape(note)}" for note in result.notes))
+        return
     table = Table("stream", "records read", "mapped", "partly mapped", "quarantined", "top reasons")
     for stream in result.streams:
         reasons = ", ".join(f"{k} {n:,}" for k, n in stream.reasons.most_common(3))

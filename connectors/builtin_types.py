@@ -17,6 +17,7 @@ from connectors.insurance_rest import InsuranceRestConfig
 from connectors.portal_webhook import PortalWebhookConfig
 from connectors.rest_config import HttpSourceConfig
 from connectors.types import BuildContext, ConnectorType
+from core.errors import ConfigError
 
 
 def _soap(config: Any, context: BuildContext) -> Connector:
@@ -75,12 +76,33 @@ def http() -> ConnectorType:
 
 def amqp() -> ConnectorType:
     return ConnectorType("amqp", "dealer events pushed to a RabbitMQ queue (autohub dms consume)", "push",
-                         DmsAmqpConfig)  # fmt: skip
+                         DmsAmqpConfig, probe=_amqp_probe)  # fmt: skip
+
+
+def _amqp_probe(config: DmsAmqpConfig, context: BuildContext) -> list[str]:
+    """The broker reached and the queues' depths read by passive declares (no message is taken: a quorum queue
+    counts a returned message as a delivery, and enough of those dead-letter it)."""
+    from connectors.dms_amqp import queue_depths
+
+    (ready, consumers), (dead, _) = queue_depths(config, (config.queue, config.dead_letter_queue))
+    return [f"broker reached; {config.queue}: {ready:,} waiting, {consumers} consumer(s)",
+            f"{config.dead_letter_queue}: {dead:,} dead-lettered",
+            f"served by: autohub dms consume --source {context.source}"]  # fmt: skip
 
 
 def webhook() -> ConnectorType:
     return ConnectorType("webhook", "signed webhook deliveries to the API (POST /v1/webhooks/...)", "push",
-                         PortalWebhookConfig)  # fmt: skip
+                         PortalWebhookConfig, probe=_webhook_probe)  # fmt: skip
+
+
+def _webhook_probe(config: PortalWebhookConfig, context: BuildContext) -> list[str]:
+    if not config.secret.get_secret_value():
+        raise ConfigError(f"source {context.source!r} has no signing secret: every delivery would be refused (503)",
+                          field="settings.secret", fix="set it as {env: VARIABLE} or {file: PATH} in the sources file")  # fmt: skip
+    return [
+        f"signing secret set; deliveries older than {config.tolerance_s} s refused",
+        f"served by: POST /v1/webhooks/{context.source} of the hub API (autohub serve)",
+    ]
 
 
 def file() -> ConnectorType:

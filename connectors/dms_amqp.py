@@ -21,7 +21,7 @@ import hashlib
 import json
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from pika.exceptions import AMQPChannelError, AMQPConnectionError
 from pydantic import BaseModel, Field, SecretStr
 
 from canonical_model.entities.source import SourceRecord
-from core.errors import DataError, SourceUnavailable
+from core.errors import DataError, FatalError, SourceUnavailable
 from pipeline import Loader, LoadReport, to_source_record
 from pipeline.screen import parse_json, safe_text
 
@@ -346,3 +346,28 @@ class DmsConsumer:
         channel.basic_publish(self.config.dead_letter_exchange, "", delivery.body, properties)
         self.stats.dead_lettered += 1
         self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+
+
+class QueueMissing(FatalError):
+    """A queue the declaration names does not exist on the broker (no consumer has declared it yet)."""
+
+
+def queue_depths(config: DmsAmqpConfig, queues: Sequence[str]) -> list[tuple[int, int]]:
+    """(messages ready, consumers) of each queue, read by passive declares on a throw-away channel each —
+    without taking a message (a health check or ``autohub sources check`` must not count as a delivery)."""
+    from pika.exceptions import ChannelClosedByBroker
+
+    connection = connect(config)
+    depths = []
+    try:
+        for queue in queues:
+            try:
+                answer = connection.channel().queue_declare(queue=queue, passive=True)
+            except ChannelClosedByBroker as exc:
+                raise QueueMissing(f"queue {queue!r} does not exist on the broker ({exc.reply_text})",
+                                   fix="start the DMS consumer once (`autohub dms consume`); it declares the queues") from exc  # fmt: skip
+            depths.append((int(answer.method.message_count), int(answer.method.consumer_count)))
+    finally:
+        if connection.is_open:
+            connection.close()
+    return depths

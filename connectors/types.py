@@ -47,6 +47,9 @@ class ConnectorType:
     # A pull type's connector from its validated configuration; None for a push type, which the hub's own
     # receivers (the DMS consumer, the webhook route) serve.
     build: Callable[[Any, BuildContext], Connector] | None = None
+    # A push type's look at its receiving end without taking anything in (``autohub sources check``): what is
+    # waiting, whether the receiver can verify senders; one line each. Nothing is consumed or acknowledged.
+    probe: Callable[[Any, BuildContext], list[str]] | None = None
 
     def configure(self, settings: dict[str, Any], *, where: str) -> BaseModel:
         """The type's configuration model from a declaration's settings; errors name the place."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from airflow.sdk import (
     Asset,
+    AssetAny,
     AssetOrTimeSchedule,
     CronTriggerTimetable,
     Param,
@@ -28,22 +29,22 @@ from airflow.sdk import (
     task,
 )
 
-from jobs.config import orchestration_settings
+from jobs.config import declared_pull_sources, orchestration_settings
 
 GOLDEN = Asset("autohub://golden")
-SOURCES = (
-    Asset("autohub://canonical/erp")
-    | Asset("autohub://canonical/finance")
-    | Asset("autohub://canonical/insurance")
-)
-
 _settings = orchestration_settings()
-_schedule: Any = (
-    AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(_settings.full_match_schedule, timezone="UTC"), assets=SOURCES
-    )
+# Every declared pull source's Asset (its sync DAG updates it when new records landed): a source added to the
+# sources file wakes matching as the shipped ones do.
+_pulled = [Asset(f"autohub://canonical/{source}") for source in declared_pull_sources(_settings)]
+_weekly = (
+    CronTriggerTimetable(_settings.full_match_schedule, timezone="UTC")
     if _settings.full_match_schedule
-    else SOURCES
+    else None
+)
+_schedule: Any = (
+    AssetOrTimeSchedule(timetable=_weekly, assets=AssetAny(*_pulled))
+    if _weekly and _pulled
+    else _weekly or (AssetAny(*_pulled) if _pulled else None)
 )
 
 
@@ -70,12 +71,14 @@ def autohub_golden_matching() -> None:
         from core.settings import get_settings
         from jobs.matching import FullMatch, describe
         from jobs.matching import match as run_match
+        from jobs.under_airflow import failing_fast
 
         context = get_current_context()
         mode = context["params"]["mode"]
         if mode == "auto":
             mode = "auto" if context["triggering_asset_events"] else "full"
-        result = run_match(get_settings(), mode)
+        with failing_fast():
+            result = run_match(get_settings(), mode)
         print(describe(result))
         if isinstance(result, FullMatch):
             return {

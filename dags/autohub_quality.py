@@ -31,8 +31,10 @@ def autohub_quality() -> None:
     def scorecard() -> str:
         from core.settings import get_settings
         from jobs.quality import file_scorecard
+        from jobs.under_airflow import failing_fast
 
-        report = file_scorecard(get_settings())
+        with failing_fast():
+            report = file_scorecard(get_settings())
         print("\n".join(report.summary))
         return str(report.path)
 

@@ -47,14 +47,16 @@ def autohub_recall_export() -> None:
 
         from core.settings import get_settings
         from jobs.recall_export import export_recall, recall_request
+        from jobs.under_airflow import failing_fast
 
         p = get_current_context()["params"]
-        request = recall_request(p["campaign"], vins=p["vins"], wmi=p["wmi"], models=p["models"],
-                                 model_years=p["model_years"], plants=p["plants"], produced_from=p["produced_from"],
-                                 produced_to=p["produced_to"])  # fmt: skip
-        done = export_recall(
-            get_settings(), request, path=Path(p["output"]) if p["output"] else None, clear=p["clear"]
-        )
+        with failing_fast():  # criteria missing or a wrong setting: a retry cannot help
+            request = recall_request(p["campaign"], vins=p["vins"], wmi=p["wmi"], models=p["models"],
+                                     model_years=p["model_years"], plants=p["plants"],
+                                     produced_from=p["produced_from"], produced_to=p["produced_to"])  # fmt: skip
+            done = export_recall(
+                get_settings(), request, path=Path(p["output"]) if p["output"] else None, clear=p["clear"]
+            )
         print(f"{done.vehicles:,} affected cars, {done.without_owner:,} without a known owner, "
               f"{done.invalid_vins:,} invalid and {done.not_found:,} unknown VINs → {done.path}")  # fmt: skip
         return {"path": str(done.path), "vehicles": done.vehicles, "without_owner": done.without_owner}

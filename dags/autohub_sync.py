@@ -2,7 +2,9 @@
 other declared there): sync from the watermarks, then announce the Asset.
 
 The task calls ``jobs.sync.sync_source`` — the function behind ``autohub sync SOURCE``. A re-run of a failed run
-is idempotent (pages are committed before their watermark moves; records read twice are recognised). The
+is idempotent (pages are committed before their watermark moves; records read twice are recognised). A
+configuration error — a source declared wrongly, a variable it references missing, credentials refused — fails
+the task at once (``jobs.under_airflow.failing_fast``); an outage is retried with backoff. The
 Asset ``autohub://canonical/SOURCE`` is updated only when new records landed, so matching is not woken for
 nothing; the announce task is skipped otherwise.
 """
@@ -38,8 +40,10 @@ def _sync_dag(source: str, schedule: str | None, defaults: dict[str, Any]) -> No
         def sync() -> dict[str, Any]:
             from core.settings import get_settings
             from jobs.sync import describe, sync_source
+            from jobs.under_airflow import failing_fast
 
-            report = sync_source(source, get_settings())
+            with failing_fast():  # a source declared wrongly or refused credentials: no retries
+                report = sync_source(source, get_settings())
             print(describe(report))
             return {"run_id": report.run_id, "records_in": report.records_in, "mapped": report.mapped,
                     "partial": report.partial, "unchanged": report.unchanged,

@@ -2,7 +2,8 @@
 
 Requests are counted by route template (``/v1/customers/{golden_id}``, never the id itself: one time series
 per route, and no customer ids in the monitoring system). Store figures — golden records by type and status,
-unresolved quarantine, the outbox backlog and its age, the matching queue and its age — are read at scrape time but cached briefly, so a
+unresolved quarantine, the outbox backlog and its age, the matching queue and its age, and each source
+instance's last sync — are read at scrape time but cached briefly, so a
 scrape every few seconds from several Prometheus replicas costs the store a few index scans a minute.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from store import match_queue
+from store import match_queue, reports
 from store.tables import ChangeLogRow, GoldenRecordRow, QuarantineRow
 
 STORE_CACHE_S = 15.0
@@ -53,8 +54,10 @@ class StoreCollector(Collector):
         pending_age = GaugeMetricFamily(
             "autohub_match_pending_oldest_seconds", "Age of the oldest record queued for matching"
         )
+        sources = _SourceFamilies()
         with self.sessions() as session:
             lag = match_queue.lag(session)
+            sources.add(reports.source_health(session))
             g = GoldenRecordRow
             for kind, status, n in session.execute(
                 select(g.entity_type, g.status, func.count()).group_by(g.entity_type, g.status)
@@ -75,7 +78,7 @@ class StoreCollector(Collector):
         age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
         pending.add_metric([], lag.records)
         pending_age.add_metric([], lag.oldest_seconds())
-        return [golden, quarantine, backlog, age, pending, pending_age]  # fmt: skip
+        return [golden, quarantine, backlog, age, pending, pending_age, *sources.families()]  # fmt: skip
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._lock:
@@ -84,6 +87,43 @@ class StoreCollector(Collector):
                 families = self._read()
                 self._cached = (time.monotonic(), families)
         yield from families
+
+
+class _SourceFamilies:
+    """Per declared source instance (label ``source``: ``erp``, ``insurer_b``, ``dms_north`` …), from its sync
+    runs: how long since it last synced, what its last run did, and whether a consumer's run is alive."""
+
+    def __init__(self) -> None:
+        self.since = GaugeMetricFamily("autohub_source_last_success_age_seconds",
+                                       "Seconds since the source's newest successful sync run finished",
+                                       labels=["source"])  # fmt: skip
+        self.failed = GaugeMetricFamily("autohub_source_last_run_failed",
+                                        "1 when the source's newest finished run did not succeed", labels=["source"])  # fmt: skip
+        self.records = GaugeMetricFamily("autohub_source_last_run_records",
+                                         "Records of the source's newest finished run, by outcome",
+                                         labels=["source", "outcome"])  # fmt: skip
+        self.running = GaugeMetricFamily("autohub_source_runs_running",
+                                         "Runs of the source now running (a DMS consumer's lasts its life)",
+                                         labels=["source"])  # fmt: skip
+        self.beat = GaugeMetricFamily("autohub_source_heartbeat_age_seconds",
+                                      "Seconds since a running run of the source last wrote its counts",
+                                      labels=["source"])  # fmt: skip
+
+    def add(self, health: list[reports.SourceHealth]) -> None:
+        now = datetime.now(UTC)
+        for source in health:
+            if source.last_succeeded_at is not None:
+                self.since.add_metric([source.source], (now - source.last_succeeded_at).total_seconds())
+            if source.last_finished_status is not None:
+                self.failed.add_metric([source.source], float(source.last_finished_status != "succeeded"))
+            for outcome, n in source.last_finished_counts.items():
+                self.records.add_metric([source.source, outcome], n)
+            self.running.add_metric([source.source], source.running)
+            if source.last_beat_at is not None:
+                self.beat.add_metric([source.source], (now - source.last_beat_at).total_seconds())
+
+    def families(self) -> list[GaugeMetricFamily]:
+        return [self.since, self.failed, self.records, self.running, self.beat]
 
 
 class Metrics:

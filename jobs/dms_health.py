@@ -76,30 +76,14 @@ class QueueHealth:
                 f"{self.dead_queue}: {self.dead:,} dead-lettered{beat}")  # fmt: skip
 
 
-def _depth(channel: object, queue: str) -> tuple[int, int]:
-    from pika.exceptions import ChannelClosedByBroker
-
-    try:
-        answer = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
-    except ChannelClosedByBroker as exc:
-        raise DmsFeedUnhealthy(
-            f"queue {queue!r} does not exist on the broker ({exc.reply_text})",
-            fix="start the DMS consumer once (`autohub dms consume`); it declares the queues",
-        ) from exc
-    return int(answer.method.message_count), int(answer.method.consumer_count)
-
-
 def queue_health(config: DmsAmqpConfig) -> QueueHealth:
-    """Read the depths without touching a message (passive declares on a throw-away channel each)."""
-    from connectors.dms_amqp import connect
+    """Read the depths without touching a message; a queue that does not exist is unhealthy."""
+    from connectors.dms_amqp import QueueMissing, queue_depths
 
-    connection = connect(config)
     try:
-        ready, consumers = _depth(connection.channel(), config.queue)
-        dead, _ = _depth(connection.channel(), config.dead_letter_queue)
-    finally:
-        if connection.is_open:
-            connection.close()
+        (ready, consumers), (dead, _) = queue_depths(config, (config.queue, config.dead_letter_queue))
+    except QueueMissing as exc:
+        raise DmsFeedUnhealthy(exc.message, fix=exc.fix) from exc
     return QueueHealth(config.queue, ready, consumers, config.dead_letter_queue, dead)
 
 

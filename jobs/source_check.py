@@ -1,5 +1,7 @@
 """``autohub sources check NAME``: connect to a declared pull source, read one page of each stream, map it and
-say what a sync would make of it — nothing written, no watermark moved.
+say what a sync would make of it — nothing written, no watermark moved. A pushed source (a dealer network's
+queue, a webhook route) is looked at from its receiving end: its mapping loads, and its type's probe says what
+waits on the broker or whether senders can be verified — nothing is taken from a queue.
 
 Why: the first sync of a new source writes raw records and sync runs that stay; a team declaring a second
 insurer wants to see first that the connection, the credentials and the mapping fit.
@@ -10,8 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from connectors.sources import declared_source
+from connectors.types import BuildContext
 from core.settings import Settings
-from jobs.sync import pull_source
 from pipeline.screen import input_limits
 
 
@@ -39,6 +42,7 @@ class StreamCheck:
 class SourceCheck:
     source: str
     streams: list[StreamCheck]
+    notes: list[str] = field(default_factory=list)  # a pushed source's probe, one line each
 
 
 def check_source(name: str, settings: Settings) -> SourceCheck:
@@ -46,9 +50,15 @@ def check_source(name: str, settings: Settings) -> SourceCheck:
     from mappings import MappingRegistry
     from pipeline.load import trial_map
 
-    source = pull_source(name, settings)
+    source = declared_source(settings, name)
     registry = MappingRegistry.load(*settings.mapping_dirs).with_aliases({name: source.mapping})
     mapper = registry[name]  # a missing mapping is said before the source is asked anything
+    if not source.pull:
+        probe = source.kind.probe
+        notes = [f"pushed ({source.kind.name}); mapping {source.mapping!r} loads"]
+        return SourceCheck(
+            name, [], notes + (probe(source.config, BuildContext(name, settings.data_dir)) if probe else [])
+        )
     connector = source.connector(settings.data_dir)
     checks: list[StreamCheck] = []
     try:

@@ -218,3 +218,42 @@ def test_the_dag_files_find_the_sources_file_where_the_settings_do(
     monkeypatch.chdir(tmp_path)
     assert sources_file() == Settings().sources_file == path
     assert declared_pull_sources() == {"erp_b": "@daily"}
+
+
+@pytest.mark.rabbitmq
+def test_checking_a_pushed_source_looks_at_its_receiving_end_and_takes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub_cli: Callable[..., Result]
+) -> None:
+    import secrets
+
+    from connectors.dms_amqp import DmsAmqpConfig, connect, declare_topology, delete_topology
+
+    tag = secrets.token_hex(4)
+    queues = {"exchange": f"autohub.t.{tag}", "queue": f"autohub.t.{tag}.events",
+              "dead_letter_exchange": f"autohub.t.{tag}.dlx", "dead_letter_queue": f"autohub.t.{tag}.dead"}  # fmt: skip
+    path = _file(tmp_path, {
+        "dms_north": {"type": "amqp", "mapping": "dms", "settings": queues},
+        "portal_b": {"type": "webhook", "mapping": "portal"},  # no signing secret declared
+    })  # fmt: skip
+    monkeypatch.setenv("AUTOHUB_SOURCES_FILE", str(path))
+    missing = hub_cli("sources", "check", "dms_north")
+    assert missing.exit_code != 0
+    assert "does not exist on the broker" in " ".join(missing.output.split())
+    config = DmsAmqpConfig(**queues)
+    connection = connect(config)
+    try:
+        declare_topology(connection.channel(), config)
+        connection.channel().basic_publish(config.exchange, "dms.D1.lead_created", b"{}")
+        checked = hub_cli("sources", "check", "dms_north")
+        assert checked.exit_code == 0, checked.output
+        shown = " ".join(checked.output.split())
+        assert f"{config.queue}: 1 waiting, 0 consumer(s)" in shown
+        assert "mapping 'dms' loads" in shown
+        again = hub_cli("sources", "check", "dms_north")  # the event is still there: nothing was taken
+        assert f"{config.queue}: 1 waiting" in " ".join(again.output.split())
+    finally:
+        delete_topology(connection.channel(), config)
+        connection.close()
+    unsigned = hub_cli("sources", "check", "portal_b")
+    assert unsigned.exit_code != 0
+    assert "no signing secret" in " ".join(unsigned.output.split())

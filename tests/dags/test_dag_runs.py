@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,27 @@ def test_a_source_declared_with_a_mapping_only_is_synced_by_its_own_dag(
     assert airflow_home.asset_events("autohub://canonical/dealer_csv") == 1
     assert [p.name for p in (drop / "processed").iterdir()] == ["customers_2026-11.csv"]
     assert not list(drop.glob("*.csv"))  # read once: set aside
+
+
+def test_a_configuration_error_fails_the_sync_task_at_once_without_its_retries(
+    airflow_home: AirflowHome, tmp_path: Path
+) -> None:
+    """A declared source whose secret variable is not set is no outage: three retries with backoff would only
+    delay the message. The task fails on its first try, saying which variable to set."""
+    declaration = ("version: 1\nsources:\n  insurer_c:\n    type: http\n    mapping: insurance\n    settings:\n"
+                   "      base_url: http://127.0.0.1:9/api\n"
+                   "      auth: {kind: api_key, name: X-Key, api_key: {env: INSURER_C_KEY_NOT_SET}}\n"
+                   "      streams: {policies: {path: /policies, id_path: id}}\n")  # fmt: skip
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(declaration, encoding="utf-8")
+    env = {"AUTOHUB_SOURCES_FILE": str(sources), "AUTOHUB_ORCHESTRATION__RETRIES": "3",
+           "AUTOHUB_ORCHESTRATION__RETRY_DELAY_S": "600"}  # fmt: skip
+    _ok(airflow_home.run("dags", "reserialize", env=env))
+    started = time.monotonic()
+    failed = airflow_home.dag_test("autohub_sync_insurer_c", env=env)
+    log = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert "INSURER_C_KEY_NOT_SET is not set" in log, log[-3000:]
+    assert "AirflowFailException" in log
+    assert "up_for_retry" not in log.lower()
+    assert time.monotonic() - started < 300

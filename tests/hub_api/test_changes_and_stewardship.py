@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -217,3 +218,26 @@ def test_quality_scorecard_counts_what_the_store_holds(world_api: WorldApi) -> N
         for dealer in row.dealers:
             assert row.masked in dealers[dealer]["shared_masked"]
     assert shared, "the generated world has dealers sharing a phone"
+
+
+def test_metrics_report_each_source_instances_last_sync(world_api: WorldApi) -> None:
+    from store.tables import SyncRun
+
+    with world_api.sessions() as session:
+        newest = {run.source: run for run in session.scalars(
+            select(SyncRun).where(SyncRun.status != "running").order_by(SyncRun.id))}  # fmt: skip
+    assert len(newest) >= 3
+    text = world_api.client.get("/metrics").text
+    for source, run in newest.items():
+        assert (
+            f'autohub_source_last_run_records{{outcome="in",source="{source}"}} {float(run.records_in)}'
+            in text
+        )
+        failed = float(run.status != "succeeded")
+        assert f'autohub_source_last_run_failed{{source="{source}"}} {failed}' in text
+        if run.status == "succeeded":
+            age = re.search(
+                rf'^autohub_source_last_success_age_seconds{{source="{source}"}} (\S+)$', text, re.M
+            )
+            assert age is not None
+            assert 0.0 <= float(age.group(1)) < 3600
