@@ -77,11 +77,16 @@ def match_incremental(
         with sessions() as session:  # before this run's parties: a run killed before its vehicles left a gap
             behind = store_golden.golden_vehicles_behind(session)
         partial_vins = _resolve_partials(sessions)
-        matcher = IncrementalMatcher(sessions, matching_config(settings))
+        config = matching_config(settings)
+        matcher = IncrementalMatcher(sessions, config)
         pending = matcher.pending()
         if on_start:
             on_start(len(pending))
-        parties = matcher.match(pending, on_record=on_record)
+        # in the follower's micro-batches (the same clusters as one record at a time, far fewer transactions)
+        batching = config.follow.micro_batches
+        parties = matcher.match(
+            pending, on_record=on_record, together=batching, batch=config.follow.batch_max
+        )
         vehicles = build_golden_vehicles(sessions) if behind else refresh_golden_vehicles(sessions)
         with sessions.begin() as session:  # the cars those relationships and visits name are rebuilt now
             match_queue.done(session, matcher.evidence_rows)

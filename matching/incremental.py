@@ -138,13 +138,16 @@ class IncrementalMatcher:
         mode: str = "incremental",
         within: Callable[[Session, int], None] | None = None,
         together: bool = False,
+        batch: int | None = None,
     ) -> IncrementalReport:
         """Match each record in its own transaction (a failure leaves the others applied); one run row for all.
 
         A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_id)``
         runs there too, after the golden writes (the follower settles the rows it took). ``mode`` names the run
         (``follow`` for the follower's). ``together``: all of them as one micro-batch in one transaction
-        (``matching.micro_batch``) — a failure then applies none of them, and the caller may go one by one."""
+        (``matching.micro_batch``) — a failure then applies none of them, and the caller may go one by one;
+        ``batch``: together in micro-batches of this many, each its own transaction (a scheduled run's queue may
+        hold a night's upload: one transaction for all of it would hold its locks for minutes)."""
         started = time.perf_counter()
         with self.sessions.begin() as session:
             run_id = store_golden.start_match_run(session, "party", mode, MODEL_VERSION)
@@ -152,8 +155,10 @@ class IncrementalMatcher:
         with self.sessions() as session:  # counted once per batch: a few new records barely move them
             self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
         try:
-            if together:
-                self._match_together(list(record_ids), run_id, actor, report, on_record, within)
+            step = batch or len(record_ids) or 1
+            for start in range(0, len(record_ids), step) if together else ():
+                chunk = list(record_ids[start : start + step])
+                self._match_together(chunk, run_id, actor, report, on_record, within)
             for record_id in [] if together else record_ids:
                 began = time.perf_counter()
                 with self.sessions.begin() as session:

@@ -155,16 +155,17 @@ def test_a_changed_record_that_no_longer_fits_leaves_its_golden_record(hub: Any)
     assert _golden(sessions, "portal", "U0000042") != person
 
 
-def test_incremental_matching_agrees_with_a_full_run_over_the_same_data(hub: Any) -> None:
-    """New and changed records (a second generated world reuses some source keys) matched one by one, then a
-    full run: the full run finds nothing to change."""
+@pytest.mark.parametrize("batch", [None, 7], ids=["one_by_one", "micro_batches_of_7"])
+def test_incremental_matching_agrees_with_a_full_run_over_the_same_data(hub: Any, batch: int | None) -> None:
+    """New and changed records (a second generated world reuses some source keys) matched one by one — or in
+    micro-batches, as a scheduled run does — then a full run: the full run finds nothing to change."""
     from pipeline import to_source_record
     from sample_data import generate
 
     sessions, loader, matcher = _matched(hub)
     newcomers = [g for g in generate(25, seed=4242)]
     loader.load(to_source_record(loader.registry[g.source], g.stream, g.payload) for g in newcomers)
-    report = matcher.match(matcher.pending())
+    report = matcher.match(matcher.pending(), together=batch is not None, batch=batch)
     assert report.records > 25
     full = run_party_matching(sessions, MatchingConfig())
     assert (full.created, full.retired, full.merges, full.splits) == (0, 0, 0, 0)
