@@ -1191,7 +1191,11 @@ class Run:
               f"linked to a golden record {result.linked:,}; missing {len(result.missing):,}"
               + (f" (quarantined: {result.quarantined})" if result.quarantined else ""))  # fmt: skip
         if result.missing:
-            print(f"  first missing message ids: {', '.join(result.missing[:5])}")
+            with psycopg.connect(self.url) as db:
+                queued = int((db.execute("SELECT count(*) FROM match_queue").fetchone() or (0,))[0])
+            print(f"  first missing message ids: {', '.join(result.missing[:5])}"
+                  + (f"; the matching queue still holds {queued:,} rows (not drained): those may be waiting, not lost"
+                     if queued else ""))  # fmt: skip
         print(f"  returning events whose record joined their known person's golden record: "
               f"{result.returning_joined:,} of {result.returning:,}")  # fmt: skip
 
