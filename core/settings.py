@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -72,18 +74,12 @@ class Settings(BaseSettings):
         held = self._blocks.get(name)
         if given is None and isinstance(held, model):  # the environment, read once (copies share it)
             return held
-        try:
-            if isinstance(given, model):
-                return given
-            if given is not None:
+        if isinstance(given, model):
+            return given
+        if given is not None:
+            with _naming_the_variable(name):
                 return model.model_validate(given)
-            block: Block = getattr(_block_reader(name, model)(), name)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = first["loc"][1:] if first["loc"][:1] == (name,) else first["loc"]
-            place = "__".join(str(part) for part in (name, *loc)).upper()
-            raise ConfigError(f"a setting is wrong: {first['msg']}", field=f"AUTOHUB_{place}",
-                              fix="correct the variable (or the .env file) and start again") from None  # fmt: skip
+        block = read_block(name, model)
         self._blocks[name] = block
         return block
 
@@ -102,6 +98,27 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'autohub.db').as_posix()}"
+
+
+def read_block(name: str, model: type[Block]) -> Block:
+    """The block ``AUTOHUB_<NAME>__…`` read from the environment and ``.env`` alone, without the rest of the
+    settings — for a DAG file, which Airflow's dag-processor parses where the hub's secrets need not be set."""
+    with _naming_the_variable(name):
+        block: Block = getattr(_block_reader(name, model)(), name)
+    return block
+
+
+@contextmanager
+def _naming_the_variable(name: str) -> Iterator[None]:
+    """A value the block's model refuses, as a ``ConfigError`` naming the variable to fix."""
+    try:
+        yield
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"][1:] if first["loc"][:1] == (name,) else first["loc"]
+        place = "__".join(str(part) for part in (name, *loc)).upper()
+        raise ConfigError(f"a setting is wrong: {first['msg']}", field=f"AUTOHUB_{place}",
+                          fix="correct the variable (or the .env file) and start again") from None  # fmt: skip
 
 
 @cache

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from core.declarations import entries
-from core.settings import SHIPPED_SOURCES_FILE, Settings
+from core.settings import ENV, SHIPPED_SOURCES_FILE, Settings, read_block
 
 # The sources the hub ships with; AUTOHUB_SOURCES_FILE names a deployment's own (connectors/sources.py reads it
 # whole, with its connector types and secrets; the DAG files read only names, types and schedules).
@@ -70,14 +70,10 @@ class OrchestrationConfig(BaseModel):
         }
 
 
-class _OrchestrationEnv(BaseSettings, OrchestrationConfig):
-    model_config = SettingsConfigDict(env_prefix="AUTOHUB_ORCHESTRATION__", env_file=".env", extra="ignore")
-
-
 class _SourcesFileEnv(BaseSettings):
     """``AUTOHUB_SOURCES_FILE`` read as the settings object reads it (environment, then ``.env``)."""
 
-    model_config = SettingsConfigDict(env_prefix="AUTOHUB_", env_file=".env", extra="ignore")
+    model_config = ENV
     sources_file: Path | None = None
 
 
@@ -106,7 +102,7 @@ def declared_pull_sources(config: OrchestrationConfig | None = None) -> dict[str
 
 
 def _schedules_set_in_environment(config: OrchestrationConfig | None) -> dict[str, str | None]:
-    env = _OrchestrationEnv()
+    env = orchestration_settings()
     chosen = config or env
     return {field.removesuffix("_schedule"): getattr(chosen, field) for field in env.model_fields_set
             if field in ("erp_schedule", "finance_schedule", "insurance_schedule")}  # fmt: skip
@@ -115,10 +111,10 @@ def _schedules_set_in_environment(config: OrchestrationConfig | None) -> dict[st
 def orchestration_settings() -> OrchestrationConfig:
     """Only the orchestration block of the settings (the same ``AUTOHUB_ORCHESTRATION__*`` variables).
 
-    Why not the whole ``Settings``: a DAG file is parsed every few seconds by Airflow's dag processor, and the
-    full settings import every connector (zeep, pika, SQLAlchemy); this reads a few environment variables.
+    Why not the whole ``Settings``: a DAG file is parsed by Airflow's dag-processor, where the hub's secrets need
+    not be set (the settings refuse the demo PII key outside the demo); this reads the block alone.
     """
-    return OrchestrationConfig.model_validate(_OrchestrationEnv().model_dump())
+    return read_block("orchestration", OrchestrationConfig)
 
 
 def orchestration_config(settings: Settings) -> OrchestrationConfig:

@@ -59,6 +59,7 @@ def check_source(name: str, settings: Settings) -> SourceCheck:
         return SourceCheck(
             name, [], notes + (probe(source.config, BuildContext(name, settings.data_dir)) if probe else [])
         )
+    limits = input_limits(settings)
     connector = source.connector(settings.data_dir)
     checks: list[StreamCheck] = []
     try:
@@ -71,9 +72,9 @@ def check_source(name: str, settings: Settings) -> SourceCheck:
                 getattr(pages, "close", lambda: None)()  # a generator left half-read holds its connection
             if page is not None:
                 for record in page.records:
-                    check.count(*trial_map(mapper, record, input_limits(settings)))
+                    check.count(*trial_map(mapper, record, limits))
                 for record, error in page.refused:
-                    check.count(*trial_map(mapper, record, input_limits(settings), error))
+                    check.count(*trial_map(mapper, record, limits, error))
                 for reason, _raw in page.unreadable:
                     check.count("quarantined", [reason])
             checks.append(check)
