@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, case, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import Select, Table, case, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
@@ -111,11 +111,19 @@ def take(
         .order_by(q.queued_at, q.record_id)
         .limit(limit)
     )
+    chosen: Select[int] | list[int] = oldest
     if session.get_bind().dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
+        # The batch is chosen by a statement of its own and claimed by id. Inside ``UPDATE … WHERE record_id IN
+        # (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` PostgreSQL may plan a semi-join that runs the subquery
+        # again for every queue row (with the statistics of an empty queue, what autovacuum records whenever
+        # the follower keeps up); rows a loader holds locked are skipped differently on each run, and the
+        # claim grew to thousands of rows for a limit of 200.
+        chosen = list(session.scalars(oldest.with_for_update(skip_locked=True)))
+        if not chosen:
+            return []
     stmt = (
         update(q)
-        .where(q.record_id.in_(oldest))
+        .where(q.record_id.in_(chosen))
         .values(claimed_by=claimant, claimed_until=now + timedelta(seconds=lease_s))
         .returning(q.record_id, q.entity_type, q.version, q.queued_at)
         .execution_options(synchronize_session=False)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import random
+import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities import SourceRecord
 from store import match_queue
+from store.engine import create_store_engine
 from store.repository import CanonicalEntity, insert_source_records, save_canonical
 from store.tables import CanonicalRecordRow, MatchQueueRow
+from tests.conftest import _empty_postgres
 
 
 def _save(session: Session, *entities: CanonicalEntity, raw: str = "C1") -> dict[str, int]:
@@ -124,3 +129,47 @@ def test_followers_claim_disjoint_batches_and_a_lease_that_ran_out_is_taken_over
     _save(store_session, _party("D0"), raw="C9")
     again = take(store_session, 10, max_attempts=3, claimant="d", lease_s=60)
     assert [q.record_id for q in again] == [ids[0]]
+
+
+@pytest.mark.postgres
+def test_a_claim_never_exceeds_its_limit_while_loaders_write_the_rows_it_chooses_from(
+    postgres_store_url: str,
+) -> None:
+    """The claim's batch is chosen once: loaders re-queuing the oldest rows (locking them) while a follower
+    claims, with the planner statistics of an empty queue, must not grow a claim of 50 into hundreds."""
+    _empty_postgres(postgres_store_url)
+    engine = create_store_engine(postgres_store_url)
+    with Session(engine) as session:
+        ids = sorted(_save(session, *[_party(f"D{n}") for n in range(3000)]).values())
+        session.commit()
+        # what autovacuum records after a follower emptied a full queue: pages, and no live row on them
+        session.execute(delete(MatchQueueRow))
+        session.commit()
+        session.execute(text("ANALYZE match_queue"))
+        match_queue.enqueue(session, dict.fromkeys(ids, "party"))
+        session.commit()
+    stop = threading.Event()
+
+    def loader() -> None:
+        rng = random.Random(7)
+        with Session(engine) as session:
+            while not stop.is_set():
+                match_queue.enqueue(session, {i: "party" for i in rng.sample(ids[:400], 40)})
+                session.commit()
+
+    thread = threading.Thread(target=loader)
+    thread.start()
+    try:
+        sizes = []
+        with Session(engine) as session:
+            for n in range(12):
+                claimed = match_queue.take(session, 50, max_attempts=3, claimant=f"f{n}", lease_s=60)
+                session.commit()
+                sizes.append(len(claimed))
+                assert len({q.record_id for q in claimed}) == len(claimed)
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+    assert max(sizes) <= 50, sizes
+    assert sum(sizes) >= 12 * 40, sizes  # and it is not starved by the loader's locks
