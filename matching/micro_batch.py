@@ -75,10 +75,7 @@ def match_together(
             carriers.update(ids)
         newly_shared += len(shared)
     batch = {_uid(r) for r in rows}
-    candidates = {
-        _uid(r): match_keys.candidates(session, r, BLOCKING_KEYS, config.incremental_candidate_limit)
-        for r in rows
-    }
+    candidates = match_keys.candidates_of(session, rows, BLOCKING_KEYS, config.incremental_candidate_limit)
     scored = matcher.score_pairs(session, [(r, c) for r in rows for c in candidates[_uid(r)]])
     strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= config.match_threshold}
     for row in rows:

@@ -8,11 +8,12 @@ too, so an incremental match weighs 王伟 as weakly as the full run does.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
@@ -113,28 +114,54 @@ def by_ids(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
 def candidates(
     session: Session, row: Mapping[str, Any], blocking_keys: Sequence[Sequence[str]], limit: int
 ) -> list[dict[str, Any]]:
-    """Parties sharing any blocking key with ``row``, as index look-ups: each key is a group of columns that
-    must all agree (``("vins",)`` means a shared car, through ``match_party_vin``)."""
-    k = PartyMatchKeyRow
-    conditions: list[Any] = []
+    """Parties sharing any blocking key with ``row`` (``candidates_of`` for one record)."""
+    return candidates_of(session, [row], blocking_keys, limit)[int(row["unique_id"])]
+
+
+def candidates_of(
+    session: Session, rows: Sequence[Mapping[str, Any]], blocking_keys: Sequence[Sequence[str]], limit: int
+) -> dict[int, list[dict[str, Any]]]:
+    """Each row's parties sharing any blocking key with it (the lowest ``limit`` record ids), for a whole batch.
+
+    Each key is a group of columns that must all agree (``("vins",)`` means a shared car, through
+    ``match_party_vin``). One narrow query per key for the batch, each an index probe per value, then one read
+    of the rows found: the keys OR-ed into one ``ORDER BY … LIMIT`` statement per record made PostgreSQL walk
+    the primary key and filter the whole index (~7 ms a record on 20 000 parties, growing with the store)."""
+    found: dict[int, set[int]] = {int(r["unique_id"]): set() for r in rows}
     for key in blocking_keys:
-        if tuple(key) == ("vins",):
-            if row.get("vins"):
-                sharing = select(PartyMatchVinRow.record_id).where(
-                    PartyMatchVinRow.vin.in_(list(row["vins"]))
-                )
-                conditions.append(k.record_id.in_(sharing))
-        elif all(row.get(column) for column in key):
-            conditions.append(and_(*(getattr(k, column) == row[column] for column in key)))
-    if not conditions:
-        return []
-    stmt = (
-        select(k)
-        .where(or_(*conditions), k.record_id != int(row["unique_id"]))
-        .order_by(k.record_id)
-        .limit(limit)
-    )
-    return [feature_row(found) for found in session.scalars(stmt)]
+        wanted: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for row in rows:
+            if tuple(key) == ("vins",):
+                for vin in row.get("vins") or ():
+                    wanted[(vin,)].append(int(row["unique_id"]))
+            elif all(row.get(column) for column in key):
+                wanted[tuple(row[column] for column in key)].append(int(row["unique_id"]))
+        for values, record_id in _sharing(session, tuple(key), sorted(wanted)):
+            for uid in wanted[values]:
+                found[uid].add(record_id)
+    chosen = {uid: sorted(ids - {uid})[:limit] for uid, ids in found.items()}
+    by_id = {r["unique_id"]: r for r in by_ids(session, {i for ids in chosen.values() for i in ids})}
+    return {uid: [by_id[i] for i in ids if i in by_id] for uid, ids in chosen.items()}
+
+
+def _sharing(
+    session: Session, key: tuple[str, ...], values: Sequence[tuple[Any, ...]]
+) -> Iterable[tuple[tuple[Any, ...], int]]:
+    """(key values, record id) of every indexed party carrying one of ``values`` in the ``key`` columns."""
+    if key == ("vins",):
+        v = PartyMatchVinRow
+        for chunk in chunks([value for (value,) in values]):
+            for vin, record_id in session.execute(select(v.vin, v.record_id).where(v.vin.in_(chunk))):
+                yield (vin,), int(record_id)
+        return
+    columns = [getattr(PartyMatchKeyRow, c) for c in key]
+    for chunk in chunks(values):
+        if len(columns) == 1:
+            where = columns[0].in_([value for (value,) in chunk])
+        else:
+            where = tuple_(*columns).in_(list(chunk))
+        for found in session.execute(select(PartyMatchKeyRow.record_id, *columns).where(where)):
+            yield tuple(found[1:]), int(found[0])
 
 
 def indexed_with(session: Session, column: str) -> int:
