@@ -53,6 +53,12 @@ class DmsAmqpConfig(BaseModel):
     prefetch: int = Field(default=1000, ge=1)
     batch_size: int = Field(default=500, ge=1)
     batch_wait_s: float = Field(default=0.2, gt=0, description="commit a partial batch after this idle time")
+    batch_max_age_s: float = Field(
+        default=0.2,
+        gt=0,
+        description="commit a batch once its first event has waited this long, even while "
+        "events keep coming (a steady stream never goes idle: without it an event waits for a full batch)",
+    )
     heartbeat_s: int = 30
     progress_every_s: float = Field(
         default=5.0, gt=0, description="write the run's counts and a heartbeat this often, idle or not"
@@ -301,23 +307,32 @@ class DmsConsumer:
             channel.confirm_delivery()  # dead-letter copies are confirmed before the original is acked
             self._connected = True
             batch: list[_Delivery] = []
-            idle_since = beat = time.monotonic()
-            for method, properties, body in channel.consume(self.config.queue,
-                                                            inactivity_timeout=self.config.batch_wait_s):  # fmt: skip
+            idle_since = beat = started = time.monotonic()
+            # Woken at least every max age too, so that a batch's last event never waits out the idle time.
+            wake_s = min(self.config.batch_wait_s, self.config.batch_max_age_s)
+            for method, properties, body in channel.consume(self.config.queue, inactivity_timeout=wake_s):
+                now = time.monotonic()
                 if method is not None:
+                    if not batch:
+                        started = now
                     batch.append(_Delivery(method.delivery_tag, properties, body))
                     self.stats.consumed += 1
-                    idle_since = time.monotonic()
+                    idle_since = now
                 full = len(batch) >= self.config.batch_size
                 done = max_messages is not None and self.stats.consumed >= max_messages
-                idle = method is None
-                if batch and (full or done or idle or self._stopping):
+                idle = method is None and now - idle_since >= self.config.batch_wait_s
+                aged = now - started >= self.config.batch_max_age_s
+                if batch and (full or done or idle or aged or self._stopping):
                     self._flush(channel, report, batch)
                     batch = []
                 if time.monotonic() - beat >= self.config.progress_every_s:  # live counts, and "still alive"
                     self.loader.checkpoint(report)
                     beat = time.monotonic()
-                idle_over = idle and idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s
+                idle_over = (
+                    method is None
+                    and idle_exit_s is not None
+                    and time.monotonic() - idle_since >= idle_exit_s
+                )
                 if done or self._stopping or idle_over:
                     break
             channel.cancel()

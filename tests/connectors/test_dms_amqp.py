@@ -185,3 +185,35 @@ def test_a_second_declared_dealer_network_is_consumed_from_its_own_queue_under_i
     wrong = hub_cli("dms", "consume", "--source", "nowhere")
     assert wrong.exit_code != 0
     assert "no source 'nowhere' is declared" in wrong.output
+
+
+def test_a_steady_stream_is_committed_in_batches_no_older_than_the_max_age(
+    config: DmsAmqpConfig, store_file: str
+) -> None:
+    """Events every 25 ms never leave the consumer idle for its 100 ms: without an age limit each would wait
+    for a full batch of 500 (or the stream's end) before it is stored and queued for matching."""
+    events, _ = _events(40)
+    stream = events[:80]
+    config = config.model_copy(update={"batch_size": 500, "batch_wait_s": 0.1, "batch_max_age_s": 0.2})
+    ended: list[float] = []
+
+    def steadily() -> Iterator[dict[str, Any]]:
+        for event in stream:
+            yield event
+            time.sleep(0.025)
+        ended.append(time.monotonic())
+
+    publisher = threading.Thread(target=publish_events, args=(config, steadily()))
+    flushes: list[tuple[float, int]] = []
+    consumer = DmsConsumer(config, _loader(store_file),
+                           on_progress=lambda n: flushes.append((time.monotonic(), n)))  # fmt: skip
+    publisher.start()
+    try:
+        consumer.run(idle_exit_s=1.0)
+    finally:
+        publisher.join()
+    assert sum(n for _, n in flushes) == len(stream)
+    during = [n for at, n in flushes if at < ended[0]]
+    # ~2 s of stream, a batch at least every 0.2 s of age: many commits while it still flows, none of them big
+    assert len(during) >= 5, flushes
+    assert max(n for _, n in flushes) <= 20, flushes
