@@ -44,6 +44,11 @@ class FollowerConfig(BaseModel):
         default=60.0, gt=0, le=3600,
         description="how long a batch a follower took stays its own; after that another follower may take it",
     )  # fmt: skip
+    vehicles_every_s: float = Field(
+        default=1.0, ge=0, le=60,
+        description="under load (full batches), rebuild golden vehicles at most this often, for every batch since: "
+        "parties are linked first, and a car named in several batches is built once; 0: after every batch",
+    )  # fmt: skip
     micro_batches: bool = Field(
         default=True,
         description="match the parties of a batch together in one transaction (matching/micro_batch.py); "

@@ -200,6 +200,11 @@ class Follower:
         self.idle = threading.Event()  # set while it waits on an empty queue (health checks, tests)
         # whose claims on the queue are its own: a follower restarted under its name takes its batch back at once
         self.name = self.config.name or socket.gethostname()
+        # Cars the batches since the last vehicle rebuild named, and their queue rows (kept claimed, not taken
+        # again): under load a rebuild serves several batches (``follow.vehicles_every_s``).
+        self._cars: set[str] = set()
+        self._car_rows: dict[int, Queued] = {}
+        self._cars_since = time.monotonic()
 
     def ready(self) -> str | None:
         """None when there is a key index to match against; else what is missing and the fix."""
@@ -222,6 +227,8 @@ class Follower:
         waker.open()
         try:
             self._follow(waker, totals, idle_exit_s)
+            if self._car_rows or self._cars:  # stopped under load: the cars of the last batches now
+                totals.add(BatchReport(0, 0, self._flush_cars(), 0, 0.0))
         finally:
             waker.close()
         log.info("matching follower stopped", **totals.counts())
@@ -275,13 +282,19 @@ class Follower:
         return False
 
     def handle_batch(self) -> BatchReport | None:
-        """Take the oldest queued records (up to ``batch_max``) and match them; None when nothing waits."""
+        """Take the oldest queued records (up to ``batch_max``) and match them; None when nothing waits.
+
+        The batch's parties are matched at once; its cars are rebuilt now when the batch was not full (the
+        follower has caught up), else with the next batches' once ``follow.vehicles_every_s`` has passed."""
         started = time.monotonic()
         with self.sessions.begin() as session:  # the claim is committed: other followers skip these rows
             batch = match_queue.take(session, self.config.batch_max, max_attempts=self.config.max_attempts,
-                                     claimant=self.name, lease_s=self.config.claim_lease_s)  # fmt: skip
+                                     claimant=self.name, lease_s=self.config.claim_lease_s,
+                                     besides=self._car_rows)  # fmt: skip
         if not batch:
-            return None
+            if not (self._car_rows or self._cars):
+                return None
+            return BatchReport(0, 0, self._flush_cars(), 0, time.monotonic() - started)
         with self.sessions() as session:
             evidence = match_queue.evidence_of(
                 session, [q.record_id for q in batch if q.entity_type != "party"]
@@ -294,9 +307,23 @@ class Follower:
         for party_id, naming in evidence.parties.items():
             answers_for[party_id].extend(queued[r] for r in naming)
         failed = self._match_parties(answers_for)
-        for_vehicles = [q for q in batch if q.entity_type != "party" and q.record_id not in failed]
-        vehicles = self._rebuild_vehicles(evidence.vins, for_vehicles)
+        if not (self._car_rows or self._cars):
+            self._cars_since = time.monotonic()
+        self._cars |= evidence.vins
+        self._car_rows.update(
+            (q.record_id, q) for q in batch if q.entity_type != "party" and q.record_id not in failed
+        )
+        vehicles = 0
+        full = len(batch) >= self.config.batch_max
+        if not full or time.monotonic() - self._cars_since >= self.config.vehicles_every_s:
+            vehicles = self._flush_cars()
         return BatchReport(len(batch), len(answers_for), vehicles, len(failed), time.monotonic() - started)
+
+    def _flush_cars(self) -> int:
+        """Rebuild the cars the batches since the last rebuild named, then let their queue rows go."""
+        vehicles = self._rebuild_vehicles(self._cars, list(self._car_rows.values()))
+        self._cars, self._car_rows = set(), {}
+        return vehicles
 
     def _match_parties(self, answers_for: dict[int, list[Queued]]) -> set[int]:
         """Match each party, deleting its own queue row with its golden writes; return the failed rows' ids.

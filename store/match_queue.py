@@ -14,7 +14,7 @@ listening follower at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -94,20 +94,27 @@ def enqueue(session: Session, written: Mapping[int, str]) -> int:
 
 
 def take(
-    session: Session, limit: int, *, max_attempts: int, claimant: str = "", lease_s: float = 60.0
+    session: Session,
+    limit: int,
+    *,
+    max_attempts: int,
+    claimant: str = "",
+    lease_s: float = 60.0,
+    besides: Collection[int] = (),
 ) -> list[Queued]:
     """Claim the oldest ``limit`` queued records not yet given up on (fewer than ``max_attempts`` failures) and
     not claimed by another follower whose lease still runs; the caller commits the claim.
 
     Several followers on one store take disjoint batches this way (``FOR UPDATE SKIP LOCKED`` on PostgreSQL:
     two claiming at once never wait on each other). Rows ``claimant`` itself claimed are taken again at once —
-    a follower restarted under its name after a kill picks up its batch without waiting out the lease."""
+    a follower restarted under its name after a kill picks up its batch without waiting out the lease — except
+    ``besides``, rows it holds on purpose (a follower's cars waiting for their rebuild)."""
     q = MatchQueueRow
     now = datetime.now(UTC)
     free = or_(q.claimed_until.is_(None), q.claimed_until < now, q.claimed_by == claimant)
     oldest = (
         select(q.record_id)
-        .where(q.attempts < max_attempts, free)
+        .where(q.attempts < max_attempts, free, q.record_id.not_in(sorted(besides)))
         .order_by(q.queued_at, q.record_id)
         .limit(limit)
     )

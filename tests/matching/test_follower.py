@@ -306,3 +306,37 @@ def test_micro_batches_match_as_one_record_at_a_time_does(
     assert parties[("dms", "D99005-000000")] != parties[("dms", "D99005-000001")]
     full = run_party_matching(sessions, MatchingConfig())  # and a full run afterwards changes nothing
     assert (full.created, full.retired, full.merges, full.splits) == (0, 0, 0, 0)
+
+
+def _registrations(vins: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Portal registrations of new people, each binding one of ``vins``."""
+    return [("portal", "registrations", {
+        **ZHANG_WEI[2][2], "event_id": f"ev-7{n:03d}", "user_id": f"U07{n:05d}", "real_name": _name(n),
+        "mobile": f"1377{n:07d}", "email": "", "bound_vins": [vin]}) for n, vin in enumerate(vins)]  # fmt: skip
+
+
+@pytest.mark.parametrize("every_s", [60.0, 0.0])
+def test_under_load_the_cars_of_several_batches_are_rebuilt_once(matched: Any, every_s: float) -> None:
+    """Full batches link their parties at once and leave their cars for one rebuild (``vehicles_every_s``);
+    the rows of those cars stay queued, held by the follower and not taken again, until that rebuild."""
+    sessions, loader, _ = matched
+    with sessions() as session:
+        vins = sorted(
+            set(session.scalars(select(XrefRow.entity_key).where(XrefRow.entity_type == "vehicle")))
+        )[:30]
+    load(loader, *_registrations(vins))
+    total, builds = queued(sessions), vehicle_runs(sessions)
+    assert total == 90  # each registrant, the binding of their car and the registration (a service event)
+    config = MatchingConfig(follow=FollowerConfig(batch_max=4, vehicles_every_s=every_s))
+    follower = Follower(sessions, config)
+    reports = []
+    while (report := follower.handle_batch()) is not None:
+        reports.append(report)
+        if len(reports) == 3 and every_s:  # the first registrant linked, no car rebuilt yet
+            assert golden_of(sessions, "portal", "U0700000") is not None
+            assert sum(r.vehicles for r in reports) == 0
+    assert sum(r.taken for r in reports) == total  # no row taken twice
+    assert queued(sessions) == 0
+    assert sum(r.vehicles for r in reports) >= 30  # each bound car (and its other owners' cars) rebuilt
+    rebuilds = vehicle_runs(sessions) - builds
+    assert rebuilds == (1 if every_s else len(reports))
