@@ -67,6 +67,11 @@ class MatchingConfig(BaseModel):
     incremental_candidate_limit: int = Field(
         default=500, ge=10, description="most candidates an incremental match scores for one record"
     )
+    term_totals_max_age_s: float = Field(
+        default=300.0, ge=0, le=86_400,
+        description="a long-lived incremental matcher (the follower) counts the key index for term frequencies at "
+        "most this often (a scan per column); 0: before every batch",
+    )  # fmt: skip
     model_path: Path | None = Field(default=None, description="trained model JSON; default: the shipped one")
     follow: FollowerConfig = Field(default_factory=FollowerConfig)
 

@@ -102,6 +102,7 @@ class IncrementalMatcher:
         self.config = config
         self.scorer = PairScorer(load_model(config.model))
         self._totals: dict[str, int] = {}
+        self._totals_at = float("-inf")  # time.monotonic() of the last count
         # The queue rows ``pending`` read, by the party whose match settles them: its own, and those of the
         # relationships and visits naming it. ``evidence_rows``: every vehicle-side row it read, for the caller
         # to settle once the cars are rebuilt (one naming a party that is not in the store has no match).
@@ -152,8 +153,13 @@ class IncrementalMatcher:
         with self.sessions.begin() as session:
             run_id = store_golden.start_match_run(session, "party", mode, MODEL_VERSION)
         report = IncrementalReport(run_id)
-        with self.sessions() as session:  # counted once per batch: a few new records barely move them
-            self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
+        if time.monotonic() - self._totals_at >= self.config.term_totals_max_age_s:
+            # Counting is a scan of the key index per column (seconds on tens of millions of parties): a
+            # long-lived matcher (the follower) counts again only this often — a few thousand new records barely
+            # move a denominator of millions, and the weekly full run counts afresh.
+            with self.sessions() as session:
+                self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
+            self._totals_at = time.monotonic()
         try:
             step = batch or len(record_ids) or 1
             for start in range(0, len(record_ids), step) if together else ():

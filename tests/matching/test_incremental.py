@@ -267,3 +267,22 @@ def test_a_steward_merge_of_an_owner_reaches_the_cars_it_owns(hub: Any) -> None:
             assert row is not None
             assert owner not in {p["owner"] for p in row.body["ownership"]}
             assert keep in {p["owner"] for p in row.body["ownership"]}
+
+
+@pytest.mark.parametrize(("max_age_s", "counts"), [(300.0, 1), (0.0, 3)])
+def test_a_long_lived_matcher_counts_the_key_index_for_term_frequencies_only_now_and_then(
+    hub: Any, monkeypatch: pytest.MonkeyPatch, max_age_s: float, counts: int
+) -> None:
+    """The denominators are a scan of the key index per column: not before every batch of a follower."""
+    sessions, loader = hub
+    run_party_matching(sessions, MatchingConfig())
+    config = MatchingConfig(term_totals_max_age_s=max_age_s)
+    matcher = IncrementalMatcher(sessions, config)
+    scans: list[str] = []
+    counting = match_keys.indexed_with
+    monkeypatch.setattr(match_keys, "indexed_with", lambda s, c: scans.append(c) or counting(s, c))
+    for n in range(3):
+        load(loader, lead(f"D99002-{n:06d}", f"Li Lei{n}", f"1391234{n:04d}", n))
+        report = matcher.match(matcher.pending(), together=True)
+        assert report.records == 1
+    assert len(scans) == counts * len(set(scans))
