@@ -264,6 +264,12 @@ class PairScorer:
                                  sql_cache_key=f"{self.cache_key}-{mode}", join_condition=join_condition)  # fmt: skip
         pairs: list[dict[str, Any]] = result.as_record_list()
         self.api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]  # or they pile up
+        # The two input tables compare_records registered (named after its result's uid) are not among the
+        # tables Splink deletes: each call left both in DuckDB with their Arrow data, and a follower grew by
+        # hundreds of MB an hour.
+        uid = result.physical_name.rsplit("_", 1)[-1]
+        for side in ("left", "right"):
+            self.api.delete_table_from_database(f"__splink__compare_records_{side}_{uid}")
         return pairs
 
 
