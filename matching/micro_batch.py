@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from matching.clustering import (
-    may_link,
-)
+from matching.admission import admit_batch, features_of
+from matching.clustering import may_link
 from matching.splink_model import BLOCKING_KEYS, blocking_values
 from store import golden as store_golden
 from store import match_keys, match_locks
@@ -63,17 +62,15 @@ def match_together(
 
     config = matcher.config
     carriers: set[int] = set()  # records that met on a number this batch made shared: re-clustered without it
-    newly_shared = 0
-    rows = [matcher.features(session, party) for party in iter_parties(session, ids=sorted(set(record_ids)))]
+    rows = features_of(session, list(iter_parties(session, ids=sorted(set(record_ids)))))
     if not rows:
         return None
     # the whole batch's blocking values in one ordered lock (store.match_locks), before any candidate is read
     match_locks.lock_blocking_values(session, {value for row in rows for value in blocking_values(row)})
-    for row in rows:
-        shared = matcher.admit(session, row)
-        for ids in shared.values():
-            carriers.update(ids)
-        newly_shared += len(shared)
+    shared = admit_batch(session, rows, config)
+    for ids in shared.values():
+        carriers.update(ids)
+    newly_shared = len(shared)
     batch = {_uid(r) for r in rows}
     candidates = match_keys.candidates_of(session, rows, BLOCKING_KEYS, config.incremental_candidate_limit)
     scored = matcher.score_pairs(session, [(r, c) for r in rows for c in candidates[_uid(r)]])

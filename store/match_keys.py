@@ -91,6 +91,17 @@ def upsert(session: Session, row: Mapping[str, Any]) -> None:
     _insert(session, [_key_row(row)])
 
 
+def upsert_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``upsert`` for a micro-batch's rows: three statements for all of them, not three a row."""
+    ids = sorted({int(r["unique_id"]) for r in rows})
+    for chunk in chunks(ids):
+        session.execute(delete(PartyMatchVinRow).where(PartyMatchVinRow.record_id.in_(chunk)))
+        session.execute(delete(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id.in_(chunk)))
+    latest = {int(r["unique_id"]): r for r in rows}  # a record twice in the batch: its last row
+    for start in range(0, len(ids), _BULK):
+        _insert(session, [_key_row(latest[i]) for i in ids[start : start + _BULK]])
+
+
 def index_built(session: Session) -> bool:
     """True once a full run indexed the parties (or there are none to index)."""
     if session.scalar(select(PartyMatchKeyRow.record_id).limit(1)) is not None:
@@ -205,6 +216,28 @@ def carrying_bound(session: Session, column: str, value: str, limit: int = 1_000
     return [feature_row(k) for k in session.scalars(stmt)]
 
 
+def carrying_any(session: Session, column: str, values: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """value → the indexed parties whose ``column`` (mobile or e-mail) is that value, for many values at once."""
+    attribute = getattr(PartyMatchKeyRow, column)
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in chunks(sorted(set(values))):
+        for key in session.scalars(select(PartyMatchKeyRow).where(attribute.in_(chunk))):
+            found[getattr(key, column)].append(feature_row(key))
+    return found
+
+
+def shared_among(session: Session, identifiers: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (kind, value) pairs of ``identifiers`` that are recorded as shared."""
+    s = SharedIdentifierRow
+    found: set[tuple[str, str]] = set()
+    for chunk in chunks(sorted(set(identifiers))):
+        found.update(
+            (k, v)
+            for k, v in session.execute(select(s.kind, s.value).where(tuple_(s.kind, s.value).in_(chunk)))
+        )
+    return found
+
+
 def is_shared(session: Session, kind: str, value: str) -> bool:
     return session.get(SharedIdentifierRow, (kind, value)) is not None
 
@@ -254,6 +287,22 @@ def party_vins(session: Session, source: str, party_key: str) -> dict[str, bool]
     for body in session.scalars(stmt):
         if body.get("party_source_id") == party_key and body.get("vin"):
             add_car(cars, body)
+    return cars
+
+
+def party_vins_of(
+    session: Session, parties: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, bool]]:
+    """``party_vins`` for many (source, party key) pairs in one query per chunk (a micro-batch's parties)."""
+    c = CanonicalRecordRow
+    cars: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
+    for chunk in chunks(sorted(set(parties))):
+        stmt = select(c.source, c.party_key, c.body).where(
+            c.entity_type.in_(EVIDENCE_ENTITIES), tuple_(c.source, c.party_key).in_(chunk)
+        )
+        for source, party_key, body in session.execute(stmt.order_by(c.id)):
+            if body.get("party_source_id") == party_key and body.get("vin"):
+                add_car(cars[(source, party_key)], body)
     return cars
 
 
