@@ -1250,6 +1250,8 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, help="keep the processes' logs in this folder")
     parser.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672/%2F")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server, no database")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the scratch database for a look afterwards (EXPLAIN …); drop it yourself")  # fmt: skip
     args = parser.parse_args()
     if args.burst > 0 and importlib.util.find_spec("matplotlib") is None:
         print(
@@ -1268,7 +1270,10 @@ def main() -> None:
     with ExitStack() as cleanup:
         with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-        cleanup.callback(drop_database, args.pg, database)
+        if args.keep:
+            print(f"the database {database} is kept (--keep): DROP DATABASE {database} when done")
+        else:
+            cleanup.callback(drop_database, args.pg, database)
         folder = args.logs or Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="autohub-rt-")))
         folder.mkdir(parents=True, exist_ok=True)
         upgrade(url)

@@ -46,6 +46,7 @@ from matching.splink_model import (
 )
 from store import golden as store_golden
 from store import match_keys, match_locks, match_queue
+from store.batching import chunks
 from store.golden import RunDecisions, WriteCounts
 from store.match_queue import Queued
 from store.matching_input import PartyRecord, iter_parties
@@ -364,12 +365,23 @@ class IncrementalMatcher:
 
     @staticmethod
     def must_link_partners(session: Session, record_id: int) -> set[int]:
+        return IncrementalMatcher.must_link_partners_of(session, [record_id]) - {record_id}
+
+    @staticmethod
+    def must_link_partners_of(session: Session, record_ids: Sequence[int]) -> set[int]:
+        """The records a steward's active must-link ties to any of ``record_ids`` (a batch's: one query a chunk);
+        the batch's own records are in it only when tied to each other."""
         c = MatchConstraintRow
-        stmt = select(c.record_id_l, c.record_id_r).where(
-            c.entity_type == "party", c.kind == "must_link", c.active,
-            (c.record_id_l == record_id) | (c.record_id_r == record_id),
-        )  # fmt: skip
-        return {x for pair in session.execute(stmt) for x in pair} - {record_id}
+        found: set[int] = set()
+        for chunk in chunks(sorted(set(record_ids))):
+            stmt = select(c.record_id_l, c.record_id_r).where(
+                c.entity_type == "party", c.kind == "must_link", c.active,
+                c.record_id_l.in_(chunk) | c.record_id_r.in_(chunk),
+            )  # fmt: skip
+            asked = set(chunk)
+            for left, right in session.execute(stmt):
+                found.update(x for x, other in ((left, right), (right, left)) if other in asked)
+        return found
 
     def grey_pairs(
         self,

@@ -77,7 +77,7 @@ def match_together(
     strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= config.match_threshold}
     for row in rows:
         strong |= certain_links(row, candidates[_uid(row)])
-    partners = {p for record_id in batch for p in matcher.must_link_partners(session, record_id)}
+    partners = matcher.must_link_partners_of(session, sorted(batch)) - batch
     known = [
         *rows,
         *(c for found in candidates.values() for c in found),

@@ -30,6 +30,10 @@ from store.tables import (
     XrefRow,
 )
 
+# What golden records are made of; an xref row's entity type is one of these. A look-up by source and key names
+# them, so that it is a probe of the xref primary key (source, entity_type, entity_key), not a scan of the source.
+GOLDEN_ENTITY_TYPES = ("party", "vehicle")
+
 
 def _now() -> datetime:
     return datetime.now(UTC)

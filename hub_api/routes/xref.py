@@ -18,6 +18,7 @@ from hub_api.problems import Problem
 from hub_api.security import require
 from store.api_keys import ApiKey
 from store.customer_view import survivor
+from store.golden import GOLDEN_ENTITY_TYPES
 from store.tables import XrefRow
 
 router = APIRouter(tags=["cross-reference"])
@@ -55,8 +56,9 @@ async def xref(
 
     def look_up() -> list[XrefLink]:
         with hub.sessions() as session:
-            rows = session.scalars(select(XrefRow).where(XrefRow.source == source, XrefRow.entity_key == source_id)
-                                   .order_by(XrefRow.entity_type)).all()  # fmt: skip
+            rows = session.scalars(select(XrefRow).where(  # each entity type a probe of the primary key
+                XrefRow.source == source, XrefRow.entity_type.in_(GOLDEN_ENTITY_TYPES),
+                XrefRow.entity_key == source_id).order_by(XrefRow.entity_type)).all()  # fmt: skip
             return [XrefLink(entity_type=r.entity_type, golden_id=survivor(session, r.golden_id), method=r.method,
                              match_weight=r.match_weight, linked_at=r.linked_at) for r in rows]  # fmt: skip
 

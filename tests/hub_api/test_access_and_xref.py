@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from typer.testing import Result
 
 from core.settings import Settings
@@ -18,6 +19,7 @@ from store import api_keys
 from store import golden as store_golden
 from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
+from store.tables import XrefRow
 from tests.hub_api.conftest import LiveApi, serve
 from tests.matching.conftest import ZHANG_WEI, lead, load
 
@@ -91,6 +93,15 @@ def test_xref_names_the_golden_record_and_follows_a_merge(live_api: LiveApi) -> 
         steward.merge(session, person, other, actor="steward:li", reason="same customer")
     moved = live_api.client.get("/v1/xref/dms/D99001-000555", headers=_bearer(token)).json()
     assert [link["golden_id"] for link in moved["links"] if link["entity_type"] == "party"] == [person]
+    # a car's xref too: the look-up names each kind of golden record (store.golden.GOLDEN_ENTITY_TYPES)
+    from matching.vehicles import build_golden_vehicles
+
+    build_golden_vehicles(sessions)
+    with sessions() as session:
+        kinds = set(session.scalars(select(XrefRow.entity_type).distinct()))
+    assert kinds == set(store_golden.GOLDEN_ENTITY_TYPES)
+    car = live_api.client.get("/v1/xref/insurance/LFV2A21K7G3000001", headers=_bearer(token)).json()
+    assert [link["entity_type"] for link in car["links"]] == ["vehicle"]
     unknown = live_api.client.get("/v1/xref/erp/C99999999", headers=_bearer(token))
     assert unknown.status_code == 404
     assert unknown.json()["reason"] == "unknown_source_record"
