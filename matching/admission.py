@@ -10,7 +10,7 @@ and a number that becomes shared is recorded (and withdrawn from the index) befo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from matching.features import assess_shared, party_features, set_identifier, shared_remainder
 from store import match_keys
-from store.matching_input import PartyRecord
+from store.matching_input import PartyRecord, iter_parties
 
 if TYPE_CHECKING:
     from matching.config import MatchingConfig
@@ -32,6 +32,23 @@ def features_of(session: Session, parties: Sequence[PartyRecord]) -> list[Row]:
     """Each party's feature row with its cars (``match_keys.party_vins``), the cars read in one query."""
     cars = match_keys.party_vins_of(session, [(p.source, p.entity_key) for p in parties])
     return [party_features(p, cars.get((p.source, p.entity_key), {})) for p in parties]
+
+
+def cars_unchanged(session: Session, party_ids: Collection[int]) -> set[int]:
+    """The parties among ``party_ids`` whose cars are those the key index already holds for them.
+
+    A repair order or a delivery names its customer; the customer's match depends on it only through the
+    customer's cars (a golden customer's record names no car). A party only *named* by new evidence — not
+    written itself — whose cars did not change would be matched to the very same result: the follower leaves it
+    (a third of a dealer stream's matching was this), and its cars are rebuilt all the same."""
+    parties = list(iter_parties(session, ids=sorted(set(party_ids))))
+    indexed = {int(r["unique_id"]): r for r in match_keys.by_ids(session, [p.record_id for p in parties])}
+    same: set[int] = set()
+    for row in features_of(session, parties):
+        held = indexed.get(int(row["unique_id"]))
+        if held is not None and all((held[c] or []) == (row[c] or []) for c in ("vins", "vins_repaired")):
+            same.add(int(row["unique_id"]))
+    return same
 
 
 class _Carriers:

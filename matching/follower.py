@@ -28,6 +28,7 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.admission import cars_unchanged
 from matching.config import FollowerConfig, MatchingConfig
 from matching.incremental import IncrementalMatcher, IndexNotBuilt
 from matching.vehicles import rebuild_golden_vehicles
@@ -306,6 +307,11 @@ class Follower:
                 answers_for[item.record_id].append(item)
         for party_id, naming in evidence.parties.items():
             answers_for[party_id].extend(queued[r] for r in naming)
+        named_only = [p for p, rows in answers_for.items() if all(q.record_id != p for q in rows)]
+        if named_only:  # a visit to a car the customer already had changes no match: the car is rebuilt
+            with self.sessions() as session:
+                for party_id in cars_unchanged(session, named_only):
+                    del answers_for[party_id]
         failed = self._match_parties(answers_for)
         if not (self._car_rows or self._cars):
             self._cars_since = time.monotonic()

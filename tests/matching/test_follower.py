@@ -30,7 +30,7 @@ from matching.run import run_party_matching
 from matching.vehicles import build_golden_vehicles
 from pipeline import Loader
 from store import golden as store_golden
-from store import match_queue
+from store import match_keys, match_queue
 from store.engine import create_store_engine, session_factory
 from store.tables import GoldenRecordRow, MatchQueueRow, MatchRunRow, XrefRow
 from tests.matching.conftest import MOBILE, ZHANG_WEI, lead, load
@@ -340,3 +340,57 @@ def test_under_load_the_cars_of_several_batches_are_rebuilt_once(matched: Any, e
     assert sum(r.vehicles for r in reports) >= 30  # each bound car (and its other owners' cars) rebuilt
     rebuilds = vehicle_runs(sessions) - builds
     assert rebuilds == (1 if every_s else len(reports))
+
+
+def party_runs(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(MatchRunRow).where(
+            MatchRunRow.entity_type == "party", MatchRunRow.mode == "follow")) or 0)  # fmt: skip
+
+
+def _visit(sessions: sessionmaker[Session], key: str, vin: str) -> None:
+    """A service event naming the portal's 張偉 (U0000042) and ``vin``, saved alone: his own record not sent."""
+    from canonical_model.entities import SourceRecord
+    from store.repository import CanonicalEntity, insert_source_records, save_canonical
+
+    with sessions.begin() as session:
+        record = SourceRecord(
+            source="portal", stream="registrations", source_id=key, payload={"event_id": key}
+        )
+        (raw_id,) = insert_source_records(session, [record], None)
+        assert raw_id is not None
+        body = {"event_type": "registration", "party_source_id": "U0000042", "vin": vin}
+        save_canonical(session, "portal", [(raw_id, CanonicalEntity("service_event", key, body))],
+                       mapping_version="1", pii_key=b"k")  # fmt: skip
+
+
+def test_a_visit_to_a_car_the_customer_had_matches_no_party_but_a_new_car_does(matched: Any) -> None:
+    """An event naming 張偉 and the car he already had: only the car is rebuilt, his match is not done again.
+    The same with a car new to him: his cars changed, so his match is done again and the index holds both."""
+    sessions, _, _ = matched
+    person = golden_of(sessions, "portal", "U0000042")
+    vin = ZHANG_WEI[2][2]["bound_vins"][0].upper()
+    parties, cars = party_runs(sessions), vehicle_runs(sessions)
+    _visit(sessions, "ev-901", vin)
+    with following(sessions):
+        wait_for(lambda: queued(sessions) == 0, "an empty queue")
+    assert (party_runs(sessions), vehicle_runs(sessions)) == (parties, cars + 1)
+
+    second = "LFV2A21K5G3000002"
+    _visit(sessions, "ev-902", second)
+    with following(sessions):
+        wait_for(lambda: queued(sessions) == 0, "an empty queue")
+    assert party_runs(sessions) == parties + 1
+    assert golden_of(sessions, "portal", "U0000042") == person
+    with sessions() as session:
+        (row,) = [
+            r for r in match_keys.by_ids(session, _portal_parties(session)) if r["entity_key"] == "U0000042"
+        ]
+    assert row["vins"] == sorted([vin, second])
+
+
+def _portal_parties(session: Session) -> list[int]:
+    from store.tables import CanonicalRecordRow
+
+    c = CanonicalRecordRow
+    return list(session.scalars(select(c.id).where(c.source == "portal", c.entity_type == "party")))
