@@ -948,7 +948,7 @@ def plot_burst(samples: list[Sample], base: Sample, path: Path, burst: int, titl
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed, so no plot: .venv/bin/pip install matplotlib")
+        print("matplotlib is not installed, so no plot: it is in the dev extra (make install)")
         return False
     xs = [s.t - base.t for s in samples]
     fig, (top, mid, low) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
@@ -1255,7 +1255,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.burst > 0 and importlib.util.find_spec("matplotlib") is None:
         print(
-            "matplotlib is not installed: the burst's lag curve will not be drawn (.venv/bin/pip install matplotlib)"
+            "matplotlib is not installed: the burst's lag curve will not be drawn (it is in the dev extra: make install)"
         )
 
     tag = uuid.uuid4().hex[:8]

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy.orm import Session
 
-from matching.features import assess_shared, party_features, set_identifier, shared_remainder
+from matching.features import (
+    SharedIdentifier,
+    assess_shared,
+    party_features,
+    set_identifier,
+    shared_remainder,
+)
 from store import match_keys
 from store.matching_input import PartyRecord, iter_parties
 
@@ -49,6 +55,17 @@ def cars_unchanged(session: Session, party_ids: Collection[int]) -> set[int]:
         if held is not None and all((held[c] or []) == (row[c] or []) for c in ("vins", "vins_repaired")):
             same.add(int(row["unique_id"]))
     return same
+
+
+def made_shared(session: Session, found: SharedIdentifier, row: Row, carriers: Sequence[Row]) -> list[int]:
+    """``row``'s number just became shared: recorded, withdrawn from the index's carriers (each keeping what is
+    left of it bound to its name) and from ``row``; the carriers' record ids, to be re-matched without it."""
+    everyone = [*carriers, row]
+    bound = {int(c["unique_id"]): shared_remainder(found.value, c, everyone) for c in carriers}
+    match_keys.add_shared(session, found.as_row(), bound)
+    log.warning("identifier became shared", identifier=found.describe())
+    set_identifier(row, found.kind, shared_remainder(found.value, row, everyone))
+    return [int(c["unique_id"]) for c in carriers]
 
 
 class _Carriers:
@@ -110,12 +127,7 @@ def admit_batch(session: Session, rows: Sequence[Row], config: MatchingConfig) -
                 continue
             match_keys.upsert_many(session, pending)  # add_shared withdraws the number from the index's rows
             pending = []
-            everyone = [*others, row]
-            bound_values = {int(c["unique_id"]): shared_remainder(value, c, everyone) for c in others}
-            match_keys.add_shared(session, found.as_row(), bound_values)
-            log.warning("identifier became shared", identifier=found.describe())
-            set_identifier(row, column, shared_remainder(value, row, everyone))
-            newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in others]
+            newly[f"{column}:{found.masked}"] = made_shared(session, found, row, others)
             shared.add((column, value))
         carriers.admitted(row)
         pending.append(row)

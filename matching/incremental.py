@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.admission import made_shared
 from matching.clustering import (
     Clustering,
     Edge,
@@ -317,12 +318,7 @@ class IncrementalMatcher:
                 column, value, [*carriers, row], min_names=self.config.shared_identifier_min_names
             )
             if found is not None:
-                everyone = [*carriers, row]
-                bound = {int(c["unique_id"]): shared_remainder(value, c, everyone) for c in carriers}
-                match_keys.add_shared(session, found.as_row(), bound)
-                log.warning("identifier became shared", identifier=found.describe())
-                set_identifier(row, column, shared_remainder(value, row, everyone))
-                newly[f"{column}:{found.masked}"] = [int(c["unique_id"]) for c in carriers]
+                newly[f"{column}:{found.masked}"] = made_shared(session, found, row, carriers)
         return newly
 
     def score(
