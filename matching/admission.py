@@ -1,10 +1,11 @@
-"""A micro-batch's records into the key index: their features, their shared numbers withdrawn, in a few queries.
+"""Records into the key index: their features, their shared numbers withdrawn, in a few queries for a batch.
 
-Why not ``IncrementalMatcher.prepare`` for each: a record's cars, its two shared-number look-ups, its carriers
-and its three index writes were eight round trips to the store a record — most of a follower's time under load
-on PostgreSQL. Here each is one query for the batch, and the records are then admitted in order in memory, so
-the outcome is the record-at-a-time one: a record sees the batch's earlier records as carriers of its number,
-and a number that becomes shared is recorded (and withdrawn from the index) before the next record is looked at.
+Why a batch at once: a record's cars, its two shared-number look-ups, its carriers and its three index writes
+were eight round trips to the store a record — most of a follower's time under load on PostgreSQL. Here each is
+one query for the batch (a record matched alone is a batch of one), and the records are then admitted in order
+in memory, so the outcome is the record-at-a-time one: a record sees the batch's earlier records as carriers of
+its number, and a number that becomes shared is recorded (and withdrawn from the index) before the next record
+is looked at.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ GUARDED = ("mobile", "email")
 
 
 def features_of(session: Session, parties: Sequence[PartyRecord]) -> list[Row]:
-    """Each party's feature row with its cars (``match_keys.party_vins``), the cars read in one query."""
+    """Each party's feature row with its cars (``match_keys.party_vins_of``), the cars read in one query."""
     cars = match_keys.party_vins_of(session, [(p.source, p.entity_key) for p in parties])
     return [party_features(p, cars.get((p.source, p.entity_key), {})) for p in parties]
 
@@ -100,8 +101,8 @@ class _Carriers:
 
 
 def admit_batch(session: Session, rows: Sequence[Row], config: MatchingConfig) -> dict[str, list[int]]:
-    """Withdraw each row's shared numbers and write the rows to the key index, as ``IncrementalMatcher.admit``
-    one after the other would; the numbers the batch made shared, each with the other records that carried it.
+    """Withdraw each row's shared numbers and write the rows to the key index, as admitting them one after the
+    other would; the numbers the batch made shared, each with the other records that carried it.
     The rows are changed in place (a shared number withdrawn, or kept bound to the name)."""
     wanted = {(column, r[column]) for r in rows for column in GUARDED if r[column]}
     shared = match_keys.shared_among(session, wanted)

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.admission import made_shared
+from matching.admission import admit_batch, features_of
 from matching.clustering import (
     Clustering,
     Edge,
@@ -34,7 +34,6 @@ from matching.clustering import (
     organisation_identity,
 )
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import assess_shared, party_features, set_identifier, shared_remainder
 from matching.golden_ids import Assignment, assign_golden_ids, minting
 from matching.run import golden_write
 from matching.splink_model import (
@@ -227,22 +226,12 @@ class IncrementalMatcher:
         return outcome
 
     def prepare(self, session: Session, party: PartyRecord) -> tuple[dict[str, Any], dict[str, list[int]]]:
-        """A party's feature row as the matcher compares it — its cars, shared numbers withdrawn (``guard``) —
+        """A party's feature row as the matcher compares it — its cars, shared numbers withdrawn (``matching.admission``) —
         written to the key index; with the numbers it made shared and who else carried them. Its blocking
         values are locked first (``store.match_locks``): another follower's record sharing one waits for it."""
-        row = self.features(session, party)
+        (row,) = features_of(session, [party])
         match_locks.lock_blocking_values(session, blocking_values(row))
-        return row, self.admit(session, row)
-
-    @staticmethod
-    def features(session: Session, party: PartyRecord) -> dict[str, Any]:
-        return party_features(party, match_keys.party_vins(session, party.source, party.entity_key))
-
-    def admit(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
-        """Withdraw the row's shared numbers and write it to the key index; the numbers it made shared."""
-        newly_shared = self.guard(session, row)
-        match_keys.upsert(session, row)
-        return newly_shared
+        return row, admit_batch(session, [row], self.config)
 
     def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> Outcome:
         record_id = int(row["unique_id"])
@@ -298,28 +287,6 @@ class IncrementalMatcher:
         decisions = RunDecisions("party", writes, assignment.retired, assignment.merges, assignment.splits,
                                  grey, actor, review_scope=scope)  # fmt: skip
         return clustering, assignment, store_golden.apply_decisions(session, decisions, run_id), grey
-
-    def guard(self, session: Session, row: dict[str, Any]) -> dict[str, list[int]]:
-        """Withdraw the record's mobile/e-mail if shared. A value this record makes shared is recorded at once and
-        withdrawn from every party; returns it with the other records that carried it, to be re-matched."""
-        newly: dict[str, list[int]] = {}
-        for column in ("mobile", "email"):
-            value = row[column]
-            if not value:
-                continue
-            if match_keys.is_shared(session, column, value):
-                carriers = match_keys.carrying_bound(session, column, value) if row.get("title_form") else []
-                set_identifier(row, column, shared_remainder(value, row, carriers))
-                continue
-            carriers = [
-                r for r in match_keys.carrying(session, column, value) if r["unique_id"] != row["unique_id"]
-            ]
-            found = assess_shared(
-                column, value, [*carriers, row], min_names=self.config.shared_identifier_min_names
-            )
-            if found is not None:
-                newly[f"{column}:{found.masked}"] = made_shared(session, found, row, carriers)
-        return newly
 
     def score(
         self, session: Session, left: list[dict[str, Any]], right: list[dict[str, Any]] | None = None

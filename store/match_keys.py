@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from store.batching import chunks
 from store.matching_input import (  # a party's cars: the same records as in the full run
@@ -84,15 +84,9 @@ def _insert(session: Session, batch: Sequence[dict[str, Any]]) -> int:
     return len(batch)
 
 
-def upsert(session: Session, row: Mapping[str, Any]) -> None:
-    record_id = int(row["unique_id"])
-    session.execute(delete(PartyMatchVinRow).where(PartyMatchVinRow.record_id == record_id))
-    session.execute(delete(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id == record_id))
-    _insert(session, [_key_row(row)])
-
-
 def upsert_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """``upsert`` for a micro-batch's rows: three statements for all of them, not three a row."""
+    """Write these feature rows to the index, replacing what it held for their records: three statements for a
+    micro-batch's rows, not three a row."""
     ids = sorted({int(r["unique_id"]) for r in rows})
     for chunk in chunks(ids):
         session.execute(delete(PartyMatchVinRow).where(PartyMatchVinRow.record_id.in_(chunk)))
@@ -200,12 +194,6 @@ def term_frequencies(
     return {v: max(int(counts.get(v, 0)), 1) / denominator for v in wanted}
 
 
-def carrying(session: Session, column: str, value: str, limit: int = 1_000) -> list[dict[str, Any]]:
-    """The indexed parties whose ``column`` (mobile or e-mail) is ``value``."""
-    stmt = select(PartyMatchKeyRow).where(getattr(PartyMatchKeyRow, column) == value).limit(limit)
-    return [feature_row(k) for k in session.scalars(stmt)]
-
-
 def carrying_bound(session: Session, column: str, value: str, limit: int = 1_000) -> list[dict[str, Any]]:
     """The indexed parties that carry a shared ``value`` bound to their name (``value~…``, matching.features)."""
     stmt = (
@@ -216,13 +204,23 @@ def carrying_bound(session: Session, column: str, value: str, limit: int = 1_000
     return [feature_row(k) for k in session.scalars(stmt)]
 
 
-def carrying_any(session: Session, column: str, values: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """value → the indexed parties whose ``column`` (mobile or e-mail) is that value, for many values at once."""
+def carrying_any(
+    session: Session, column: str, values: Iterable[str], limit: int = 1_000
+) -> dict[str, list[dict[str, Any]]]:
+    """value → the indexed parties whose ``column`` (mobile or e-mail) is that value (at most ``limit`` a value,
+    the lowest record ids), for many values at once."""
     attribute = getattr(PartyMatchKeyRow, column)
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for chunk in chunks(sorted(set(values))):
-        for key in session.scalars(select(PartyMatchKeyRow).where(attribute.in_(chunk))):
-            found[getattr(key, column)].append(feature_row(key))
+        ranked = (
+            select(PartyMatchKeyRow, func.row_number().over(partition_by=attribute,
+                   order_by=PartyMatchKeyRow.record_id).label("rank"))
+            .where(attribute.in_(chunk))
+            .subquery()
+        )  # fmt: skip
+        key = aliased(PartyMatchKeyRow, ranked)
+        for row in session.scalars(select(key).where(ranked.c.rank <= limit).order_by(ranked.c.record_id)):
+            found[getattr(row, column)].append(feature_row(row))
     return found
 
 
@@ -236,10 +234,6 @@ def shared_among(session: Session, identifiers: Iterable[tuple[str, str]]) -> se
             for k, v in session.execute(select(s.kind, s.value).where(tuple_(s.kind, s.value).in_(chunk)))
         )
     return found
-
-
-def is_shared(session: Session, kind: str, value: str) -> bool:
-    return session.get(SharedIdentifierRow, (kind, value)) is not None
 
 
 def replace_shared(session: Session, items: Iterable[Mapping[str, Any]]) -> None:
@@ -275,25 +269,12 @@ def shared_identifiers(session: Session) -> list[SharedIdentifierRow]:
     return list(session.scalars(stmt))
 
 
-def party_vins(session: Session, source: str, party_key: str) -> dict[str, bool]:
-    """VINs one source links one party to — relationships and service visits — found by the party-key index,
-    each with whether any of those records wrote it right (``store.matching_input.add_car``)."""
-    stmt = select(CanonicalRecordRow.body).where(
-        CanonicalRecordRow.source == source,
-        CanonicalRecordRow.party_key == party_key,
-        CanonicalRecordRow.entity_type.in_(EVIDENCE_ENTITIES),
-    )
-    cars: dict[str, bool] = {}
-    for body in session.scalars(stmt):
-        if body.get("party_source_id") == party_key and body.get("vin"):
-            add_car(cars, body)
-    return cars
-
-
 def party_vins_of(
     session: Session, parties: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, bool]]:
-    """``party_vins`` for many (source, party key) pairs in one query per chunk (a micro-batch's parties)."""
+    """The VINs each source links each party to — relationships and service visits — found by the party-key
+    index, each with whether any of those records wrote it right (``store.matching_input.add_car``); many
+    (source, party key) pairs in one query a chunk (a micro-batch's parties)."""
     c = CanonicalRecordRow
     cars: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
     for chunk in chunks(sorted(set(parties))):
