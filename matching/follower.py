@@ -228,7 +228,7 @@ class Follower:
         waker.open()
         try:
             self._follow(waker, totals, idle_exit_s)
-            if self._car_rows or self._cars:  # stopped under load: the cars of the last batches now
+            if self._cars_waiting:  # stopped under load: the cars of the last batches now
                 totals.add(BatchReport(0, 0, self._flush_cars(), 0, 0.0))
         finally:
             waker.close()
@@ -293,7 +293,7 @@ class Follower:
                                      claimant=self.name, lease_s=self.config.claim_lease_s,
                                      besides=self._car_rows)  # fmt: skip
         if not batch:
-            if not (self._car_rows or self._cars):
+            if not self._cars_waiting:
                 return None
             return BatchReport(0, 0, self._flush_cars(), 0, time.monotonic() - started)
         with self.sessions() as session:
@@ -313,7 +313,7 @@ class Follower:
                 for party_id in cars_unchanged(session, named_only):
                     del answers_for[party_id]
         failed = self._match_parties(answers_for)
-        if not (self._car_rows or self._cars):
+        if not self._cars_waiting:
             self._cars_since = time.monotonic()
         self._cars |= evidence.vins
         self._car_rows.update(
@@ -324,6 +324,10 @@ class Follower:
         if not full or time.monotonic() - self._cars_since >= self.config.vehicles_every_s:
             vehicles = self._flush_cars()
         return BatchReport(len(batch), len(answers_for), vehicles, len(failed), time.monotonic() - started)
+
+    @property
+    def _cars_waiting(self) -> bool:
+        return bool(self._cars or self._car_rows)
 
     def _flush_cars(self) -> int:
         """Rebuild the cars the batches since the last rebuild named, then let their queue rows go."""
