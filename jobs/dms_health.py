@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,9 @@ from connectors.dms_amqp import DmsAmqpConfig
 from core.errors import ConfigError, FatalError
 from core.settings import Settings
 from jobs.config import OrchestrationConfig, orchestration_config
+
+if TYPE_CHECKING:
+    from store.match_queue import QueueLag
 
 
 class DmsFeedUnhealthy(FatalError):
@@ -98,20 +102,27 @@ def consumer_heartbeat(sessions: sessionmaker[Session], source: str = "dms") -> 
     return (datetime.now(UTC) - run.last_beat).total_seconds()
 
 
+def matching_lag(sessions: sessionmaker[Session]) -> QueueLag:
+    from store import match_queue
+
+    with sessions() as session:
+        return match_queue.lag(session)
+
+
 def check_feed(
     config: DmsAmqpConfig,
     limits: OrchestrationConfig,
     sessions: sessionmaker[Session] | None = None,
     source: str = "dms",
+    lag: QueueLag | None = None,
 ) -> QueueHealth:
     """The health, or ``DmsFeedUnhealthy`` naming every limit passed (the scheduler's task fails with it);
-    with ``sessions``, the consumer's heartbeat in the store is checked too."""
+    with ``sessions``, the consumer's heartbeat and the matching queue in the store are checked too (``lag``:
+    the queue as already read, by a caller checking several networks)."""
     health = queue_health(config)
     if sessions is not None:
-        from store import match_queue
-
-        with sessions() as session:
-            lag = match_queue.lag(session)
+        if lag is None:
+            lag = matching_lag(sessions)
         health = replace(health, consumer_silent_s=consumer_heartbeat(sessions, source), store_checked=True,
                          match_queued=lag.records, match_lag_s=lag.oldest_seconds())  # fmt: skip
     problems = health.problems(limits)
@@ -135,10 +146,11 @@ def check_networks(
                           fix=f"declared (type amqp): {', '.join(sorted(networks)) or 'none'}")  # fmt: skip
     healthy: dict[str, QueueHealth] = {}
     unhealthy: list[str] = []
+    lag = None if sessions is None else matching_lag(sessions)  # one matching queue for every network
     for name in sorted(networks) if only is None else [only]:
         config = networks[name].config_as(DmsAmqpConfig)
         try:
-            healthy[name] = check_feed(config, limits, sessions, name)
+            healthy[name] = check_feed(config, limits, sessions, name, lag)
         except DmsFeedUnhealthy as exc:
             unhealthy.append(exc.message)
     if unhealthy:
