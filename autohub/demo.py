@@ -96,7 +96,7 @@ def run_demo(
     if fresh:
         wipe_sqlite_file(url)
     upgrade(url)
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, **settings.database_pool)
     try:
         sessions = session_factory(engine)
         registry = MappingRegistry.load(*settings.mapping_dirs)

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     env: Literal["demo", "test", "dev", "prod"] = "demo"
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: an SQLite file in data_dir
+    # Connections each process keeps open to PostgreSQL (opened as needed, then kept), and how many more it may
+    # open for a moment under load — each of those is closed again after use, and a new server backend costs
+    # PostgreSQL a fork and cold caches: the API's 8 concurrent probes on the default 5 opened ~1 900 backends in
+    # five minutes. Count processes × (pool + overflow) against the server's max_connections.
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
+    database_max_overflow: int = Field(default=20, ge=0, le=1000)
     pii_hash_key: SecretStr = SecretStr(DEMO_PII_HASH_KEY)
     mappings_dir: Path | None = None  # extra mapping files (a sixth source) beside the shipped ones
     # The declared sources (connectors/sources.py); empty: the shipped core/sources.yaml, the five sources.
@@ -94,6 +100,11 @@ class Settings(BaseSettings):
     @property
     def mapping_dirs(self) -> tuple[Path, ...]:
         return (self.mappings_dir,) if self.mappings_dir else ()
+
+    @property
+    def database_pool(self) -> dict[str, int]:
+        """The engine's pool arguments (``create_store_engine(url, **settings.database_pool)``)."""
+        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
 
     @property
     def effective_database_url(self) -> str:

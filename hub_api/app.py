@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         chosen = settings or get_settings()
         if configure_logs:
             configure_logging(chosen.log_level, chosen.log_format)
-        engine = create_store_engine(chosen.effective_database_url)
+        engine = create_store_engine(chosen.effective_database_url, **chosen.database_pool)
         sessions = session_factory(engine)
         pushed = declared_sources(chosen, types={"webhook"})
         registry = MappingRegistry.load(*chosen.mapping_dirs).with_aliases(

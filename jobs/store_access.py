@@ -37,7 +37,7 @@ def store_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
             f"the store {shown_url(url)} is at schema {current or 'none'}, this code needs {head}",
             fix="run `autohub db upgrade` against it",
         )
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, **settings.database_pool)
     try:
         yield session_factory(engine)
     finally:

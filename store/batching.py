@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import any_, bindparam, func, select, tuple_
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 T = TypeVar("T")
 
@@ -14,3 +19,43 @@ CHUNK = 500
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def one_of(session: Session, column: Any, values: Collection[Any]) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together select the rows whose ``column`` is one of ``values`` (sorted, once each): run
+    the statement once per condition.
+
+    On PostgreSQL one ``column = ANY(array)``: a single parameter however many values, so the statement's text is
+    the same on every call — psycopg converts it once and prepares it after a few calls, PostgreSQL plans it
+    once per connection — where an ``IN`` of 500 parameters is new text for every length, converted by psycopg
+    in Python and planned again each time (the follower's hottest statements). Elsewhere an ``IN`` per chunk."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(column.type)))
+        return
+    for chunk in chunks(ordered):
+        yield column.in_(chunk)
+
+
+def tuple_in(
+    session: Session, columns: Sequence[Any], values: Collection[tuple[Any, ...]]
+) -> Iterator[ColumnElement[bool]]:
+    """``one_of`` for several columns at once: the rows whose ``columns`` hold one of the ``values`` tuples.
+
+    On PostgreSQL ``(a, b) IN (SELECT unnest(:as), unnest(:bs))`` — one array a column, zipped by the parallel
+    ``unnest``s — so the text is again the same on every call; elsewhere a tuple ``IN`` per chunk."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = [
+            func.unnest(bindparam(None, [value[n] for value in ordered], type_=postgresql.ARRAY(column.type)),
+                        type_=column.type)
+            for n, column in enumerate(columns)
+        ]  # fmt: skip
+        yield tuple_(*columns).in_(select(*arrays))
+        return
+    for chunk in chunks(ordered):
+        yield tuple_(*columns).in_(list(chunk))

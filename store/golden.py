@@ -8,16 +8,18 @@ sees a half-applied run and the change feed never announces what was rolled back
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util.typing import TupleAny
 
 from store import change_feed
-from store.batching import chunks
+from store.batching import chunks, one_of
 from store.tables import (
     AttributeLineageRow,
     CanonicalRecordRow,
@@ -105,11 +107,10 @@ def membership(
         ).all()
         ages = list(session.scalars(select(g.golden_id).where(g.entity_type == entity_type).order_by(g.created_at, g.golden_id)))  # fmt: skip
     else:
-        ids = sorted(set(golden_ids))
-        rows = [r for chunk in chunks(ids) for r in session.execute(
-            select(x.canonical_record_id, x.golden_id).where(x.golden_id.in_(chunk)))]  # fmt: skip
-        created = [r for chunk in chunks(ids) for r in session.execute(
-            select(g.created_at, g.golden_id).where(g.golden_id.in_(chunk)))]  # fmt: skip
+        rows = [r for where in one_of(session, x.golden_id, golden_ids) for r in session.execute(
+            select(x.canonical_record_id, x.golden_id).where(where))]  # fmt: skip
+        created = [r for where in one_of(session, g.golden_id, golden_ids) for r in session.execute(
+            select(g.created_at, g.golden_id).where(where))]  # fmt: skip
         ages = [golden_id for _, golden_id in sorted(created)]
     return {int(r): gid for r, gid in rows if r is not None}, {gid: n for n, gid in enumerate(ages)}
 
@@ -117,8 +118,8 @@ def membership(
 def ids_in_use(session: Session, golden_ids: Collection[str]) -> set[str]:
     """Which of ``golden_ids`` the store holds in any status: merged, erased and restricted ids are never reused."""
     g = GoldenRecordRow
-    return {gid for chunk in chunks(sorted(set(golden_ids))) for gid in session.scalars(
-        select(g.golden_id).where(g.golden_id.in_(chunk)))}  # fmt: skip
+    return {gid for where in one_of(session, g.golden_id, golden_ids) for gid in session.scalars(
+        select(g.golden_id).where(where))}  # fmt: skip
 
 
 def ids_in_use_by(sessions: sessionmaker[Session]) -> Callable[[Collection[str]], set[str]]:
@@ -287,9 +288,8 @@ def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], no
     """Upsert the members' cross-references, reading only their rows (by primary key), not the whole table."""
     x = XrefRow
     keys = [(m.source, m.entity_key) for g in goldens for m in g.members]
-    current = {(r.source, r.entity_key): r for chunk in chunks(keys) for r in session.execute(
-        select(x.source, x.entity_key, x.golden_id, x.method, x.match_weight)
-        .where(x.entity_type == kind, tuple_(x.source, x.entity_key).in_(chunk)))}  # fmt: skip
+    stmt = select(x.source, x.entity_key, x.golden_id, x.method, x.match_weight).where(x.entity_type == kind)
+    current = {(r.source, r.entity_key): r for r in _rows_by_key(session, stmt, keys)}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for golden in goldens:
@@ -416,16 +416,27 @@ def golden_by_key(
     stmt = select(x.source, x.entity_key, x.golden_id).where(x.entity_type == entity_type)
     if keys is None:
         return {(s, k): g for s, k, g in session.execute(stmt)}
-    return {(s, k): g for chunk in chunks(sorted(set(keys)))
-            for s, k, g in session.execute(stmt.where(tuple_(x.source, x.entity_key).in_(chunk)))}  # fmt: skip
+    return {(s, k): g for s, k, g in _rows_by_key(session, stmt, keys)}
+
+
+def _rows_by_key(
+    session: Session, stmt: Select[*TupleAny], keys: Collection[tuple[str, str]]
+) -> Iterator[Row[*TupleAny]]:
+    """``stmt``'s xref rows for these (source, entity key) pairs: a primary-key look-up per source."""
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for source, key in keys:
+        by_source[source].add(key)
+    for source, wanted in sorted(by_source.items()):
+        for where in one_of(session, XrefRow.entity_key, wanted):
+            yield from session.execute(stmt.where(XrefRow.source == source, where))
 
 
 def party_kinds(session: Session, golden_ids: Collection[str]) -> dict[str, str]:
     """golden id → person | organisation, for these golden customers."""
     kind = GoldenRecordRow.body["kind"].as_string()
     stmt = select(GoldenRecordRow.golden_id, kind).where(GoldenRecordRow.entity_type == "party")
-    return {g: str(k) for chunk in chunks(sorted(golden_ids))
-            for g, k in session.execute(stmt.where(GoldenRecordRow.golden_id.in_(chunk))) if k}  # fmt: skip
+    return {g: str(k) for where in one_of(session, GoldenRecordRow.golden_id, golden_ids)
+            for g, k in session.execute(stmt.where(where)) if k}  # fmt: skip
 
 
 def vehicle_owners(session: Session) -> dict[str, str | None]:

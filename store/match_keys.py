@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
-from store.batching import chunks
+from store.batching import chunks, one_of, tuple_in
 from store.matching_input import (  # a party's cars: the same records as in the full run
     EVIDENCE_ENTITIES,
     add_car,
@@ -110,8 +110,8 @@ def index_built(session: Session) -> bool:
 
 def by_ids(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for chunk in chunks(sorted(set(ids))):
-        stmt = select(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id.in_(chunk))
+    for where in one_of(session, PartyMatchKeyRow.record_id, set(ids)):
+        stmt = select(PartyMatchKeyRow).where(where)
         found.extend(feature_row(k) for k in session.scalars(stmt))
     return found
 
@@ -155,16 +155,17 @@ def _sharing(
     """(key values, record id) of every indexed party carrying one of ``values`` in the ``key`` columns."""
     if key == ("vins",):
         v = PartyMatchVinRow
-        for chunk in chunks([value for (value,) in values]):
-            for vin, record_id in session.execute(select(v.vin, v.record_id).where(v.vin.in_(chunk))):
+        for where in one_of(session, v.vin, [value for (value,) in values]):
+            for vin, record_id in session.execute(select(v.vin, v.record_id).where(where)):
                 yield (vin,), int(record_id)
         return
     columns = [getattr(PartyMatchKeyRow, c) for c in key]
-    for chunk in chunks(values):
-        if len(columns) == 1:
-            where = columns[0].in_([value for (value,) in chunk])
-        else:
-            where = tuple_(*columns).in_(list(chunk))
+    conditions = (
+        one_of(session, columns[0], [value for (value,) in values])
+        if len(columns) == 1
+        else tuple_in(session, columns, values)
+    )
+    for where in conditions:
         for found in session.execute(select(PartyMatchKeyRow.record_id, *columns).where(where)):
             yield tuple(found[1:]), int(found[0])
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Select, Table, case, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import Select, Table, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from store.batching import chunks
+from store.batching import chunks, tuple_in
 from store.dialect import insert_for
 from store.matching_input import EVIDENCE_ENTITIES
 from store.tables import CanonicalRecordRow, MatchQueueRow
@@ -152,12 +152,8 @@ def done(session: Session, items: Iterable[Queued]) -> int:
     """Delete the rows of these records as they were taken; a row written again since then stays."""
     q = MatchQueueRow
     deleted = 0
-    for chunk in chunks(sorted((i.record_id, i.version) for i in items)):
-        result = session.execute(
-            delete(q)
-            .where(tuple_(q.record_id, q.version).in_(chunk))
-            .execution_options(synchronize_session=False)
-        )
+    for where in tuple_in(session, (q.record_id, q.version), [(i.record_id, i.version) for i in items]):
+        result = session.execute(delete(q).where(where).execution_options(synchronize_session=False))
         deleted += int(getattr(result, "rowcount", 0) or 0)
     return deleted
 
@@ -206,10 +202,8 @@ def evidence_of(session: Session, record_ids: Iterable[int]) -> Evidence:
             if row.entity_type in EVIDENCE_ENTITIES and row.party_key:
                 naming[(row.source, row.party_key)].append(row.id)
     parties: dict[int, list[int]] = {}
-    for pairs in chunks(sorted(naming)):
-        stmt_parties = select(c.id, c.source, c.entity_key).where(
-            c.entity_type == "party", tuple_(c.source, c.entity_key).in_(pairs)
-        )
+    for pairs in tuple_in(session, (c.source, c.entity_key), naming):
+        stmt_parties = select(c.id, c.source, c.entity_key).where(c.entity_type == "party", pairs)
         for party_id, source, key in session.execute(stmt_parties):
             parties[party_id] = naming[(source, key)]
     return Evidence(parties, vins)

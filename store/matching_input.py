@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from store.batching import chunks
+from store.batching import chunks, one_of
 from store.dialect import json_text
 from store.tables import CanonicalRecordRow, ChangeLogRow, SearchKeyRow, XrefRow
 
@@ -119,8 +119,8 @@ def iter_vehicles(session: Session, vins: Collection[str] | None = None) -> Iter
         for row in session.execute(stmt.execution_options(yield_per=5_000)):
             yield VehicleRecord(row.id, row.source, row.entity_key, row.body)
         return
-    for chunk in chunks(sorted(set(vins))):
-        for row in session.execute(stmt.where(c.entity_key.in_(chunk))):
+    for where in one_of(session, c.entity_key, vins):
+        for row in session.execute(stmt.where(where)):
             yield VehicleRecord(row.id, row.source, row.entity_key, row.body)
 
 
@@ -134,11 +134,16 @@ class Relationship:
     valid_to: str | None
 
 
-def _relationship(source: str, body: dict[str, Any]) -> Relationship | None:
-    if not (body.get("vin") and body.get("party_source_id")):
+# The body fields ownership evidence is made of: read as text, not the whole body (a repair order's lines and
+# parts are most of it, and a car with years of visits is read again each time one more arrives).
+EVIDENCE_FIELDS = ("vin", "party_source_id", "role", "valid_from", "valid_to", "event_type", "occurred_at")
+
+
+def _relationship(source: str, fields: dict[str, Any]) -> Relationship | None:
+    if not (fields.get("vin") and fields.get("party_source_id")):
         return None
-    return Relationship(source, str(body["party_source_id"]), str(body["vin"]), str(body.get("role") or ""),
-                        body.get("valid_from"), body.get("valid_to"))  # fmt: skip
+    return Relationship(source, str(fields["party_source_id"]), str(fields["vin"]), str(fields.get("role") or ""),
+                        fields.get("valid_from"), fields.get("valid_to"))  # fmt: skip
 
 
 def relationships_by_vin(
@@ -148,32 +153,35 @@ def relationships_by_vin(
     all of them, or those of ``vins`` (found through the VIN search keys, which index every VIN-bearing record)."""
     found: dict[str, list[Relationship]] = defaultdict(list)
     c, k = CanonicalRecordRow, SearchKeyRow
-    stmt = select(c.source, c.entity_type, c.body).where(c.entity_type.in_(EVIDENCE_ENTITIES))
+    dialect = session.get_bind().dialect.name
+    read = [json_text(dialect, c.body, name).label(name) for name in EVIDENCE_FIELDS]
+    stmt = select(c.source, c.entity_type, *read).where(c.entity_type.in_(EVIDENCE_ENTITIES))
     if vins is None:
         rows: Iterable[Any] = session.execute(stmt.execution_options(yield_per=5_000))
     else:
         keyed = stmt.join(k, k.canonical_record_id == c.id).where(k.kind == "vin")
         rows = (
-            row
-            for chunk in chunks(sorted(set(vins)))
-            for row in session.execute(keyed.where(k.value.in_(chunk)))
+            row for where in one_of(session, k.value, vins) for row in session.execute(keyed.where(where))
         )
-    for source, entity_type, body in rows:
+    for source, entity_type, *values in rows:
+        fields = dict(zip(EVIDENCE_FIELDS, values, strict=True))
         relationship = (
-            _relationship(source, body) if entity_type == "vehicle_relationship" else _visit(source, body)
+            _relationship(source, fields) if entity_type == "vehicle_relationship" else _visit(source, fields)
         )
         if relationship is not None:
             found[relationship.vin].append(relationship)
     return found
 
 
-def _visit(source: str, body: dict[str, Any]) -> Relationship | None:
+def _visit(source: str, fields: dict[str, Any]) -> Relationship | None:
     """A repair order or a service visit as weak ownership evidence: its customer had the car that day."""
-    if body.get("event_type") not in VISIT_EVENTS or not (body.get("vin") and body.get("party_source_id")):
+    if fields.get("event_type") not in VISIT_EVENTS or not (
+        fields.get("vin") and fields.get("party_source_id")
+    ):
         return None
-    day = str(body.get("occurred_at") or "")[:10] or None
-    role = VISIT_ROLES[str(body["event_type"])]
-    return Relationship(source, str(body["party_source_id"]), str(body["vin"]), role, day, None)
+    day = str(fields.get("occurred_at") or "")[:10] or None
+    role = VISIT_ROLES[str(fields["event_type"])]
+    return Relationship(source, str(fields["party_source_id"]), str(fields["vin"]), role, day, None)
 
 
 def feed_position(session: Session) -> int:
