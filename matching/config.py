@@ -72,6 +72,11 @@ class MatchingConfig(BaseModel):
         description="a long-lived incremental matcher (the follower) counts the key index for term frequencies at "
         "most this often (a scan per column); 0: before every batch",
     )  # fmt: skip
+    pair_score_memo: int = Field(
+        default=100_000, ge=0, le=10_000_000,
+        description="pairs a long-lived incremental matcher remembers the score of, by the rows compared "
+        "(matching/score_memo.py; ~250 bytes a pair); 0: none",
+    )  # fmt: skip
     model_path: Path | None = Field(default=None, description="trained model JSON; default: the shipped one")
     follow: FollowerConfig = Field(default_factory=FollowerConfig)
 

@@ -36,6 +36,7 @@ from matching.clustering import (
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.golden_ids import Assignment, assign_golden_ids, minting
 from matching.run import golden_write
+from matching.score_memo import ScoreMemo
 from matching.splink_model import (
     BLOCKING_KEYS,
     TF_COLUMNS,
@@ -102,6 +103,7 @@ class IncrementalMatcher:
         self.sessions = sessions
         self.config = config
         self.scorer = PairScorer(load_model(config.model))
+        self.memo = ScoreMemo(config.pair_score_memo)  # pairs scored before, by what was compared
         self._totals: dict[str, int] = {}
         self._totals_at = float("-inf")  # time.monotonic() of the last count
         # The queue rows ``pending`` read, by the party whose match settles them: its own, and those of the
@@ -303,11 +305,12 @@ class IncrementalMatcher:
     def score_pairs(
         self, session: Session, pairs: list[tuple[dict[str, Any], dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """Exactly these pairs, in one scoring call (a micro-batch's)."""
+        """Exactly these pairs, in one scoring call (a micro-batch's), but for those scored before with the same rows
+        and term frequencies (``matching.score_memo``)."""
         if not pairs:
             return []
         with_tf = self.with_frequencies(session, [r for pair in pairs for r in pair])
-        return self.scorer.score_pairs([(with_tf(a), with_tf(b)) for a, b in pairs])
+        return self.memo.score([(with_tf(a), with_tf(b)) for a, b in pairs], self.scorer.score_pairs)
 
     def with_frequencies(
         self, session: Session, rows: list[dict[str, Any]]

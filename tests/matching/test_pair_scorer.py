@@ -27,3 +27,42 @@ def test_scoring_again_and_again_keeps_no_table_of_earlier_calls() -> None:
         assert len(scorer.score_within(rows[:5])) == 10
     # each call registers its inputs; left behind, 25 rounds would add a hundred (and their Arrow data)
     assert _objects(scorer) == before
+
+
+def test_the_memo_gives_the_scorers_own_scores_and_scores_only_what_changed() -> None:
+    from matching.score_memo import ScoreMemo
+
+    scorer = PairScorer(load_model(MatchingConfig().model))
+    blank: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
+    rows = [blank | {"unique_id": n, "name_py": "zhang wei" if n % 3 else "li na", "mobile": f"1390000{n % 4:04d}",
+                     "tf_name_py": 0.001} for n in range(12)]  # fmt: skip
+    pairs = [(rows[n], rows[m]) for n in range(12) for m in range(n + 1, 12) if (n + m) % 2]
+    asked: list[int] = []
+
+    def counted(given: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
+        asked.append(len(given))
+        return scorer.score_pairs(given)
+
+    memo = ScoreMemo(size=1000)
+    first = memo.score(pairs, counted)
+    fresh = {(p["unique_id_l"], p["unique_id_r"]): p for p in scorer.score_pairs(pairs)}
+    assert [(p["unique_id_l"], p["unique_id_r"]) for p in first] == [
+        (a["unique_id"], b["unique_id"]) for a, b in pairs
+    ]
+    for got in first:  # exactly the scorer's numbers, whatever order it answered in
+        want = fresh[got["unique_id_l"], got["unique_id_r"]]
+        assert (got["match_probability"], got["match_weight"]) == (
+            want["match_probability"],
+            want["match_weight"],
+        )
+    assert memo.score(pairs, counted) == first
+    assert asked == [len(pairs)]  # the second time, no call at all
+    # one record changed, and one name's frequency moved: only the pairs with those rows are scored again
+    changed = {0: rows[0] | {"mobile": "13912345678"}, 3: rows[3] | {"tf_name_py": 0.2}}
+    again = [(changed.get(a["unique_id"], a), changed.get(b["unique_id"], b)) for a, b in pairs]
+    memo.score(again, counted)
+    assert asked[1] == sum(1 for a, b in pairs if {a["unique_id"], b["unique_id"]} & {0, 3})
+    assert memo.stats.hits == len(pairs) + len(pairs) - asked[1]
+    small = ScoreMemo(size=5)  # bounded: the oldest pairs go
+    small.score(pairs, counted)
+    assert len(small.scores) == 5

@@ -80,7 +80,7 @@ def test_the_pool_settings_reach_the_api_and_job_engines(tmp_path: Any) -> None:
     upgrade(settings.effective_database_url)
     with store_sessions(settings) as sessions:
         pool = sessions.kw["bind"].pool
-        assert (pool.size(), pool._max_overflow) == (3, 7)  # type: ignore[attr-defined]
+        assert (pool.size(), pool._max_overflow) == (3, 7)
     app = create_app(settings, configure_logs=False)
 
     async def started() -> Any:
