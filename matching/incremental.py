@@ -73,6 +73,7 @@ class IncrementalReport:
     review_open: int = 0
     newly_shared: int = 0  # mobiles/e-mails that crossed the shared-identifier line in this run
     rematched: int = 0  # records re-matched because a number they carried turned out to be shared
+    pairs_remembered: int = 0  # pair scores the memo gave (matching/score_memo.py), not the scorer
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
 
@@ -156,6 +157,7 @@ class IncrementalMatcher:
         with self.sessions.begin() as session:
             run_id = store_golden.start_match_run(session, "party", mode, MODEL_VERSION)
         report = IncrementalReport(run_id)
+        remembered = self.memo.stats.hits
         if time.monotonic() - self._totals_at >= self.config.term_totals_max_age_s:
             # Counting is a scan of the key index per column (seconds on tens of millions of parties): a
             # long-lived matcher (the follower) counts again only this often — a few thousand new records barely
@@ -186,6 +188,7 @@ class IncrementalMatcher:
                 store_golden.finish_match_run(session, run_id, report.counts(), error=str(exc)[:2000])
             raise
         report.seconds = round(time.perf_counter() - started, 3)
+        report.pairs_remembered = self.memo.stats.hits - remembered
         with self.sessions.begin() as session:
             store_golden.finish_match_run(session, run_id, report.counts())
         log.info("incremental party matching finished", **report.counts())

@@ -54,6 +54,16 @@ def blocked_pairs(rows: Sequence[Row]) -> list[tuple[Row, Row]]:
     return pairs
 
 
+def _each_once(pairs: Sequence[tuple[Row, Row]]) -> list[tuple[Row, Row]]:
+    """``pairs`` with the lower ``unique_id`` on the left, a pair given both ways (two records of the batch that
+    are each other's candidates) once."""
+    seen: dict[tuple[int, int], tuple[Row, Row]] = {}
+    for a, b in pairs:
+        left, right = (a, b) if _uid(a) < _uid(b) else (b, a)
+        seen.setdefault((_uid(left), _uid(right)), (left, right))
+    return list(seen.values())
+
+
 def match_together(
     matcher: IncrementalMatcher, session: Session, record_ids: Sequence[int], run_id: int, actor: str
 ) -> Outcome | None:
@@ -73,8 +83,11 @@ def match_together(
     newly_shared = len(shared)
     batch = {_uid(r) for r in rows}
     candidates = match_keys.candidates_of(session, rows, BLOCKING_KEYS, config.incremental_candidate_limit)
-    scored = matcher.score_pairs(session, [(r, c) for r in rows for c in candidates[_uid(r)]])
-    strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= config.match_threshold}
+    # Each pair once, lower id on the left as the neighbourhood's pairs below are: the model is symmetric
+    # (tests/matching/test_pair_scorer.py), so the scores are the same, and those pairs come from the memo.
+    scored = matcher.score_pairs(session, _each_once([(r, c) for r in rows for c in candidates[_uid(r)]]))
+    strong = {int(p[side]) for p in scored if p["match_probability"] >= config.match_threshold
+              for side in ("unique_id_l", "unique_id_r")}  # fmt: skip
     for row in rows:
         strong |= certain_links(row, candidates[_uid(row)])
     partners = matcher.must_link_partners_of(session, sorted(batch)) - batch

@@ -7,6 +7,7 @@ sees a half-applied run and the change feed never announces what was rolled back
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -236,8 +237,8 @@ def apply_decisions(session: Session, decisions: RunDecisions, run_id: int) -> W
     now, kind = _now(), decisions.entity_type
     session.flush()  # whatever the caller added goes first; from here on the writes are bulk statements
     g = GoldenRecordRow
-    existing = {row.golden_id: row for ids in chunks([w.golden_id for w in decisions.goldens])
-                for row in session.execute(select(g.golden_id, g.body, g.status, g.version).where(g.golden_id.in_(ids)))}  # fmt: skip
+    existing = {row.golden_id: row for where in one_of(session, g.golden_id, [w.golden_id for w in decisions.goldens])
+                for row in session.execute(select(g.golden_id, g.body, g.status, g.version).where(where))}  # fmt: skip
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -312,12 +313,29 @@ def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], no
 
 
 def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: datetime) -> None:
-    for ids in chunks([g.golden_id for g in goldens]):
-        session.execute(delete(AttributeLineageRow).where(AttributeLineageRow.golden_id.in_(ids)))
+    """Replace the lineage of the golden records whose lineage changed; the others keep theirs, and with it
+    when each attribute was decided. Why compare first: a car re-built for one more service visit keeps every
+    attribute from the same records, and rewriting its lineage was a delete and an insert of each row."""
+    a = AttributeLineageRow
+    held: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    stmt = select(a.golden_id, a.attribute, a.value, a.canonical_record_id, a.source, a.entity_key, a.rule)
+    for where in one_of(session, a.golden_id, [g.golden_id for g in goldens]):
+        for golden_id, *fields in session.execute(stmt.where(where)):
+            held[golden_id].add(_lineage_key(*fields))
+    changed = [g for g in goldens if held.get(g.golden_id, set()) != {
+        _lineage_key(i.attribute, {"value": i.value}, i.record_id, i.source, i.entity_key, i.rule) for i in g.lineage}]  # fmt: skip
+    for where in one_of(session, a.golden_id, [g.golden_id for g in changed if g.golden_id in held]):
+        session.execute(delete(a).where(where))
     rows = [{"golden_id": g.golden_id, "attribute": item.attribute, "value": {"value": item.value},
              "canonical_record_id": item.record_id, "source": item.source, "entity_key": item.entity_key,
-             "rule": item.rule, "decided_at": now} for g in goldens for item in g.lineage]  # fmt: skip
+             "rule": item.rule, "decided_at": now} for g in changed for item in g.lineage]  # fmt: skip
     _bulk_insert(session, AttributeLineageRow, rows)
+
+
+def _lineage_key(attribute: str, value: Any, record_id: int | None, source: str, entity_key: str,
+                 rule: str) -> tuple[Any, ...]:  # fmt: skip
+    """A lineage row as a comparable tuple: its value as canonical JSON (a list and a tuple read back alike)."""
+    return attribute, json.dumps(value, sort_keys=True, default=str), record_id, source, entity_key, rule
 
 
 def _write_review(

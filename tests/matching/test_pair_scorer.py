@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from matching.config import MatchingConfig
 from matching.features import FEATURE_COLUMNS
 from matching.splink_model import PairScorer, load_model
@@ -66,3 +69,32 @@ def test_the_memo_gives_the_scorers_own_scores_and_scores_only_what_changed() ->
     small = ScoreMemo(size=5)  # bounded: the oldest pairs go
     small.score(pairs, counted)
     assert len(small.scores) == 5
+
+
+def test_the_model_scores_a_pair_the_same_whichever_record_is_on_the_left(world: Any) -> None:
+    """The follower scores a batch's pairs lower id first and takes the neighbourhood's from the memo: that is
+    the record-at-a-time result only while every comparison is symmetric — a new comparison must keep it so."""
+    from matching.micro_batch import blocked_pairs
+    from matching.splink_model import TF_COLUMNS
+    from store import match_keys
+    from store.engine import create_store_engine
+    from store.tables import PartyMatchKeyRow
+
+    engine = create_store_engine(f"sqlite:///{world}")
+    try:
+        with Session(engine) as session:
+            rows = match_keys.by_ids(session, session.scalars(select(PartyMatchKeyRow.record_id)).all())
+            for column in TF_COLUMNS:  # with the term frequencies the follower gives it
+                counted = match_keys.term_frequencies(session, column, [r[column] for r in rows],
+                                                      match_keys.indexed_with(session, column))  # fmt: skip
+                for row in rows:
+                    row[f"tf_{column}"] = counted.get(row[column]) if row[column] else None
+    finally:
+        engine.dispose()
+    pairs = blocked_pairs(rows)
+    assert len(pairs) > 200
+    scorer = PairScorer(load_model(MatchingConfig().model))
+    ahead = {(p["unique_id_l"], p["unique_id_r"]): p["match_weight"] for p in scorer.score_pairs(pairs)}
+    behind = {(p["unique_id_r"], p["unique_id_l"]): p["match_weight"]
+              for p in scorer.score_pairs([(b, a) for a, b in pairs])}  # fmt: skip
+    assert ahead == behind
