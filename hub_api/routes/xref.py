@@ -12,14 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from hub_api.problems import Problem
 from hub_api.security import require
 from store.api_keys import ApiKey
 from store.customer_view import survivor
 from store.golden import GOLDEN_ENTITY_TYPES
-from store.tables import XrefRow
+from store.tables import GoldenRecordRow, XrefRow
 
 router = APIRouter(tags=["cross-reference"])
 
@@ -54,15 +54,21 @@ async def xref(
 ) -> Xref:
     hub = request.app.state.hub
 
-    def look_up() -> list[XrefLink]:
-        with hub.sessions() as session:
-            rows = session.scalars(select(XrefRow).where(  # each entity type a probe of the primary key
-                XrefRow.source == source, XrefRow.entity_type.in_(GOLDEN_ENTITY_TYPES),
-                XrefRow.entity_key == source_id).order_by(XrefRow.entity_type)).all()  # fmt: skip
-            return [XrefLink(entity_type=r.entity_type, golden_id=survivor(session, r.golden_id), method=r.method,
-                             match_weight=r.match_weight, linked_at=r.linked_at) for r in rows]  # fmt: skip
+    def look_up(session: Session) -> list[XrefLink]:
+        # one statement (each entity type a probe of the primary key), the golden row joined for its
+        # merged_into: a retired id — rare — is followed to its survivor, a current one costs no second query
+        x, g = XrefRow, GoldenRecordRow
+        rows = session.execute(
+            select(x.entity_type, x.golden_id, x.method, x.match_weight, x.linked_at, g.merged_into)
+            .join(g, g.golden_id == x.golden_id)
+            .where(x.source == source, x.entity_type.in_(GOLDEN_ENTITY_TYPES), x.entity_key == source_id)
+            .order_by(x.entity_type)
+        ).all()  # fmt: skip
+        return [XrefLink(entity_type=r.entity_type, golden_id=survivor(session, r.golden_id) if r.merged_into
+                         else r.golden_id, method=r.method, match_weight=r.match_weight, linked_at=r.linked_at)
+                for r in rows]  # fmt: skip
 
-    links = await run_in_threadpool(look_up)
+    links = await hub.read(look_up, autocommit=True)
     if not links:
         raise Problem(404, "Unknown source record", f"no golden record holds {source}/{source_id}; the record may "
                       "not be synced or matched yet", reason="unknown_source_record")  # fmt: skip
