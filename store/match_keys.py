@@ -186,11 +186,11 @@ def term_frequencies(
     if not wanted:
         return {}
     attribute = getattr(PartyMatchKeyRow, column)
-    counts: dict[str, int] = dict(
-        session.execute(
-            select(attribute, func.count()).where(attribute.in_(wanted)).group_by(attribute)
-        ).all()
-    )
+    counts: dict[str, int] = {
+        value: count
+        for where in one_of(session, attribute, wanted)
+        for value, count in session.execute(select(attribute, func.count()).where(where).group_by(attribute))
+    }
     denominator = max(total, 1)
     return {v: max(int(counts.get(v, 0)), 1) / denominator for v in wanted}
 
