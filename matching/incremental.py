@@ -313,7 +313,14 @@ class IncrementalMatcher:
         if not pairs:
             return []
         with_tf = self.with_frequencies(session, [r for pair in pairs for r in pair])
-        return self.memo.score([(with_tf(a), with_tf(b)) for a, b in pairs], self.scorer.score_pairs)
+        ready: dict[int, dict[str, Any]] = {}  # each row once, however many pairs it is in (by identity)
+
+        def prepared(row: dict[str, Any]) -> dict[str, Any]:
+            if (found := ready.get(id(row))) is None:
+                found = ready[id(row)] = with_tf(row)
+            return found
+
+        return self.memo.score([(prepared(a), prepared(b)) for a, b in pairs], self.scorer.score_pairs)
 
     def with_frequencies(
         self, session: Session, rows: list[dict[str, Any]]

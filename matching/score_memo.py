@@ -18,15 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from matching.splink_model import SCORED
+
 Row = dict[str, Any]
 Pair = tuple[Row, Row]
-# What a caller reads of a scored pair; the rest of Splink's output (gammas, Bayes factors) is not kept.
-KEPT = ("unique_id_l", "unique_id_r", "match_probability", "match_weight")
 
 
-def _digest(left: Row, right: Row) -> bytes:
-    text = repr((sorted(left.items()), sorted(right.items())))
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+def _digest(row: Row) -> bytes:
+    return hashlib.blake2b(repr(sorted(row.items())).encode("utf-8"), digest_size=16).digest()
 
 
 @dataclass
@@ -44,9 +43,16 @@ class ScoreMemo:
     def score(
         self, pairs: list[Pair], scorer: Callable[[list[Pair]], list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """``pairs`` scored, in their order, each as ``KEPT``; ``scorer`` is called once, for the pairs not
+        """``pairs`` scored, in their order, each as ``SCORED``; ``scorer`` is called once, for the pairs not
         remembered (not at all when every pair is)."""
-        keys = [_digest(a, b) for a, b in pairs] if self.size else [b""] * len(pairs)
+        digests: dict[int, bytes] = {}  # a row is in many pairs: digested once (by identity, for this call)
+
+        def digest(row: Row) -> bytes:
+            if (found := digests.get(id(row))) is None:
+                found = digests[id(row)] = _digest(row)
+            return found
+
+        keys = [digest(a) + digest(b) for a, b in pairs] if self.size else [b""] * len(pairs)
         wanted = [n for n, key in enumerate(keys) if not self.size or key not in self.scores]
         # the scorer's rows come back in no promised order: found again by their two ids
         found = {(str(p["unique_id_l"]), str(p["unique_id_r"])): p
@@ -63,7 +69,7 @@ class ScoreMemo:
                 probability, weight = self.scores[keys[n]]
                 self.scores.move_to_end(keys[n])
             out.append(
-                dict(zip(KEPT, (left["unique_id"], right["unique_id"], probability, weight), strict=True))
+                dict(zip(SCORED, (left["unique_id"], right["unique_id"], probability, weight), strict=True))
             )
         self.stats.hits += len(pairs) - len(fresh)
         self.stats.misses += len(fresh)

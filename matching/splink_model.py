@@ -215,6 +215,14 @@ def scoring_table(rows: list[dict[str, Any]]) -> pa.Table:
     return table
 
 
+SCORED = (
+    "unique_id_l",
+    "unique_id_r",
+    "match_probability",
+    "match_weight",
+)  # what PairScorer gives of a pair
+
+
 class PairScorer:
     """Scores given pairs with a trained model in tens of milliseconds, for matching one record at a time.
 
@@ -262,7 +270,10 @@ class PairScorer:
             tables = [t.append_column("pair_no", pa.array(range(t.num_rows), pa.int64())) for t in tables]
         result = compare_records(tables[0], tables[1], self.model, self.api,
                                  sql_cache_key=f"{self.cache_key}-{mode}", join_condition=join_condition)  # fmt: skip
-        pairs: list[dict[str, Any]] = result.as_record_list()
+        # Only what the matcher reads: every column (gammas, Bayes factors, both rows' features) as Python
+        # dicts was a sixth of the scoring time.
+        found = result.as_duckdbpyrelation().project(", ".join(SCORED)).fetchall()
+        pairs = [dict(zip(SCORED, row, strict=True)) for row in found]
         self.api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]  # or they pile up
         # The two input tables compare_records registered (named after its result's uid) are not among the
         # tables Splink deletes: each call left both in DuckDB with their Arrow data, and a follower grew by
