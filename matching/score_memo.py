@@ -44,7 +44,8 @@ class ScoreMemo:
         self, pairs: list[Pair], scorer: Callable[[list[Pair]], list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
         """``pairs`` scored, in their order, each as ``SCORED``; ``scorer`` is called once, for the pairs not
-        remembered (not at all when every pair is)."""
+        remembered (not at all when every pair is). A pair of ids is given once a call (the micro-batch's pairs
+        are: ``_each_once``, ``blocked_pairs``)."""
         digests: dict[int, bytes] = {}  # a row is in many pairs: digested once (by identity, for this call)
 
         def digest(row: Row) -> bytes:
@@ -57,6 +58,10 @@ class ScoreMemo:
         # the scorer's rows come back in no promised order: found again by their two ids
         found = {(str(p["unique_id_l"]), str(p["unique_id_r"])): p
                  for p in (scorer([pairs[n] for n in wanted]) if wanted else [])}  # fmt: skip
+        if len(found) != len(wanted):  # two pairs of one call with the same ids would take each other's score
+            raise ValueError(
+                f"{len(wanted)} pairs to score but {len(found)} distinct id pairs: give each once"
+            )
         fresh = set(wanted)
         out: list[dict[str, Any]] = []
         for n, (left, right) in enumerate(pairs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -98,3 +99,14 @@ def test_the_model_scores_a_pair_the_same_whichever_record_is_on_the_left(world:
     behind = {(p["unique_id_r"], p["unique_id_l"]): p["match_weight"]
               for p in scorer.score_pairs([(b, a) for a, b in pairs])}  # fmt: skip
     assert ahead == behind
+
+
+def test_the_memo_refuses_one_pair_of_ids_twice_in_a_call() -> None:
+    """Scores come back by their ids: the same ids twice (two versions of one record) would swap scores."""
+    from matching.score_memo import ScoreMemo
+
+    blank: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
+    a, b = blank | {"unique_id": 1, "name_py": "li na"}, blank | {"unique_id": 2, "name_py": "li na"}
+    scorer = PairScorer(load_model(MatchingConfig().model))
+    with pytest.raises(ValueError, match="give each once"):
+        ScoreMemo(size=10).score([(a, b), (a, b | {"mobile": "13900000000"})], scorer.score_pairs)
