@@ -36,7 +36,7 @@ from matching.clustering import (
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.golden_ids import Assignment, assign_golden_ids, minting
 from matching.run import golden_write
-from matching.score_memo import ScoreMemo
+from matching.score_memo import ScoreMemo, once_each
 from matching.splink_model import (
     BLOCKING_KEYS,
     TF_COLUMNS,
@@ -312,14 +312,7 @@ class IncrementalMatcher:
         and term frequencies (``matching.score_memo``)."""
         if not pairs:
             return []
-        with_tf = self.with_frequencies(session, [r for pair in pairs for r in pair])
-        ready: dict[int, dict[str, Any]] = {}  # each row once, however many pairs it is in (by identity)
-
-        def prepared(row: dict[str, Any]) -> dict[str, Any]:
-            if (found := ready.get(id(row))) is None:
-                found = ready[id(row)] = with_tf(row)
-            return found
-
+        prepared = once_each(self.with_frequencies(session, [r for pair in pairs for r in pair]))
         return self.memo.score([(prepared(a), prepared(b)) for a, b in pairs], self.scorer.score_pairs)
 
     def with_frequencies(

@@ -16,16 +16,30 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from matching.splink_model import SCORED
 
 Row = dict[str, Any]
 Pair = tuple[Row, Row]
+T = TypeVar("T")
 
 
 def _digest(row: Row) -> bytes:
     return hashlib.blake2b(repr(sorted(row.items())).encode("utf-8"), digest_size=16).digest()
+
+
+def once_each(make: Callable[[Row], T]) -> Callable[[Row], T]:
+    """``make`` run once for each row object, however many pairs the row is in (by identity: for one call,
+    while the rows are held)."""
+    made: dict[int, T] = {}
+
+    def of(row: Row) -> T:
+        if id(row) not in made:
+            made[id(row)] = make(row)
+        return made[id(row)]
+
+    return of
 
 
 @dataclass
@@ -46,13 +60,7 @@ class ScoreMemo:
         """``pairs`` scored, in their order, each as ``SCORED``; ``scorer`` is called once, for the pairs not
         remembered (not at all when every pair is). A pair of ids is given once a call (the micro-batch's pairs
         are: ``_each_once``, ``blocked_pairs``)."""
-        digests: dict[int, bytes] = {}  # a row is in many pairs: digested once (by identity, for this call)
-
-        def digest(row: Row) -> bytes:
-            if (found := digests.get(id(row))) is None:
-                found = digests[id(row)] = _digest(row)
-            return found
-
+        digest = once_each(_digest)
         keys = [digest(a) + digest(b) for a, b in pairs] if self.size else [b""] * len(pairs)
         wanted = [n for n, key in enumerate(keys) if not self.size or key not in self.scores]
         # the scorer's rows come back in no promised order: found again by their two ids
