@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, any_, bindparam, func, select, tuple_
@@ -21,7 +21,7 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def one_of(session: Session, column: Any, values: Collection[Any]) -> Iterator[ColumnElement[bool]]:
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:
     """Conditions that together select the rows whose ``column`` is one of ``values`` (sorted, once each): run
     the statement once per condition.
 
@@ -40,7 +40,7 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> Iterator[C
 
 
 def tuple_in(
-    session: Session, columns: Sequence[Any], values: Collection[tuple[Any, ...]]
+    session: Session, columns: Sequence[Any], values: Iterable[tuple[Any, ...]]
 ) -> Iterator[ColumnElement[bool]]:
     """``one_of`` for several columns at once: the rows whose ``columns`` hold one of the ``values`` tuples.
 

@@ -88,9 +88,9 @@ def upsert_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Write these feature rows to the index, replacing what it held for their records: three statements for a
     micro-batch's rows, not three a row."""
     ids = sorted({int(r["unique_id"]) for r in rows})
-    for chunk in chunks(ids):
-        session.execute(delete(PartyMatchVinRow).where(PartyMatchVinRow.record_id.in_(chunk)))
-        session.execute(delete(PartyMatchKeyRow).where(PartyMatchKeyRow.record_id.in_(chunk)))
+    for table in (PartyMatchVinRow, PartyMatchKeyRow):
+        for where in one_of(session, table.record_id, ids):
+            session.execute(delete(table).where(where))
     latest = {int(r["unique_id"]): r for r in rows}  # a record twice in the batch: its last row
     for start in range(0, len(ids), _BULK):
         _insert(session, [_key_row(latest[i]) for i in ids[start : start + _BULK]])
@@ -212,11 +212,11 @@ def carrying_any(
     the lowest record ids), for many values at once."""
     attribute = getattr(PartyMatchKeyRow, column)
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in chunks(sorted(set(values))):
+    for where in one_of(session, attribute, values):
         ranked = (
             select(PartyMatchKeyRow, func.row_number().over(partition_by=attribute,
                    order_by=PartyMatchKeyRow.record_id).label("rank"))
-            .where(attribute.in_(chunk))
+            .where(where)
             .subquery()
         )  # fmt: skip
         key = aliased(PartyMatchKeyRow, ranked)
@@ -229,11 +229,8 @@ def shared_among(session: Session, identifiers: Iterable[tuple[str, str]]) -> se
     """The (kind, value) pairs of ``identifiers`` that are recorded as shared."""
     s = SharedIdentifierRow
     found: set[tuple[str, str]] = set()
-    for chunk in chunks(sorted(set(identifiers))):
-        found.update(
-            (k, v)
-            for k, v in session.execute(select(s.kind, s.value).where(tuple_(s.kind, s.value).in_(chunk)))
-        )
+    for where in tuple_in(session, (s.kind, s.value), identifiers):
+        found.update((k, v) for k, v in session.execute(select(s.kind, s.value).where(where)))
     return found
 
 
@@ -278,10 +275,8 @@ def party_vins_of(
     (source, party key) pairs in one query a chunk (a micro-batch's parties)."""
     c = CanonicalRecordRow
     cars: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
-    for chunk in chunks(sorted(set(parties))):
-        stmt = select(c.source, c.party_key, c.body).where(
-            c.entity_type.in_(EVIDENCE_ENTITIES), tuple_(c.source, c.party_key).in_(chunk)
-        )
+    for where in tuple_in(session, (c.source, c.party_key), parties):
+        stmt = select(c.source, c.party_key, c.body).where(c.entity_type.in_(EVIDENCE_ENTITIES), where)
         for source, party_key, body in session.execute(stmt.order_by(c.id)):
             if body.get("party_source_id") == party_key and body.get("vin"):
                 add_car(cars[(source, party_key)], body)

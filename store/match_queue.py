@@ -22,7 +22,7 @@ from typing import cast
 from sqlalchemy import Select, Table, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from store.batching import chunks, tuple_in
+from store.batching import chunks, one_of, tuple_in
 from store.dialect import insert_for
 from store.matching_input import EVIDENCE_ENTITIES
 from store.tables import CanonicalRecordRow, MatchQueueRow
@@ -193,8 +193,8 @@ def evidence_of(session: Session, record_ids: Iterable[int]) -> Evidence:
     c = CanonicalRecordRow
     vins: set[str] = set()
     naming: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for chunk in chunks(sorted(set(record_ids))):
-        stmt = select(c.id, c.source, c.entity_type, c.entity_key, c.party_key, c.body).where(c.id.in_(chunk))
+    for where in one_of(session, c.id, set(record_ids)):
+        stmt = select(c.id, c.source, c.entity_type, c.entity_key, c.party_key, c.body).where(where)
         for row in session.execute(stmt):
             vin = row.entity_key if row.entity_type == "vehicle" else row.body.get("vin")
             if vin:
