@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import splink.comparison_level_library as cll
@@ -224,32 +224,38 @@ SCORED = (
 
 
 class PairScorer:
-    """Scores given pairs with a trained model in tens of milliseconds, for matching one record at a time.
+    """Scores given pairs with a trained model in milliseconds, for matching one record or one batch at a time.
 
     ``Linker.inference.score_pairs`` rebuilds its SQL through sqlglot on every call (~150 ms here); Splink's
     real-time module (``splink.internals.realtime.compare_records``, internal in Splink 5 — hence the pin
-    ``splink<6``) caches the SQL under a key and only runs it (~35 ms). Term frequencies come in the rows.
+    ``splink<6``) caches the SQL but still registers both inputs as new views, materialises the result as a
+    table and drops the three again: ~30 ms a call whatever its size, of which the query's own work is ~1 ms
+    (a hundred pairs). So ``compare_records`` runs once per mode, to have Splink write the SQL; that SQL, with
+    its two input tables renamed to tables of our own, is prepared once, and a call only refills the two
+    tables and executes it (~13 ms). Same SQL, same model, so the same numbers (a test compares them with
+    ``compare_records``'s). Term frequencies come in the rows. One scorer serves one thread.
     """
+
+    MODES: ClassVar[dict[str, str]] = {  # each mode's join condition, in terms of Splink's ``l`` and ``r``
+        "cross": "1=1", "within": "l.unique_id < r.unique_id", "pairs": "l.pair_no = r.pair_no",
+    }  # fmt: skip
 
     def __init__(self, model: dict[str, Any]) -> None:
         self.api = DuckDBAPI()
         self.model = model
-        self.cache_key = (
-            f"autohub-party-{id(self)}"  # one compiled SQL per scorer (and so per model) and mode
-        )
         placeholder: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
         pair = [placeholder | {"unique_id": 1}, placeholder | {"unique_id": 2}]
-        self.score(pair[:1], pair[1:])  # compile all three now (≈2 s), not on a record
-        self.score_within(pair)
-        self.score_pairs([(pair[0], pair[1])])
+        for mode, condition in self.MODES.items():  # all three now (≈2 s), not on a record
+            tables = self._tables(pair[:1], pair[1:], numbered=mode == "pairs")
+            self._prepare(mode, tables, condition)
 
     def score(self, left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Every left × right pair (without blocking): ``unique_id_l/_r``, ``match_probability``, ``match_weight``…"""
-        return self._compare(left, right, "cross", "1=1")
+        """Every left × right pair (without blocking): ``unique_id_l/_r``, ``match_probability``, ``match_weight``."""
+        return self._compare(left, right, "cross")
 
     def score_within(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every pair among ``rows`` once (lower ``unique_id`` on the left), never a row with itself."""
-        return self._compare(rows, rows, "within", "l.unique_id < r.unique_id")
+        return self._compare(rows, rows, "within")
 
     def score_pairs(self, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
         """Exactly these pairs, in one call: a micro-batch's records against their own candidates, where a
@@ -257,31 +263,54 @@ class PairScorer:
         if not pairs:
             return []
         left, right = zip(*pairs, strict=True)
-        return self._compare(list(left), list(right), "pairs", "l.pair_no = r.pair_no", numbered=True)
+        return self._compare(list(left), list(right), "pairs")
+
+    @staticmethod
+    def _tables(
+        left: list[dict[str, Any]], right: list[dict[str, Any]], *, numbered: bool
+    ) -> tuple[pa.Table, pa.Table]:
+        """Both sides as Arrow; ``numbered`` (mode ``pairs``): the n-th left row meets the n-th right row only."""
+
+        def number(table: pa.Table) -> pa.Table:
+            return table.append_column("pair_no", pa.array(range(table.num_rows), pa.int64()))
+
+        tables = scoring_table(left), scoring_table(right)
+        return (number(tables[0]), number(tables[1])) if numbered else tables
+
+    def _prepare(self, mode: str, tables: tuple[pa.Table, pa.Table], condition: str) -> None:
+        """Our two tables of ``mode``, and Splink's SQL on them prepared as ``autohub_<mode>``."""
+        con = self.api.duckdb_con
+        names = (f"autohub_{mode}_left", f"autohub_{mode}_right")
+        for name, table in zip(names, tables, strict=True):
+            con.from_arrow(table).create(name)
+        sql = splink_sql(self.api, self.model, names, condition)
+        # the SQL is Splink's own for our model; the names are ours (MODES): nothing from a record is in it
+        con.execute(f"PREPARE autohub_{mode} AS SELECT {', '.join(SCORED)} FROM ({sql})")  # noqa: S608
 
     def _compare(
-        self, left: list[dict[str, Any]], right: list[dict[str, Any]], mode: str, join_condition: str,
-        *, numbered: bool = False,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+        self, left: list[dict[str, Any]], right: list[dict[str, Any]], mode: str
+    ) -> list[dict[str, Any]]:
         if not left or not right:
             return []
-        tables = [scoring_table(left), scoring_table(right)]
-        if numbered:  # the n-th left row is compared with the n-th right row only
-            tables = [t.append_column("pair_no", pa.array(range(t.num_rows), pa.int64())) for t in tables]
-        result = compare_records(tables[0], tables[1], self.model, self.api,
-                                 sql_cache_key=f"{self.cache_key}-{mode}", join_condition=join_condition)  # fmt: skip
-        # Only what the matcher reads: every column (gammas, Bayes factors, both rows' features) as Python
-        # dicts was a sixth of the scoring time.
-        found = result.as_duckdbpyrelation().project(", ".join(SCORED)).fetchall()
-        pairs = [dict(zip(SCORED, row, strict=True)) for row in found]
-        self.api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]  # or they pile up
-        # The two input tables compare_records registered (named after its result's uid) are not among the
-        # tables Splink deletes: each call left both in DuckDB with their Arrow data, and a follower grew by
-        # hundreds of MB an hour.
-        uid = result.physical_name.rsplit("_", 1)[-1]
-        for side in ("left", "right"):
-            self.api.delete_table_from_database(f"__splink__compare_records_{side}_{uid}")
-        return pairs
+        con = self.api.duckdb_con
+        for side, table in zip(
+            ("left", "right"), self._tables(left, right, numbered=mode == "pairs"), strict=True
+        ):
+            con.execute(f"DELETE FROM autohub_{mode}_{side}")  # noqa: S608 (a name of ours, see MODES)
+            con.from_arrow(table).insert_into(f"autohub_{mode}_{side}")
+        found = con.execute(f"EXECUTE autohub_{mode}").fetchall()
+        return [dict(zip(SCORED, row, strict=True)) for row in found]
+
+
+def splink_sql(api: DuckDBAPI, model: dict[str, Any], names: tuple[str, str], condition: str) -> str:
+    """The SQL Splink's ``compare_records`` writes for ``model`` and ``condition`` on the tables ``names`` (given
+    by name, Splink registers nothing of its own for them); its result table is dropped again."""
+    result = compare_records(names[0], names[1], model, api, join_condition=condition)
+    sql = str(result.sql_used_to_create)
+    api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+    if any(name not in sql for name in names):  # a Splink that copies its inputs first: then this is wrong
+        raise RuntimeError(f"Splink's compare_records SQL does not read {names}; see PairScorer")
+    return sql
 
 
 def load_model(path: Path) -> dict[str, Any]:

@@ -72,10 +72,8 @@ def test_the_memo_gives_the_scorers_own_scores_and_scores_only_what_changed() ->
     assert len(small.scores) == 5
 
 
-def test_the_model_scores_a_pair_the_same_whichever_record_is_on_the_left(world: Any) -> None:
-    """The follower scores a batch's pairs lower id first and takes the neighbourhood's from the memo: that is
-    the record-at-a-time result only while every comparison is symmetric — a new comparison must keep it so."""
-    from matching.micro_batch import blocked_pairs
+def _world_rows(world: Any) -> list[dict[str, Any]]:
+    """The world's parties as the follower gives them to the scorer: features and term frequencies."""
     from matching.splink_model import TF_COLUMNS
     from store import match_keys
     from store.engine import create_store_engine
@@ -85,20 +83,63 @@ def test_the_model_scores_a_pair_the_same_whichever_record_is_on_the_left(world:
     try:
         with Session(engine) as session:
             rows = match_keys.by_ids(session, session.scalars(select(PartyMatchKeyRow.record_id)).all())
-            for column in TF_COLUMNS:  # with the term frequencies the follower gives it
+            for column in TF_COLUMNS:
                 counted = match_keys.term_frequencies(session, column, [r[column] for r in rows],
                                                       match_keys.indexed_with(session, column))  # fmt: skip
                 for row in rows:
                     row[f"tf_{column}"] = counted.get(row[column]) if row[column] else None
     finally:
         engine.dispose()
-    pairs = blocked_pairs(rows)
+    return rows
+
+
+def test_the_model_scores_a_pair_the_same_whichever_record_is_on_the_left(world: Any) -> None:
+    """The follower scores a batch's pairs lower id first and takes the neighbourhood's from the memo: that is
+    the record-at-a-time result only while every comparison is symmetric — a new comparison must keep it so."""
+    from matching.micro_batch import blocked_pairs
+
+    pairs = blocked_pairs(_world_rows(world))
     assert len(pairs) > 200
     scorer = PairScorer(load_model(MatchingConfig().model))
     ahead = {(p["unique_id_l"], p["unique_id_r"]): p["match_weight"] for p in scorer.score_pairs(pairs)}
     behind = {(p["unique_id_r"], p["unique_id_l"]): p["match_weight"]
               for p in scorer.score_pairs([(b, a) for a, b in pairs])}  # fmt: skip
     assert ahead == behind
+
+
+def test_the_prepared_scorer_gives_splinks_own_numbers_in_every_mode(world: Any) -> None:
+    """The scorer runs Splink's SQL on tables of its own (PairScorer): a real world's pairs, scored in each mode
+    and again with fewer rows (the tables are refilled, not added to), equal ``compare_records``' exactly."""
+    from splink import DuckDBAPI
+    from splink.internals.realtime import compare_records
+
+    from matching.micro_batch import blocked_pairs
+    from matching.splink_model import SCORED, scoring_table
+
+    model = load_model(MatchingConfig().model)
+    rows = _world_rows(world)
+    pairs = blocked_pairs(rows)
+
+    def splink(left: list[dict[str, Any]], right: list[dict[str, Any]], condition: str) -> dict[Any, Any]:
+        result = compare_records(scoring_table(left), scoring_table(right), model, DuckDBAPI(),
+                                 join_condition=condition)  # fmt: skip
+        found = result.as_duckdbpyrelation().project(", ".join(SCORED)).fetchall()
+        return {(row[0], row[1]): tuple(row) for row in found}
+
+    def ours(scored: list[dict[str, Any]]) -> dict[Any, Any]:
+        return {(p["unique_id_l"], p["unique_id_r"]): tuple(p[c] for c in SCORED) for p in scored}
+
+    scorer = PairScorer(model)
+    for size in (len(pairs), 7):  # the second call must not see the first call's rows
+        some = pairs[:size]
+        wanted = splink([a for a, _ in some], [b for _, b in some], "1=1")
+        assert ours(scorer.score_pairs(some)) == {(a["unique_id"], b["unique_id"]): wanted[a["unique_id"], b["unique_id"]]
+                                                  for a, b in some}  # fmt: skip
+    few = rows[:12]
+    assert ours(scorer.score(few[:5], few[5:])) == splink(few[:5], few[5:], "1=1")
+    within = ours(scorer.score_within(few))
+    assert len(within) == 66
+    assert within == splink(few, few, "l.unique_id < r.unique_id")
 
 
 def test_the_memo_refuses_one_pair_of_ids_twice_in_a_call() -> None:
