@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util.typing import TupleAny
 
 from store import change_feed
-from store.batching import chunks, one_of
+from store.batching import chunks, one_of, tuple_in
 from store.tables import (
     AttributeLineageRow,
     CanonicalRecordRow,
@@ -313,22 +313,35 @@ def _write_xrefs(session: Session, kind: str, goldens: Sequence[GoldenWrite], no
 
 
 def _write_lineage(session: Session, goldens: Sequence[GoldenWrite], now: datetime) -> None:
-    """Replace the lineage of the golden records whose lineage changed; the others keep theirs, and with it
-    when each attribute was decided. Why compare first: a car re-built for one more service visit keeps every
-    attribute from the same records, and rewriting its lineage was a delete and an insert of each row."""
+    """Write the attributes whose lineage changed, one row each (``(golden_id, attribute)`` is unique); the
+    others keep their row, and with it when the attribute was decided. Why per attribute: a customer who gains
+    a record keeps most attributes from the same records, and replacing a golden record's whole lineage for one
+    changed phone was most of what the follower inserted; a car re-built for one more visit changes none."""
     a = AttributeLineageRow
-    held: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    held: dict[str, dict[str, tuple[Any, ...]]] = defaultdict(dict)
     stmt = select(a.golden_id, a.attribute, a.value, a.canonical_record_id, a.source, a.entity_key, a.rule)
     for where in one_of(session, a.golden_id, [g.golden_id for g in goldens]):
         for golden_id, *fields in session.execute(stmt.where(where)):
-            held[golden_id].add(_lineage_key(*fields))
-    changed = [g for g in goldens if held.get(g.golden_id, set()) != {
-        _lineage_key(i.attribute, {"value": i.value}, i.record_id, i.source, i.entity_key, i.rule) for i in g.lineage}]  # fmt: skip
-    for where in one_of(session, a.golden_id, [g.golden_id for g in changed if g.golden_id in held]):
-        session.execute(delete(a).where(where))
-    rows = [{"golden_id": g.golden_id, "attribute": item.attribute, "value": {"value": item.value},
-             "canonical_record_id": item.record_id, "source": item.source, "entity_key": item.entity_key,
-             "rule": item.rule, "decided_at": now} for g in changed for item in g.lineage]  # fmt: skip
+            held[golden_id][fields[0]] = _lineage_key(*fields)
+    stale: list[tuple[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    for golden in goldens:
+        had = held.get(golden.golden_id, {})
+        wanted = {item.attribute: item for item in golden.lineage}
+        stale.extend((golden.golden_id, attribute) for attribute in had if attribute not in wanted)
+        for attribute, item in wanted.items():
+            key = _lineage_key(
+                attribute, {"value": item.value}, item.record_id, item.source, item.entity_key, item.rule
+            )
+            if had.get(attribute) == key:
+                continue
+            if attribute in had:
+                stale.append((golden.golden_id, attribute))
+            rows.append({"golden_id": golden.golden_id, "attribute": attribute, "value": {"value": item.value},
+                         "canonical_record_id": item.record_id, "source": item.source, "entity_key": item.entity_key,
+                         "rule": item.rule, "decided_at": now})  # fmt: skip
+    for where in tuple_in(session, (a.golden_id, a.attribute), stale):  # no lineage object is in the session
+        session.execute(delete(a).where(where).execution_options(synchronize_session=False))
     _bulk_insert(session, AttributeLineageRow, rows)
 
 

@@ -25,9 +25,11 @@ def _vehicle_record(session: Session) -> int:
     return int(session.scalars(select(CanonicalRecordRow.id)).one())
 
 
-def _write(session: Session, record_id: int, colour: str, owner: str) -> None:
-    lineage = [Lineage("colour", colour, record_id, "erp", VIN, "source_rank"),
-               Lineage("plant_code", {"code": "SH1", "lines": [1, 2]}, record_id, "erp", VIN, "source_rank")]  # fmt: skip
+def _write(session: Session, record_id: int, colour: str | None, owner: str) -> None:
+    lineage = [Lineage("colour", colour, record_id, "erp", VIN, "source_rank")] if colour else []
+    lineage.append(
+        Lineage("plant_code", {"code": "SH1", "lines": [1, 2]}, record_id, "erp", VIN, "source_rank")
+    )
     body = {"vin": VIN, "colour": colour, "current_owner": owner}
     write = GoldenWrite("V-1", body, [Member(record_id, "erp", VIN, "singleton")], lineage)
     run_id = store_golden.start_match_run(session, "vehicle", "incremental", "vin-v1")
@@ -43,7 +45,7 @@ def _lineage(session: Session) -> list[tuple[Any, ...]]:
     ]
 
 
-def test_a_rebuild_with_the_same_lineage_keeps_its_rows_and_a_changed_one_replaces_them(
+def test_a_rebuild_keeps_the_rows_of_the_attributes_whose_lineage_did_not_change(
     store_session: Any,
 ) -> None:
     session: Session = store_session
@@ -64,4 +66,7 @@ def test_a_rebuild_with_the_same_lineage_keeps_its_rows_and_a_changed_one_replac
     again = _lineage(session)
     assert [(r[1], r[2]) for r in again] == [("colour", {"value": "black"}),
                                               ("plant_code", {"value": {"code": "SH1", "lines": [1, 2]}})]  # fmt: skip
-    assert min(r[3] for r in again) > max(r[3] for r in first)  # rewritten, decided now
+    assert again[0][3] > first[0][3]  # the colour rewritten, decided now
+    assert again[1] == first[1]  # the plant code's row kept, decided when it was
+    _write(session, record_id, None, "P-2")  # no colour any more: its row goes, the plant code's stays
+    assert _lineage(session) == [first[1]]
