@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -341,8 +341,8 @@ class Follower:
         A relationship's row waits for its car (``_rebuild_vehicles``). A record that fails is counted against
         its rows and the rest of the batch goes on; after ``max_attempts`` it is parked (``match status``)."""
 
-        def settle(session: Session, party_id: int) -> None:
-            match_queue.done(session, [q for q in answers_for[party_id] if q.record_id == party_id])
+        def settle(session: Session, party_ids: Sequence[int]) -> None:
+            match_queue.done(session, [q for p in party_ids for q in answers_for[p] if q.record_id == p])
 
         failed: set[int] = set()
         remaining = sorted(answers_for)

@@ -141,14 +141,15 @@ class IncrementalMatcher:
         actor: str = "incremental matching",
         on_record: Callable[[int], None] | None = None,
         mode: str = "incremental",
-        within: Callable[[Session, int], None] | None = None,
+        within: Callable[[Session, Sequence[int]], None] | None = None,
         together: bool = False,
         batch: int | None = None,
     ) -> IncrementalReport:
         """Match each record in its own transaction (a failure leaves the others applied); one run row for all.
 
         A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_id)``
-        runs there too, after the golden writes (the follower settles the rows it took). ``mode`` names the run
+        runs there too, after the golden writes (the follower settles the rows it took) — once for a micro-batch's
+        records, with all of them. ``mode`` names the run
         (``follow`` for the follower's). ``together``: all of them as one micro-batch in one transaction
         (``matching.micro_batch``) — a failure then applies none of them, and the caller may go one by one;
         ``batch``: together in micro-batches of this many, each its own transaction (a scheduled run's queue may
@@ -177,7 +178,7 @@ class IncrementalMatcher:
                     if record_id in self._taken:  # its queue rows go with its golden writes
                         match_queue.done(session, self._taken.pop(record_id))
                     if within:
-                        within(session, record_id)
+                        within(session, [record_id])
                 report.latencies_ms.append((time.perf_counter() - began) * 1000)
                 if outcome is not None:
                     _add(report, outcome)
@@ -196,18 +197,18 @@ class IncrementalMatcher:
 
     def _match_together(
         self, record_ids: list[int], run_id: int, actor: str, report: IncrementalReport,
-        on_record: Callable[[int], None] | None, within: Callable[[Session, int], None] | None,
+        on_record: Callable[[int], None] | None, within: Callable[[Session, Sequence[int]], None] | None,
     ) -> None:  # fmt: skip
         from matching.micro_batch import match_together  # it builds on this module's matcher
 
         began = time.perf_counter()
         with self.sessions.begin() as session:
             outcome = match_together(self, session, record_ids, run_id, actor)
-            for record_id in record_ids:
-                if record_id in self._taken:
-                    match_queue.done(session, self._taken.pop(record_id))
-                if within:
-                    within(session, record_id)
+            taken = [q for r in record_ids if r in self._taken for q in self._taken.pop(r)]
+            if taken:  # the batch's queue rows in one statement, as its golden writes are one commit
+                match_queue.done(session, taken)
+            if within:
+                within(session, record_ids)
         report.latencies_ms.append((time.perf_counter() - began) * 1000)
         if outcome is not None:
             _add(report, outcome)

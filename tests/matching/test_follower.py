@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mappings import MappingRegistry
@@ -290,14 +290,20 @@ def test_micro_batches_match_as_one_record_at_a_time_does(
     reference = tmp_path / "one_by_one.db"
     _copy_sqlite(path, reference)
     runs: dict[bool, Any] = {}
-    for store, together in ((path, True), (reference, False)):
+    queue_deletes: list[str] = []
+    for store, in_batches in ((path, True), (reference, False)):  # not `together`: counted() calls that
         engine = create_store_engine(f"sqlite:///{store}")
-        config = MatchingConfig(follow=FollowerConfig(poll_interval_s=0.05, micro_batches=together))
-        runs[together] = Follower(session_factory(engine), config).run(idle_exit_s=0.3)
+        if in_batches:
+            event.listen(engine, "before_cursor_execute", lambda *a: queue_deletes.append(a[2])
+                         if a[2].startswith("DELETE FROM match_queue") else None)  # fmt: skip
+        config = MatchingConfig(follow=FollowerConfig(poll_interval_s=0.05, micro_batches=in_batches))
+        runs[in_batches] = Follower(session_factory(engine), config).run(idle_exit_s=0.3)
         engine.dispose()
     assert runs[True].parties == runs[False].parties > 60
     assert batches
     assert max(batches) > 50
+    # a batch's parties leave the queue in one statement with their golden writes, its cars' rows in another
+    assert len(queue_deletes) <= 2 * len(batches)
     batched, one_by_one = _golden_layer(f"sqlite:///{path}"), _golden_layer(f"sqlite:///{reference}")
     assert batched == one_by_one
     parties = {(s, k): gid for kind, s, k, gid in batched[0] if kind == "party"}
