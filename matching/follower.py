@@ -35,7 +35,7 @@ from matching.vehicles import rebuild_golden_vehicles
 from store import golden as store_golden
 from store import match_keys, match_locks, match_queue
 from store.match_queue import Queued
-from store.matching_input import vins_with_new_evidence
+from store.matching_input import vins_of_moved_customers, vins_written_since
 
 log = structlog.get_logger(__name__)
 
@@ -376,19 +376,24 @@ class Follower:
                 remaining = remaining[len(matched) + 1 :]
         return failed
 
-    def _rebuild_vehicles(self, vins: set[str], rows: list[Queued]) -> int:
-        """Rebuild the cars the batch named and those whose evidence or owners changed since the last vehicle
-        run (the change feed says which customers moved); then delete the vehicle-side rows.
+    def _rebuild_vehicles(self, vins: set[str], rows: list[Queued], *, catching_up: bool = False) -> int:
+        """Rebuild the cars the batches named and those of the customers the change feed says moved since the
+        last vehicle run; then delete the vehicle-side rows.
 
-        The cars are named explicitly, not only found by the refresh's ``updated_at`` watermark: a loader's
-        transaction that straddles the refresh would otherwise slip under it. The rows go right after the build's
-        commit, not inside it (``matching.vehicles`` has no hook for that): a kill in between rebuilds them again."""
+        Every vehicle record and every piece of evidence a loader writes is queued with it, so the cars named are
+        all the cars written to: the refresh's ``updated_at`` watermark (cars written since the last run) would
+        add only cars whose rows are still queued — built early, before their customer was matched, and again
+        when named (a loader's transaction that straddles the refresh would slip under it anyway). It is used
+        when catching up, where no queue row names the cars. The rows go right after the build's commit, not
+        inside it (``matching.vehicles`` has no hook for that): a kill in between rebuilds them again."""
         with self.sessions() as session:
             mark = (store_golden.last_succeeded_run(session, "vehicle") or {}).get("watermark")
             wanted: set[str] | None = None
             if mark:
-                since = datetime.fromisoformat(mark["since"])
-                wanted = vins | vins_with_new_evidence(session, since, int(mark["feed_seq"]))
+                seq = int(mark["feed_seq"])
+                wanted = vins | vins_of_moved_customers(session, seq)
+                if catching_up:
+                    wanted |= vins_written_since(session, datetime.fromisoformat(mark["since"]))
         with match_locks.held(self.sessions, "golden vehicles"):  # one follower at a time rebuilds cars
             counts = rebuild_golden_vehicles(self.sessions, wanted, actor=ACTOR)
         if rows:
@@ -401,5 +406,5 @@ class Follower:
         with self.sessions() as session:
             behind = store_golden.golden_vehicles_behind(session)
         if behind:
-            self._rebuild_vehicles(set(), [])
+            self._rebuild_vehicles(set(), [], catching_up=True)
         return True

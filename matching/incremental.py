@@ -378,8 +378,10 @@ def lock_touched(session: Session, known: Sequence[dict[str, Any]], wanted: set[
     """The golden records that the ``wanted`` records (among ``known`` feature rows) belong to, locked.
 
     Read again after locking: a record may have moved to another golden record while this follower waited for
-    the lock (another follower merged it), and that one is then locked too, until nothing moves."""
-    keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in known}
+    the lock (another follower merged it), and that one is then locked too, until nothing moves. Only the
+    wanted records are looked up: a batch's candidates are all known, and most of them are not wanted."""
+    keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in known
+             if int(r["unique_id"]) in wanted}  # fmt: skip
     locked: set[str] = set()
     while True:
         golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.batching import chunks, one_of
+from store.batching import chunks, one_of, tuple_in
 from store.dialect import json_text
 from store.tables import CanonicalRecordRow, ChangeLogRow, SearchKeyRow, XrefRow
 
@@ -196,22 +196,35 @@ def vins_with_new_evidence(session: Session, since: datetime, after_seq: int) ->
     naming it changed (a sale, a delivery, a policy — a resale is one of these), or a customer it names changed
     golden record (merged, unmerged, re-matched), which the change feed announces.
     """
-    c, x, f = CanonicalRecordRow, XrefRow, ChangeLogRow
+    return vins_written_since(session, since) | vins_of_moved_customers(session, after_seq)
+
+
+def vins_written_since(session: Session, since: datetime) -> set[str]:
+    """The VINs of the vehicle records and the evidence (relationships, visits) written since ``since``."""
+    c = CanonicalRecordRow
+    vin = json_text(session.get_bind().dialect.name, c.body, "vin")
     vins: set[str] = set(
         session.scalars(select(c.entity_key).where(c.entity_type == "vehicle", c.updated_at >= since))
     )
-    changed = select(c.body).where(c.entity_type.in_(EVIDENCE_ENTITIES), c.updated_at >= since)
-    vins.update(str(body["vin"]) for body in session.scalars(changed) if body.get("vin"))
+    changed = select(vin).where(c.entity_type.in_(EVIDENCE_ENTITIES), c.updated_at >= since, vin.is_not(None))
+    vins.update(str(v) for v in session.scalars(changed) if v)
+    return vins
+
+
+def vins_of_moved_customers(session: Session, after_seq: int) -> set[str]:
+    """The VINs that the members of the golden customers the change feed announced after ``after_seq`` name
+    in their evidence: a car's owner is a golden customer, read afresh when that customer changed."""
+    c, x, f = CanonicalRecordRow, XrefRow, ChangeLogRow
+    vin = json_text(session.get_bind().dialect.name, c.body, "vin")
     goldens = set(session.scalars(select(f.golden_id).where(f.seq > after_seq, f.entity_type == "party")))
     members: set[tuple[str, str]] = set()
-    for chunk in chunks(sorted(goldens)):
-        stmt_members = select(x.source, x.entity_key).where(x.golden_id.in_(chunk), x.entity_type == "party")
+    for where in one_of(session, x.golden_id, goldens):
+        stmt_members = select(x.source, x.entity_key).where(where, x.entity_type == "party")
         members.update((source, key) for source, key in session.execute(stmt_members))
-    for pairs in chunks(sorted(members)):
-        stmt = select(c.body).where(
-            c.entity_type.in_(EVIDENCE_ENTITIES), tuple_(c.source, c.party_key).in_(pairs)
-        )
-        vins.update(str(body["vin"]) for body in session.scalars(stmt) if body.get("vin"))
+    vins: set[str] = set()
+    for pairs in tuple_in(session, (c.source, c.party_key), members):
+        stmt = select(vin).where(c.entity_type.in_(EVIDENCE_ENTITIES), pairs, vin.is_not(None))
+        vins.update(str(v) for v in session.scalars(stmt) if v)
     return vins
 
 

@@ -348,13 +348,35 @@ def test_under_load_the_cars_of_several_batches_are_rebuilt_once(matched: Any, e
     assert rebuilds == (1 if every_s else len(reports))
 
 
+def test_a_batch_builds_the_cars_it_names_not_those_still_queued(matched: Any) -> None:
+    """Thirty registrations committed at once: the first batch (one registrant's rows) rebuilds that car, not
+    the twenty-nine whose rows wait in the queue — built then, they would be built before their registrant was
+    matched, and again when their rows come. In the end a build of every car changes none."""
+    sessions, loader, _ = matched
+    with sessions() as session:
+        vins = sorted(
+            set(session.scalars(select(XrefRow.entity_key).where(XrefRow.entity_type == "vehicle")))
+        )[:30]
+    load(loader, *_registrations(vins))
+    follower = Follower(sessions, MatchingConfig(follow=FollowerConfig(batch_max=3, vehicles_every_s=0)))
+    first = follower.handle_batch()
+    assert first is not None
+    assert first.taken == 3
+    assert 1 <= first.vehicles <= 2
+    while follower.handle_batch() is not None:
+        pass
+    assert queued(sessions) == 0
+    full = build_golden_vehicles(sessions)  # every car afresh: the follower left none behind
+    assert (full["created"], full["updated"]) == (0, 0)
+
+
 def party_runs(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(MatchRunRow).where(
             MatchRunRow.entity_type == "party", MatchRunRow.mode == "follow")) or 0)  # fmt: skip
 
 
-def _visit(sessions: sessionmaker[Session], key: str, vin: str) -> None:
+def _visit(sessions: sessionmaker[Session], key: str, vin: str, kind: str = "registration") -> None:
     """A service event naming the portal's 張偉 (U0000042) and ``vin``, saved alone: his own record not sent."""
     from canonical_model.entities import SourceRecord
     from store.repository import CanonicalEntity, insert_source_records, save_canonical
@@ -365,7 +387,7 @@ def _visit(sessions: sessionmaker[Session], key: str, vin: str) -> None:
         )
         (raw_id,) = insert_source_records(session, [record], None)
         assert raw_id is not None
-        body = {"event_type": "registration", "party_source_id": "U0000042", "vin": vin}
+        body = {"event_type": kind, "party_source_id": "U0000042", "vin": vin}
         save_canonical(session, "portal", [(raw_id, CanonicalEntity("service_event", key, body))],
                        mapping_version="1", pii_key=b"k")  # fmt: skip
 
@@ -393,6 +415,22 @@ def test_a_visit_to_a_car_the_customer_had_matches_no_party_but_a_new_car_does(m
             r for r in match_keys.by_ids(session, _portal_parties(session)) if r["entity_key"] == "U0000042"
         ]
     assert row["vins"] == sorted([vin, second])
+    # a dealer's record of the car he had, with a new plate: no customer moves, no change feed names the car —
+    # only its own queue row does, and a build of every car afterwards must change none
+    from canonical_model.entities import SourceRecord
+    from store.repository import CanonicalEntity, insert_source_records, save_canonical
+
+    with sessions.begin() as session:
+        (raw_id,) = insert_source_records(session, [SourceRecord(source="dms", stream="vehicles", source_id=vin,
+                                                                 payload={"vin": vin})], None)  # fmt: skip
+        assert raw_id is not None
+        car = {"vin": vin, "plates": [{"plate": "沪A99D01", "valid_from": "2026-11-01"}]}
+        save_canonical(session, "dms", [(raw_id, CanonicalEntity("vehicle", vin, car))], mapping_version="1",
+                       pii_key=b"k")  # fmt: skip
+    with following(sessions):
+        wait_for(lambda: queued(sessions) == 0, "an empty queue")
+    full = build_golden_vehicles(sessions)
+    assert (full["created"], full["updated"]) == (0, 0)
 
 
 def _portal_parties(session: Session) -> list[int]:
