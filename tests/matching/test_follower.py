@@ -321,16 +321,22 @@ def _registrations(vins: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
         "mobile": f"1377{n:07d}", "email": "", "bound_vins": [vin]}) for n, vin in enumerate(vins)]  # fmt: skip
 
 
-@pytest.mark.parametrize("every_s", [60.0, 0.0])
-def test_under_load_the_cars_of_several_batches_are_rebuilt_once(matched: Any, every_s: float) -> None:
-    """Full batches link their parties at once and leave their cars for one rebuild (``vehicles_every_s``);
-    the rows of those cars stay queued, held by the follower and not taken again, until that rebuild."""
-    sessions, loader, _ = matched
+def _register_thirty_cars(sessions: sessionmaker[Session], loader: Loader) -> list[str]:
+    """Thirty of the store's cars, each registered on the portal by a new person, loaded at once."""
     with sessions() as session:
         vins = sorted(
             set(session.scalars(select(XrefRow.entity_key).where(XrefRow.entity_type == "vehicle")))
         )[:30]
     load(loader, *_registrations(vins))
+    return vins
+
+
+@pytest.mark.parametrize("every_s", [60.0, 0.0])
+def test_under_load_the_cars_of_several_batches_are_rebuilt_once(matched: Any, every_s: float) -> None:
+    """Full batches link their parties at once and leave their cars for one rebuild (``vehicles_every_s``);
+    the rows of those cars stay queued, held by the follower and not taken again, until that rebuild."""
+    sessions, loader, _ = matched
+    _register_thirty_cars(sessions, loader)
     total, builds = queued(sessions), vehicle_runs(sessions)
     assert total == 90  # each registrant, the binding of their car and the registration (a service event)
     config = MatchingConfig(follow=FollowerConfig(batch_max=4, vehicles_every_s=every_s))
@@ -353,11 +359,7 @@ def test_a_batch_builds_the_cars_it_names_not_those_still_queued(matched: Any) -
     the twenty-nine whose rows wait in the queue — built then, they would be built before their registrant was
     matched, and again when their rows come. In the end a build of every car changes none."""
     sessions, loader, _ = matched
-    with sessions() as session:
-        vins = sorted(
-            set(session.scalars(select(XrefRow.entity_key).where(XrefRow.entity_type == "vehicle")))
-        )[:30]
-    load(loader, *_registrations(vins))
+    _register_thirty_cars(sessions, loader)
     follower = Follower(sessions, MatchingConfig(follow=FollowerConfig(batch_max=3, vehicles_every_s=0)))
     first = follower.handle_batch()
     assert first is not None
