@@ -147,13 +147,13 @@ class IncrementalMatcher:
     ) -> IncrementalReport:
         """Match each record in its own transaction (a failure leaves the others applied); one run row for all.
 
-        A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_id)``
-        runs there too, after the golden writes (the follower settles the rows it took) — once for a micro-batch's
-        records, with all of them. ``mode`` names the run
-        (``follow`` for the follower's). ``together``: all of them as one micro-batch in one transaction
-        (``matching.micro_batch``) — a failure then applies none of them, and the caller may go one by one;
-        ``batch``: together in micro-batches of this many, each its own transaction (a scheduled run's queue may
-        hold a night's upload: one transaction for all of it would hold its locks for minutes)."""
+        A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_ids)``
+        runs there too, after the golden writes (the follower settles the rows it took): with the one record, or
+        once with all of a micro-batch's. ``mode`` names the run (``follow`` for the follower's). ``together``:
+        all of them as one micro-batch in one transaction (``matching.micro_batch``) — a failure then applies none
+        of them, and the caller may go one by one; ``batch``: together in micro-batches of this many, each its own
+        transaction (a scheduled run's queue may hold a night's upload: one transaction for all of it would hold
+        its locks for minutes)."""
         started = time.perf_counter()
         with self.sessions.begin() as session:
             run_id = store_golden.start_match_run(session, "party", mode, MODEL_VERSION)
