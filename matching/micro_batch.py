@@ -42,21 +42,13 @@ def blocked_pairs(rows: Sequence[Row]) -> list[tuple[Row, Row]]:
     for row in rows:
         for value in blocking_values(row):
             groups[value].append(row)
-    seen: set[tuple[int, int]] = set()
-    pairs: list[tuple[Row, Row]] = []
-    for members in groups.values():
-        for a, b in combinations(members, 2):
-            left, right = (a, b) if _uid(a) < _uid(b) else (b, a)
-            ids = (_uid(left), _uid(right))
-            if ids[0] != ids[1] and ids not in seen:
-                seen.add(ids)
-                pairs.append((left, right))
-    return pairs
+    return _each_once([(a, b) for members in groups.values() for a, b in combinations(members, 2)
+                       if _uid(a) != _uid(b)])  # fmt: skip
 
 
 def _each_once(pairs: Sequence[tuple[Row, Row]]) -> list[tuple[Row, Row]]:
-    """``pairs`` with the lower ``unique_id`` on the left, a pair given both ways (two records of the batch that
-    are each other's candidates) once."""
+    """``pairs`` with the lower ``unique_id`` on the left, a pair given more than once (two records of the batch
+    that are each other's candidates, two rows that share several blocking keys) once, where it first came."""
     seen: dict[tuple[int, int], tuple[Row, Row]] = {}
     for a, b in pairs:
         left, right = (a, b) if _uid(a) < _uid(b) else (b, a)
