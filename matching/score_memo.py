@@ -2,7 +2,7 @@
 
 Why: a micro-batch re-clusters every neighbourhood it touches, and a returning customer's neighbourhood is the
 golden record's members — pairs the follower scored in the last batch that touched them, and the one before.
-Splink's scoring is a quarter of the follower's time; most of its pairs are old ones.
+Splink's scoring was a quarter of the follower's time (before PairScorer prepared its SQL); most pairs are old ones.
 
 A pair is known by a digest of both rows exactly as they go to the scorer — every feature, the record ids and
 the term frequencies counted for them — in that order. The model's score is a function of those inputs only, so

@@ -232,7 +232,7 @@ class PairScorer:
     table and drops the three again: ~30 ms a call whatever its size, of which the query's own work is ~1 ms
     (a hundred pairs). So ``compare_records`` runs once per mode, to have Splink write the SQL; that SQL, with
     its two input tables renamed to tables of our own, is prepared once, and a call only refills the two
-    tables and executes it (~13 ms). Same SQL, same model, so the same numbers (a test compares them with
+    tables and executes it (~15 ms). Same SQL, same model, so the same numbers (a test compares them with
     ``compare_records``'s). Term frequencies come in the rows. One scorer serves one thread.
     """
 
