@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # five minutes. Count processes × (pool + overflow) against the server's max_connections.
     database_pool_size: int = Field(default=20, ge=1, le=1000)
     database_max_overflow: int = Field(default=20, ge=0, le=1000)
+    # A pooled connection unused this long is pinged before it is handed out (store/engine.py says why not all).
+    database_ping_after_idle_s: float = Field(default=10.0, ge=0, le=3600)
     pii_hash_key: SecretStr = SecretStr(DEMO_PII_HASH_KEY)
     mappings_dir: Path | None = None  # extra mapping files (a sixth source) beside the shipped ones
     # The declared sources (connectors/sources.py); empty: the shipped core/sources.yaml, the five sources.
@@ -102,9 +104,10 @@ class Settings(BaseSettings):
         return (self.mappings_dir,) if self.mappings_dir else ()
 
     @property
-    def database_pool(self) -> dict[str, int]:
+    def database_pool(self) -> dict[str, float]:
         """The engine's pool arguments (``create_store_engine(url, **settings.database_pool)``)."""
-        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
+        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow,
+                "ping_after_idle_s": self.database_ping_after_idle_s}  # fmt: skip
 
     @property
     def effective_database_url(self) -> str:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -73,13 +74,25 @@ class Hub:
         ROLLBACK when the session closes (two round trips of the three a one-statement read costs besides the
         pool's ping). Nothing is lost for reads: READ COMMITTED gives every statement its own snapshot anyway;
         but each write commits when executed, so only for work whose writes stand alone (an audit row). SQLite
-        keeps its transaction (a snapshot across statements, and no round trips to save)."""
+        keeps its transaction (a snapshot across statements, and no round trips to save).
 
-        def run() -> T:
+        A read that finds its pooled connection dead (the server restarted since it was last used: the pool pings
+        only idle ones, ``store.engine.ping_when_idle``) runs once more on a new one; nothing it wrote could be
+        doubled by that but, at worst, a PII read's audit row."""
+
+        def once() -> T:
             with self.sessions() as session:
                 if autocommit and self.engine.dialect.name == "postgresql":
                     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
                 return work(session)
+
+        def run() -> T:
+            try:
+                return once()
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            return once()
 
         return await run_in_threadpool(run)
 

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from hub_api.problems import Problem
 from store.api_keys import ApiKey, verify
@@ -65,12 +64,7 @@ async def authenticated(request: Request) -> ApiKey:
     cache: KeyCache = request.app.state.key_cache
     key = cache.get(token)
     if key is None:
-
-        def look_up() -> ApiKey | None:
-            with hub.sessions() as session:
-                return verify(session, token)
-
-        key = await run_in_threadpool(look_up)
+        key = await hub.read(lambda session: verify(session, token), autocommit=True)
         if key is not None:
             cache.put(token, key)
     if key is None:
