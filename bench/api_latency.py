@@ -7,7 +7,8 @@ matched, then copied in SQL until it holds ``--goldens`` golden customers (each 
 relationships, consents, policies and events, so each 360 gathers as much as a real one). Both servers run as
 separate uvicorn processes with one worker; the load generator (bench/loadgen.py) runs in this process on
 loopback. Printed: closed-loop maximum req/s of each (the ratio is the figure, goal ≥ 0.5) and open-loop
-p50/p99 at ``--rate`` req/s (goal p99 ≤ 10 ms at 1 000 req/s).
+p50/p99 at ``--rate`` req/s (goal p99 ≤ 10 ms at 1 000 req/s) with the server's CPU per request (/proc), and the hub
+again on the real-time bench's mix (a DMS id's cross-reference, then its customer's 360).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from sample_data import generate  # noqa: E402
 from store import api_keys  # noqa: E402
 from store.engine import create_store_engine, session_factory  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
-from store.tables import GoldenRecordRow  # noqa: E402
+from store.tables import GoldenRecordRow, XrefRow  # noqa: E402
 
 DATABASE = "autohub_bench"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -135,6 +136,12 @@ def wrk_rps(report: str) -> float:
     return float(line.split(":")[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (/proc), to put a server's CPU per request beside its latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -142,7 +149,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(args: list[str], port: int, probe: str, cwd: Path) -> Iterator[None]:
+def server(args: list[str], port: int, probe: str, cwd: Path) -> Iterator[int]:
     env = os.environ | {"AUTOHUB_DATABASE_URL": STORE_URL, "AUTOHUB_LOG_LEVEL": "WARNING",
                         "PYTHONPATH": str(HERE.parent)}  # fmt: skip
     process = subprocess.Popen(args, cwd=cwd, env=env)  # noqa: S603 — our own servers, fixed arguments
@@ -157,7 +164,7 @@ def server(args: list[str], port: int, probe: str, cwd: Path) -> Iterator[None]:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"server {args} did not start")
             time.sleep(0.2)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -184,6 +191,10 @@ def main() -> None:
         ids = list(session.scalars(select(GoldenRecordRow.golden_id).where(
             GoldenRecordRow.entity_type == "party", GoldenRecordRow.status == "active")))  # fmt: skip
         _, token = api_keys.create(session, "bench", ["read"])
+        xrefs = session.execute(select(XrefRow.entity_key, XrefRow.golden_id).join(
+            GoldenRecordRow, GoldenRecordRow.golden_id == XrefRow.golden_id).where(
+            XrefRow.source == "dms", XrefRow.entity_type == "party", GoldenRecordRow.status == "active")
+            .limit(20_000)).all()  # fmt: skip
     engine.dispose()
     sample = random.Random(1).sample(ids, min(20_000, len(ids)))
     print(f"{len(ids):,} golden customers; requests pick from {len(sample):,} of them at random")
@@ -198,7 +209,7 @@ def main() -> None:
         ("hub GET /v1/customers/{id}", hub_cmd, hub_port, "/v1/customers/", auth),
     ):
         paths = [prefix + i for i in sample]
-        with server(cmd, port, "/healthz" if prefix.startswith("/v1") else paths[0], HERE):
+        with server(cmd, port, "/healthz" if prefix.startswith("/v1") else paths[0], HERE) as pid:
             closed_loop("127.0.0.1", port, paths[:200], headers, connections=4, seconds=3)  # warm-up
             report = wrk_max(port, paths, headers, args.connections, args.seconds)
             if report is not None:
@@ -213,12 +224,15 @@ def main() -> None:
                 )
                 rps = peak.rps
                 print(peak.line(f"{name} (max)"))
-            for rate in args.rate:
-                print(
-                    open_loop("127.0.0.1", port, paths, headers, rate=rate, seconds=args.seconds).line(
-                        f"{name} @ {rate:.0f}/s"
-                    )
-                )
+            # the real-time bench's mix too: a source system's id looked up, then that customer's 360
+            mixes = [(name, paths)] + ([("hub xref + 360", [p for k, i in xrefs for p in (
+                f"/v1/xref/dms/{k}", prefix + i)])] if prefix.startswith("/v1") else [])  # fmt: skip
+            for label, mix in mixes:
+                for rate in args.rate:
+                    used = cpu_seconds(pid)
+                    load = open_loop("127.0.0.1", port, mix, headers, rate=rate, seconds=args.seconds)
+                    per_request = (cpu_seconds(pid) - used) / max(1, len(load.latencies_ms)) * 1000
+                    print(f"{load.line(f'{label} @ {rate:.0f}/s')}   server CPU {per_request:.2f} ms/req")
         results[name] = rps
     bare, hub = results["bare Starlette"], results["hub GET /v1/customers/{id}"]
     print(f"ratio hub/bare (max req/s): {hub / bare:.2f}  (goal ≥ 0.5)")
