@@ -31,6 +31,7 @@ import structlog
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPChannelError, AMQPConnectionError
 from pydantic import BaseModel, Field, SecretStr
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from canonical_model.entities.source import SourceRecord
 from core.errors import DataError, FatalError, SourceUnavailable
@@ -241,6 +242,7 @@ class ConsumerStats:
     duplicates: int = 0
     dead_lettered: int = 0
     reconnects: int = 0
+    store_losses: int = 0  # batches the store failed under (restart, fail-over): redelivered, taken again
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -276,8 +278,10 @@ class DmsConsumer:
         signal.signal(signal.SIGINT, self.stop)
 
     def run(self, *, idle_exit_s: float | None = None, max_messages: int | None = None) -> ConsumerStats:
-        """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss."""
-        failures = 0
+        """Consume until stopped, idle for ``idle_exit_s`` or ``max_messages`` taken; reconnects on loss of the
+        broker or of the store."""
+        failures = store_failures = 0
+        settled_at_loss = -1
         self._connected = False
         with self.loader.run(self.source) as report:
             self.report = report
@@ -285,6 +289,19 @@ class DmsConsumer:
                 try:
                     self._consume(report, idle_exit_s, max_messages)
                     break
+                except (OperationalError, InterfaceError) as exc:
+                    # The store went away under a batch (restart, fail-over; pooled connections are pinged only
+                    # when idle, store/engine.py): nothing of it was acknowledged, and the broker connection
+                    # that just closed hands it back to be taken again. In a row: no batch settled since.
+                    settled = self.stats.stored + self.stats.duplicates + self.stats.dead_lettered
+                    store_failures = 1 if settled != settled_at_loss else store_failures + 1
+                    settled_at_loss = settled
+                    if store_failures > self.config.reconnect_attempts:
+                        raise
+                    self.stats.store_losses += 1
+                    self._back_off(
+                        store_failures, "store unreachable under a batch; taking it again", type(exc).__name__
+                    )
                 except (AMQPConnectionError, AMQPChannelError, SourceUnavailable) as exc:
                     # Losses count "in a row" only until a connection is up again: a consumer that lives for
                     # months loses its broker now and then, and each of those is a first loss.
@@ -292,11 +309,15 @@ class DmsConsumer:
                     self._connected = False
                     if failures > self.config.reconnect_attempts:
                         raise SourceUnavailable(f"RabbitMQ lost {failures} times in a row: {exc!r}") from exc
-                    wait = min(self.config.reconnect_max_wait_s, 0.2 * 2**failures)
-                    log.warning("broker connection lost; reconnecting", error=repr(exc), wait_s=wait)
                     self.stats.reconnects += 1
-                    time.sleep(wait)
+                    self._back_off(failures, "broker connection lost; reconnecting", repr(exc))
         return self.stats
+
+    def _back_off(self, failures: int, message: str, error: str) -> None:
+        """``error``: the store's only by its type — a driver's text may quote the data."""
+        wait = min(self.config.reconnect_max_wait_s, 0.2 * 2**failures)
+        log.warning(message, error=error, wait_s=wait)
+        time.sleep(wait)
 
     def _consume(self, report: Any, idle_exit_s: float | None, max_messages: int | None) -> None:
         connection = connect(self.config)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pika
+import psycopg
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from pipeline import Loader
 from store.engine import create_store_engine, session_factory
 from store.migrate import upgrade
 from store.tables import InboxMessageRow, QuarantineRow, SourceRecordRow
+from tests.conftest import PG_ADMIN_URL, _empty_postgres
 from tests.connectors.dms_events import dms_events
 from tests.connectors.tcp_proxy import CuttableProxy
 
@@ -155,6 +157,38 @@ def test_a_dropped_broker_connection_is_survived(config: DmsAmqpConfig, store_fi
     assert consumer.stats.reconnects >= 1
     assert _count(store_file) == len(events)
     assert _count(store_file, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
+
+
+@pytest.mark.postgres
+def test_a_store_that_drops_its_connections_under_a_batch_is_survived(
+    config: DmsAmqpConfig, postgres_store_url: str
+) -> None:
+    """As a PostgreSQL restart does to a busy consumer: its connections die between batches (recently used, so
+    not pinged) or under one. The batch is taken again, every event is stored once."""
+    _empty_postgres(postgres_store_url)
+    events, _ = _events(300, seed=14)
+    publish_events(config, events)
+    engine = create_store_engine(postgres_store_url)
+    loader = Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k")
+    consumer = DmsConsumer(config.model_copy(update={"batch_size": 20}), loader)
+    runner = threading.Thread(target=consumer.run, kwargs={"idle_exit_s": 2.0})
+    runner.start()
+    deadline = time.monotonic() + 60
+    while _count(postgres_store_url) < 60 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    database = postgres_store_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        for _ in range(3):  # a few times, so that one lands under a batch or just before one
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))  # fmt: skip
+            time.sleep(0.15)
+    runner.join(120)
+    engine.dispose()
+    assert not runner.is_alive()
+    assert consumer.stats.store_losses >= 1
+    assert _count(postgres_store_url) == len(events)  # every message id taken in exactly once
+    assert _count(postgres_store_url, SourceRecordRow.source == "dms", table=SourceRecordRow) == len(events)
+    assert _queue_depth(config, config.queue) == 0
 
 
 def test_a_second_declared_dealer_network_is_consumed_from_its_own_queue_under_its_own_name(
