@@ -448,7 +448,8 @@ def dms_consume(
         stats = consumer.run(idle_exit_s=idle_exit)
     console.print(
         f"{source}: {stats.consumed:,} consumed · {stats.stored:,} stored · {stats.duplicates:,} duplicates · "
-        f"{stats.dead_lettered:,} dead-lettered · {stats.reconnects} reconnects"
+        f"{stats.dead_lettered:,} dead-lettered · {stats.reconnects} reconnects · {stats.store_losses} batches "
+        "taken again after a store outage"
     )
 
 
