@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ConfigError, HubError
@@ -136,7 +137,17 @@ class OutboxRelay:
         try:
             while not stop.is_set():
                 wake.clear()  # a commit during the round below wakes the next one at once
-                report = self.publish_pending()
+                try:
+                    report = self.publish_pending()
+                except (OperationalError, InterfaceError) as exc:
+                    # The store restarting or failing over (its connections are pinged only when idle:
+                    # store/engine.py): nothing was marked published that the broker did not confirm, so the
+                    # round is simply done again once the store answers — back off as for the broker.
+                    failures += 1
+                    log.warning("outbox relay: store unreachable; retrying", error_kind=type(exc).__name__,
+                                failures=failures)  # fmt: skip
+                    stop.wait(backoff_s(failures, self.config))
+                    continue
                 total += report.published
                 failures = failures + 1 if report.error else 0
                 if report.published:

@@ -129,6 +129,32 @@ def test_run_forever_publishes_what_is_committed_while_it_runs_and_stops_when_as
     assert [p.message_id for p, _ in got] == events
 
 
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_run_forever_outlives_its_store_dropping_its_connections(
+    sessions: sessionmaker[Session], broker: Broker
+) -> None:
+    """As a PostgreSQL restart does: the relay's connections, used a moment ago (so not pinged), die under it."""
+    relay = OutboxRelay(sessions, broker.config.model_copy(update={"poll_interval_s": 0.05}))
+    stop, wake = threading.Event(), threading.Event()
+    runner = threading.Thread(target=relay.run_forever, args=(stop,), kwargs={"wake": wake})
+    runner.start()
+    first = commit_changes(sessions, 2)  # every event id so far, in order
+    assert [p.message_id for p, _ in broker.received(wait_s=2.0)] == first
+    with sessions() as session:
+        database = session.scalar(text("SELECT current_database()"))
+        session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database})  # fmt: skip
+    time.sleep(0.3)  # a round or two meets the dropped connections
+    later = commit_changes(sessions, 3)
+    got = broker.received(wait_s=3.0)
+    stop.set()
+    wake.set()
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert [p.message_id for p, _ in got] == later[len(first) :]
+    assert _attempts(sessions) == [(True, 1)] * len(later)
+
+
 def test_the_backoff_grows_to_its_cap_with_jitter() -> None:
     config = OutboxConfig(poll_interval_s=1.0, max_backoff_s=30.0)
     waits = [backoff_s(n, config) for n in range(1, 10)]
