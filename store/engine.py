@@ -58,8 +58,9 @@ def ping_when_idle(engine: Engine, idle_s: float) -> None:
     A connection that fails its ping is replaced before anyone uses it (``DisconnectionError``: the pool opens
     a new one). One used a moment ago is almost always alive; when it is not (the server restarted in that
     moment) its statement fails as a disconnect, SQLAlchemy drops every connection of the pool opened before
-    it, and the caller retries: the API's reads once at once (``hub_api.app.Hub.read``), the follower and the
-    loaders as they do for any outage. Idle connections — those a firewall or ``idle_session_timeout`` drop —
+    it, and the caller retries: the API's reads once at once (``hub_api.app.Hub.read``; a write answers 503),
+    the follower, the DMS consumer and the outbox relay after a back-off, as for any outage; a scheduled job's
+    task fails and Airflow retries it. Idle connections — those a firewall or ``idle_session_timeout`` drop —
     are the ones still pinged."""
 
     @event.listens_for(engine, "checkin")
