@@ -31,12 +31,12 @@ import structlog
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPChannelError, AMQPConnectionError
 from pydantic import BaseModel, Field, SecretStr
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from canonical_model.entities.source import SourceRecord
 from core.errors import DataError, FatalError, SourceUnavailable
 from pipeline import Loader, LoadReport, to_source_record
 from pipeline.screen import parse_json, safe_text
+from store.engine import STORE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 EVENT_TYPES = ("lead", "delivery", "repair_order")
@@ -289,7 +289,7 @@ class DmsConsumer:
                 try:
                     self._consume(report, idle_exit_s, max_messages)
                     break
-                except (OperationalError, InterfaceError) as exc:
+                except STORE_UNAVAILABLE as exc:
                     # The store went away under a batch (restart, fail-over; pooled connections are pinged only
                     # when idle, store/engine.py): nothing of it was acknowledged, and the broker connection
                     # that just closed hands it back to be taken again. In a row: no batch settled since.

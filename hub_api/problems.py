@@ -13,11 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from canonical_model.identifiers.errors import InvalidIdentifier
 from core.errors import HubError
+from store.engine import STORE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -120,13 +120,14 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "Invalid request", str(first.get("msg", "")), reason="invalid_request",
                                 field=where or None)  # fmt: skip
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
     async def _store_down(request: Request, exc: Exception) -> JSONResponse:
         """The store is restarting, failing over or out of connections: the client's request was fine."""
         log.warning("store unavailable", path=request.url.path, error=type(exc).__name__)
         return problem_response(503, "Store unavailable", "the hub could not reach its store; try again shortly",
                                 reason="store_unavailable", headers={"Retry-After": "2"})  # fmt: skip
+
+    for kind in STORE_UNAVAILABLE:
+        app.add_exception_handler(kind, _store_down)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.admission import cars_unchanged
@@ -34,6 +33,7 @@ from matching.incremental import IncrementalMatcher, IndexNotBuilt
 from matching.vehicles import rebuild_golden_vehicles
 from store import golden as store_golden
 from store import match_keys, match_locks, match_queue
+from store.engine import STORE_UNAVAILABLE
 from store.match_queue import Queued
 from store.matching_input import vins_of_moved_customers, vins_written_since
 
@@ -41,7 +41,7 @@ log = structlog.get_logger(__name__)
 
 ACTOR = "matching follower"
 # The store went away (restart, fail-over, SQLite busy past its timeout): wait and retry, count no failure.
-TRANSIENT = (OperationalError, InterfaceError)
+TRANSIENT = STORE_UNAVAILABLE
 STOP_CHECK_S = 0.5  # an idle follower notices SIGTERM within this
 NOT_READY = (
     "no full matching run has built the key index yet: run `autohub match run --full` once; "

@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ConfigError, HubError
 from outbox.config import OutboxConfig
 from outbox.publisher import ChangePublisher
+from store.engine import STORE_UNAVAILABLE
 from store.tables import ChangeLogRow
 
 log = structlog.get_logger(__name__)
@@ -139,7 +139,7 @@ class OutboxRelay:
                 wake.clear()  # a commit during the round below wakes the next one at once
                 try:
                     report = self.publish_pending()
-                except (OperationalError, InterfaceError) as exc:
+                except STORE_UNAVAILABLE as exc:
                     # The store restarting or failing over (its connections are pinged only when idle:
                     # store/engine.py): nothing was marked published that the broker did not confirm, so the
                     # round is simply done again once the store answers — back off as for the broker.

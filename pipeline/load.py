@@ -24,7 +24,7 @@ from itertools import islice
 from typing import Any, Literal, TypeVar
 
 import structlog
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from canonical_model.entities.source import SourceRecord, payload_hash
@@ -42,6 +42,7 @@ from pipeline.screen import (
 )
 from store import replay as replay_store
 from store import repository
+from store.engine import STORE_UNAVAILABLE
 from store.replay import OpenEntry
 from store.repository import CanonicalEntity, QuarantineEntry
 from store.tables import SyncRun
@@ -650,7 +651,7 @@ def _restore_report(report: LoadReport, copy: LoadReport) -> None:
 
 def _is_data_fault(exc: Exception) -> bool:
     """Did the store refuse the data (split the batch), or is the store itself unwell (raise, retry later)?"""
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, STORE_UNAVAILABLE):
         return False
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return False

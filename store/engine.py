@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
@@ -23,6 +23,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
+
+# The store itself is unwell — restarting, failing over, unreachable, out of connections — as opposed to refusing a
+# statement: wait and try again. The follower, the DMS consumer, the outbox relay, the loader and the API (503) all
+# tell the two apart by this.
+STORE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 # For engines built without the settings (migrations, benchmarks): the settings' default.
 PING_AFTER_IDLE_S: float = Settings.model_fields["database_ping_after_idle_s"].default
