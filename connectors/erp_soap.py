@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ from connectors.erp_transport import (
 )
 from connectors.erp_values import NaiveTime, UnreadableTime, change_time, dig, record_id
 from connectors.retry import call_with_retry, retrying
+from connectors.sync_clock import SyncClock, current_clock, resume_from
 from core.errors import ConfigError, DataError, SourceUnavailable
 
 __all__ = ["ErpAnswerTooLarge", "ErpAuthRefused", "ErpBusy", "ErpOperation", "ErpRejected", "ErpSoapConfig",
@@ -284,17 +285,15 @@ class ErpSoapConnector(Connector):
 
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
         op = self.config.streams[stream]
+        clock = current_clock()
         state = state or {}
         done: str | None = None if op.full_extract else state.get("changed_since")
         current: dict[str, Any] | None = state.get("pass")
         if current:  # resume a pass a crash interrupted, at its next page
             since, position, high = current.get("since"), current.get("token"), current.get("high")
         else:
-            since = (
-                (datetime.fromisoformat(done) - timedelta(seconds=self.config.lookback_s)).isoformat()
-                if done
-                else None
-            )
+            start = resume_from(done, self.config.lookback_s)
+            since = start.isoformat() if start else None
             position, high = None, done
         service = self._connect()  # its own bounded retries; inside _call's they would multiply (attempts²)
         if op.full_extract and not current:
@@ -313,15 +312,16 @@ class ErpSoapConnector(Connector):
                            "high": high}}, page.unreadable, page.refused)  # fmt: skip
                 position = following
                 continue
-            yield Page(page.records, self._final_state(op, high), page.unreadable, page.refused)
+            yield Page(page.records, self._final_state(op, high, clock), page.unreadable, page.refused)
             return
 
     @staticmethod
-    def _final_state(op: ErpOperation, high: str | None) -> dict[str, Any]:
-        """The watermark after a complete pass; for a full extract empty on purpose, and said so in it."""
+    def _final_state(op: ErpOperation, high: str | None, clock: SyncClock) -> dict[str, Any]:
+        """The watermark after a complete pass, never past the run's start (sync_clock.py: a fast ERP clock);
+        for a full extract empty on purpose, and said so in it."""
         if op.full_extract:
             return {"changed_since": None, "full_extract": True, "newest_change": high}
-        return {"changed_since": high}
+        return {"changed_since": clock.settle(datetime.fromisoformat(high)).isoformat() if high else None}
 
     def _records(self, stream: str, op: ErpOperation, body: Any, high: str | None) -> _PageRead:
         items = dig(body, op.records_field) if op.records_field else body

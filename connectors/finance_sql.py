@@ -25,6 +25,7 @@ from sqlalchemy.types import NullType
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.retry import call_with_retry, retrying
+from connectors.sync_clock import SyncClock, current_clock, resume_from
 from core.errors import ConfigError, DataError, SourceUnavailable
 
 log = structlog.get_logger(__name__)
@@ -101,8 +102,12 @@ class FinanceSqlConnector(Connector):
     def _to_aware(self, value: datetime) -> datetime:
         return value.replace(tzinfo=self.zone) if value.tzinfo is None else value
 
-    def _state(self, moment: datetime, key: Any) -> dict[str, Any]:
-        return {"cursor": moment.isoformat(), "key": key, "timezone": self.config.source_timezone}
+    def _state(self, clock: SyncClock, moment: datetime, key: Any) -> dict[str, Any]:
+        """The watermark after ``(moment, key)``; a moment past the run's start is saved as that start, without
+        a key, so the next sync reads from it inclusively (sync_clock.py: a fast source clock)."""
+        settled = clock.settle(moment)
+        key = key if settled == moment else None
+        return {"cursor": settled.isoformat(), "key": key, "timezone": self.config.source_timezone}
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -116,6 +121,7 @@ class FinanceSqlConnector(Connector):
         rows with a valid change time no later than now + ``future_tolerance_s`` move the watermark, so a row
         stamped 9999-12-31 cannot freeze the source: it is quarantined, and the rows after it keep coming.
         """
+        clock = current_clock()
         table = call_with_retry(self._policy, self._reflect)
         yield from self._rows_without_cursor(stream, table)
         cursor_col, key_col = table.c[self.config.cursor_column], table.c[self.config.key_column]
@@ -126,9 +132,10 @@ class FinanceSqlConnector(Connector):
         lower: ColumnElement[bool] = cursor_col.is_not(None)
         if state:
             saved = (datetime.fromisoformat(state["cursor"]), state["key"])
-            if self.config.lookback_s:
-                # Re-read a window before the watermark, from its first row (no key tie-breaker yet).
-                start = saved[0] - timedelta(seconds=self.config.lookback_s)
+            start = resume_from(state["cursor"], self.config.lookback_s)
+            if start is not None and (self.config.lookback_s or saved[1] is None):
+                # Re-read a window before the watermark (or from a watermark the run's start capped, which has
+                # no key), from its first row: no key tie-breaker yet.
                 lower = and_(lower, cursor_col >= self._to_local_naive(start))
             else:  # resume strictly after the last row read
                 position = (self._to_local_naive(saved[0]), saved[1], False)
@@ -163,7 +170,7 @@ class FinanceSqlConnector(Connector):
             if refused:
                 log.warning("finance rows refused; the watermark does not move past them", stream=stream,
                             refused=len(refused), reasons=sorted({e.reason for _, e in refused}))  # fmt: skip
-            yield Page(records, self._state(*saved) if saved else dict(state or {}), refused=refused)
+            yield Page(records, self._state(clock, *saved) if saved else dict(state or {}), refused=refused)
             if len(rows) < self.config.page_size:
                 return
 

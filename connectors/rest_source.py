@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from connectors.rest_values import (
     parse_time,
     record_id,
 )
+from connectors.sync_clock import SyncClock, current_clock, resume_from
 from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
@@ -64,10 +65,11 @@ class HttpConnector(Connector):
 
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
         spec = self.config.streams[stream]
+        clock = current_clock()
         done: str | None = (state or {}).get("changed_since") if spec.incremental else None
         params: dict[str, Any] = dict(spec.params)
-        if spec.incremental and done:
-            since = datetime.fromisoformat(done) - timedelta(seconds=spec.incremental.lookback_s)
+        since = resume_from(done, spec.incremental.lookback_s) if spec.incremental else None
+        if spec.incremental and since:
             params[spec.incremental.param] = format_time(
                 since, spec.incremental.format, spec.incremental.timezone
             )
@@ -84,17 +86,18 @@ class HttpConnector(Connector):
             high = page.high
             following = pager.next(answer, len(items), request)
             if following is None:
-                yield Page(page.records, self._final_state(spec, high), page.unreadable, page.refused)
+                yield Page(page.records, self._final_state(spec, high, clock), page.unreadable, page.refused)
                 return
             yield Page(page.records, {}, page.unreadable, page.refused, keeps_state=True)
             request = following
 
     @staticmethod
-    def _final_state(spec: StreamSpec, high: datetime | None) -> dict[str, Any]:
+    def _final_state(spec: StreamSpec, high: datetime | None, clock: SyncClock) -> dict[str, Any]:
+        """The watermark after a whole pass, never past the run's start (sync_clock.py: a fast partner clock)."""
         newest = high.isoformat() if high else None
         if spec.incremental is None:  # empty on purpose, and said so
             return {"changed_since": None, "full_extract": True, "newest_change": newest}
-        return {"changed_since": newest}
+        return {"changed_since": clock.settle(high).isoformat() if high else None}
 
     def _items(self, stream: str, spec: StreamSpec, body: Any) -> list[Any]:
         items = dig(body, spec.records_path)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # A sync run that wrote no heartbeat for this long is closed as abandoned when its source next starts one
     # (the DMS consumer beats every AUTOHUB_DMS__PROGRESS_EVERY_S, a pull sync after every page).
     sync_run_abandoned_after_s: float = Field(default=600.0, ge=10)
+    # A pull run saves its change-time watermark at most this far before the run's start, so a source whose clock
+    # runs ahead cannot move it past rows its users commit afterwards (connectors/sync_clock.py says why).
+    sync_clock_margin_s: float = Field(default=60.0, ge=0, le=86_400)
+    # A pull run's total deadline, over all its calls and retries: past it the run stops with what it stored.
+    sync_run_deadline_s: float = Field(default=900.0, ge=1)
     demo_people: int = Field(default=1000, ge=10)
     demo_seed: int = 42
     # A room's block given directly (tests, embedding code), by the block's name: {"matching": MatchingConfig(…)}

@@ -27,11 +27,15 @@ def sync_source(
     """One incremental, idempotent sync: records after the watermark are loaded page by page, each page
     committed before its watermark moves, so a re-run after a failure starts where the last commit left off."""
     from connectors.runner import run_sync
+    from connectors.sync_clock import SyncClock
 
     source = pull_source(name, settings)
     connector = source.connector(settings.data_dir)
     with store_loader(settings, aliases={name: source.mapping}) as loader:
-        return run_sync(connector, loader, on_progress=on_progress)
+        clock = SyncClock(
+            clock_margin_s=settings.sync_clock_margin_s, deadline_s=settings.sync_run_deadline_s
+        )
+        return run_sync(connector, loader, on_progress=on_progress, clock=clock)
 
 
 def describe(report: LoadReport) -> str:
