@@ -272,17 +272,24 @@ def load(
     encoding: Annotated[str, typer.Option(help="text files' encoding, e.g. gbk for older dealer tools")] = "utf-8",
     sheet: Annotated[str | None, typer.Option(help="Excel: the sheet (default: the first)")] = None,
 ) -> None:  # fmt: skip
-    """Load extract files through a source's mapping (one sync run per file) and print the reconciliation."""
+    """Load extract files through a source's mapping (one sync run per file) and print the reconciliation.
+
+    A file that cannot be read as a whole (two encodings, a header without the id column) is refused with one
+    message and nothing of it stored; the other files are loaded, and the command exits 1."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from connectors.file_lines import FileReadLimits, UnreadableFile
     from connectors.file_rows import count_rows
     from jobs.file_load import load_file
 
+    limits = get_settings().section("files", FileReadLimits)
     table = Table(
         "file", "stream", "rows in", "unchanged", "mapped", "partly mapped", "quarantined", "top reasons"
     )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    tallies: list[str] = []
+    refused: list[str] = []
     with (
         _job(f"load {source}"),
         _store_loader() as loader,
@@ -294,15 +301,24 @@ def load(
             def advance(rows: int, task: TaskID = task) -> None:
                 bar.advance(task, rows)
 
-            done = load_file(
-                loader, source, path, stream=stream, encoding=encoding, sheet=sheet, on_rows=advance
-            )
+            try:
+                done = load_file(loader, source, path, stream=stream, encoding=encoding, sheet=sheet,
+                                 limits=limits, on_rows=advance)  # fmt: skip
+            except UnreadableFile as exc:
+                refused.append(f"[red]{escape(path.name)} refused[/red]: {escape(str(exc))}")
+                continue
             r = done.report
             reasons = ", ".join(f"{k} {n:,}" for k, n in r.reasons.most_common(3))
             table.add_row(path.name, done.stream, f"{r.records_in:,}", f"{r.unchanged:,}", f"{r.mapped:,}",
                           f"{r.partial:,}", f"{r.quarantined:,}", reasons)  # fmt: skip
+            if done.lines.physical:
+                tallies.append(f"{path.name}: {done.lines.describe()}")
     console.print(table)
+    console.print("\n".join(escape(t) for t in tallies))
     console.print("Quarantined rows: autohub quarantine counts / GET /v1/quarantine; then autohub match run.")
+    if refused:
+        err_console.print("\n".join(refused))
+        raise typer.Exit(1)
 
 
 quarantine_app = typer.Typer(help="Quarantined records: what waits, and replaying it after a mapping fix.",

@@ -19,17 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
-from connectors.file_rows import read_rows, unreadable_row
+from connectors.file_lines import FileReadLimits, UnreadableFile
+from connectors.file_rows import BadRow, ExtractFile, unreadable_row
 from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
 
 
-class FileDropConfig(BaseModel):
+class FileDropConfig(FileReadLimits):
     folder: Path = Field(description="the drop folder; processed/ and rejected/ are made inside it")
     pattern: str = Field(default="*.csv", description="which files in it are this source's (a glob)")
     stream: str = Field(description="the mapping's stream every file feeds, e.g. customers")
@@ -46,7 +47,7 @@ def _unreadable_file() -> tuple[type[Exception], ...]:
     """What says a file cannot be read as declared (its encoding, its format), not that the hub failed."""
     from python_calamine import CalamineError, PasswordError, XmlError, ZipError
 
-    return (UnicodeDecodeError, csv.Error, OSError, ValueError, ConfigError,
+    return (UnreadableFile, UnicodeDecodeError, csv.Error, OSError, ValueError, ConfigError,
             CalamineError, PasswordError, XmlError, ZipError)  # fmt: skip
 
 
@@ -79,7 +80,11 @@ class FileDropConnector(Connector):
             self._set_aside(path, "processed", None)  # resumed only after the runner committed the last page
 
     def _pages(self, path: Path) -> Iterator[Page]:
-        rows = read_rows(path, encoding=self.config.encoding, sheet=self.config.sheet)
+        extract = ExtractFile(
+            path, encoding=self.config.encoding, sheet=self.config.sheet, limits=self.config
+        )
+        extract.open().require([self.config.id_field])
+        rows = extract.rows()
         state = {"file": path.name}
         while chunk := list(islice(rows, self.config.page_size)):
             records: list[SourceRecord] = []
@@ -90,10 +95,15 @@ class FileDropConnector(Connector):
                     records.append(SourceRecord(source=self.source, stream=self.config.stream, source_id=key,
                                                 payload=fields))  # fmt: skip
                     continue
-                why = fields if isinstance(fields, str) else f"no {self.config.id_field!r} in the row"
+                bad = (
+                    fields
+                    if isinstance(fields, BadRow)
+                    else BadRow(f"no {self.config.id_field!r} in the row")
+                )
                 row = fields if isinstance(fields, dict) else None
-                refused.append(unreadable_row(self.source, self.config.stream, path, number, why, row))
+                refused.append(unreadable_row(self.source, self.config.stream, path, number, bad, row))
             yield Page(records, dict(state), refused=refused)
+        extract.check_balanced()
 
     def _set_aside(self, path: Path, outcome: str, why: str | None) -> None:
         """Into processed/ or rejected/ (a name taken there gets the time appended); a rejection's reason beside it."""

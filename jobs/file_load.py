@@ -3,8 +3,11 @@
 CSV/TSV (any declared encoding — older dealer tools write GBK), JSON Lines and Excel (xlsx/xls/ods, read by
 python-calamine) become source records of one stream of the mapping, loaded through the same Loader as every
 connector: each file is one sync run with its reconciliation (in = unchanged + mapped + partly mapped +
-quarantined). A row that cannot even be read as a record (more fields than the header, a JSON line that is no
-object) is not dropped: it is stored raw and quarantined with its file and line.
+quarantined), and its physical lines reconciled against the rows read (connectors/file_rows.py). A row that cannot
+even be read as a record (an unclosed quote, more fields than the header, a row over ``max_row_bytes``, a JSON
+line that is no object) is not dropped: it is stored raw and quarantined with its file and line. A file that
+cannot be read as a whole (two encodings, a header without the id column) is refused before any row is stored:
+its run is recorded failed with the error, which names the file, the line or column and the fix.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from connectors.file_rows import read_rows, unreadable_row
+from connectors.file_lines import FileReadLimits, LineTally
+from connectors.file_rows import BadRow, ExtractFile, unreadable_row
 from core.errors import ConfigError
 from mappings import Mapper
 from pipeline import Loader, LoadReport, to_source_record
@@ -27,6 +31,7 @@ class FileLoad:
     path: Path
     stream: str
     report: LoadReport
+    lines: LineTally
 
 
 def stream_for(mapper: Mapper, path: Path, given: str | None) -> str:
@@ -48,23 +53,26 @@ def stream_for(mapper: Mapper, path: Path, given: str | None) -> str:
 
 def load_file(
     loader: Loader, source: str, path: Path, *, stream: str | None = None, encoding: str = "utf-8",
-    sheet: str | None = None, on_rows: Callable[[int], None] | None = None,
+    sheet: str | None = None, limits: FileReadLimits | None = None, on_rows: Callable[[int], None] | None = None,
 ) -> FileLoad:  # fmt: skip
-    """Load one file as one sync run; returns its report (the run's reconciliation)."""
+    """Load one file as one sync run; returns its report (the run's reconciliation) and its lines' tally."""
     mapper = loader.registry[source]
     chosen = stream_for(mapper, path, stream)
-    rows = read_rows(path, encoding=encoding, sheet=sheet)
+    extract = ExtractFile(path, encoding=encoding, sheet=sheet, limits=limits)
     with loader.run(source) as report:
+        extract.open().require(mapper.columns_required(chosen))
+        rows = extract.rows()
         while page := list(islice(rows, _PAGE)):
             good = [
                 to_source_record(mapper, chosen, fields) for _, fields in page if isinstance(fields, dict)
             ]
             refused = [
-                unreadable_row(mapper.source, chosen, path, number, why)
-                for number, why in page
-                if isinstance(why, str)
+                unreadable_row(mapper.source, chosen, path, number, bad)
+                for number, bad in page
+                if isinstance(bad, BadRow)
             ]
             loader.load_page(report, good, refused=refused)
             if on_rows:
                 on_rows(len(page))
-    return FileLoad(path, chosen, report)
+        extract.check_balanced()
+    return FileLoad(path, chosen, report, extract.tally)

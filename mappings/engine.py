@@ -57,7 +57,7 @@ from mappings.lists import (
     spread_form,
     spread_list,
 )
-from mappings.paths import check_path, compile_path
+from mappings.paths import check_path, compile_path, top_field
 from mappings.policies import EntityPolicy, RejectedEntity, check_policy, policy_of, reject_or_raise
 from mappings.spec import FIELD_SPEC_KEYS, OBJECT_SPEC_KEYS, EmitSpec, MappingSpec, StreamSpec
 from mappings.steps import may_be_blank, prepare, transform_named, transform_names
@@ -180,6 +180,13 @@ class Mapper:
         except DataError:  # a path that cannot read this payload: the record is quarantined when mapped
             return None
         return None if is_blank(value) else str(value)
+
+    def columns_required(self, stream: str) -> tuple[str, ...]:
+        """The top-level fields every record of ``stream`` needs (its id and its ``required``): a file whose
+        header lacks one is refused whole, instead of every row quarantined as ``missing_required``."""
+        spec = self.spec.streams[stream]
+        names = (top_field(path.strip()) for path in (spec.source_id, *spec.required))
+        return tuple(dict.fromkeys(name for name in names if name))
 
     def map(self, record: SourceRecord) -> MappedRecord:
         ctx = Context(record.source, record.stream, record.source_id, record.payload)

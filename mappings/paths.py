@@ -108,6 +108,13 @@ def check_path(path: Any, where: str, place: str) -> None:
 # --- parsing -------------------------------------------------------------------------------------------------
 
 
+def top_field(path: str) -> str | None:
+    """The record's top-level field a path starts from (``customer`` of ``customer.name``); None for a path that
+    starts from ``$source_id``, ``$item`` …, which no column of a file holds."""
+    head = _parse(path)[0]
+    return None if head in SPECIAL_PATHS else head
+
+
 def _parse(path: str) -> tuple[str, list[str | _Index | tuple[ItemTest, ...]], bool]:
     """(head, steps, whether every step is a plain name). A name carrying a selector is two steps."""
     segments = _split_dots(path)

@@ -84,9 +84,9 @@ def test_a_file_in_another_encoding_than_declared_is_rejected_with_its_reason(
     assert report.records_in == 0
     rejected = folder / "rejected" / "old-tool.csv"
     assert rejected.exists()
-    assert "UnicodeDecodeError" in (folder / "rejected" / "old-tool.csv.reason.txt").read_text(
-        encoding="utf-8"
-    )
+    reason = (folder / "rejected" / "old-tool.csv.reason.txt").read_text(encoding="utf-8")
+    assert "[old-tool.csv:2] line 2 is not utf-8" in reason  # the first bad line, and what to declare
+    assert "encoding: gbk" in reason
     # declared right, the same file loads, names and all
     rejected.rename(folder / "old-tool.csv")
     gbk = FileDropConnector(FileDropConfig(**_settings(folder, encoding="gbk")), "finance")
