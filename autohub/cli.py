@@ -657,10 +657,11 @@ def match_status() -> None:
 
     from rich.table import Table
 
-    from jobs.matching import queue_status
+    from jobs.matching import match_status as read_status
 
     with _job("matching status"):
-        lag = queue_status(get_settings())
+        status = read_status(get_settings())
+    lag = status.lag
     now = datetime.now(UTC)
     table = Table("entity type", "queued", "oldest waiting", title="Records waiting for matching")
     for entity_type, (count, oldest) in sorted(lag.by_entity.items()):
@@ -672,6 +673,10 @@ def match_status() -> None:
                       "AUTOHUB_MATCHING__FOLLOW__MAX_ATTEMPTS; the follower's log names them)")  # fmt: skip
     if lag.records and lag.oldest_seconds(now) > 60:
         console.print("is `autohub match follow` running? (or wait for the next scheduled matching run)")
+    if status.vehicles_behind:
+        console.print("[red]golden vehicles are behind the golden customers[/red]: a match run stopped between "
+                      "the two, so recalls may miss cars; the next `autohub match run` or the follower rebuilds "
+                      "every golden vehicle")  # fmt: skip
 
 
 def _steward(action: str, apply: Any) -> None:

@@ -2,7 +2,8 @@
 
 Requests are counted by route template (``/v1/customers/{golden_id}``, never the id itself: one time series
 per route, and no customer ids in the monitoring system). Store figures — golden records by type and status,
-unresolved quarantine, the outbox backlog and its age, the matching queue and its age, and each source
+unresolved quarantine, the outbox backlog and its age, the matching queue and its age, whether the golden vehicles
+are behind the customers, and each source
 instance's last sync — are read at scrape time but cached briefly, so a
 scrape every few seconds from several Prometheus replicas costs the store a few index scans a minute.
 """
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from store import golden as store_golden
 from store import match_queue, reports
 from store.tables import ChangeLogRow, GoldenRecordRow, QuarantineRow
 
@@ -54,9 +56,15 @@ class StoreCollector(Collector):
         pending_age = GaugeMetricFamily(
             "autohub_match_pending_oldest_seconds", "Age of the oldest record queued for matching"
         )
+        behind = GaugeMetricFamily(
+            "autohub_golden_vehicles_behind",
+            "1 when a match run stopped between its golden customers and its golden vehicles (recalls may miss "
+            "cars until the next run or the follower rebuilds them)",
+        )
         sources = _SourceFamilies()
         with self.sessions() as session:
             lag = match_queue.lag(session)
+            behind.add_metric([], float(store_golden.golden_vehicles_behind(session)))
             sources.add(reports.source_health(session))
             g = GoldenRecordRow
             for kind, status, n in session.execute(
@@ -78,7 +86,7 @@ class StoreCollector(Collector):
         age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
         pending.add_metric([], lag.records)
         pending_age.add_metric([], lag.oldest_seconds())
-        return [golden, quarantine, backlog, age, pending, pending_age, *sources.families()]  # fmt: skip
+        return [golden, quarantine, backlog, age, pending, pending_age, behind, *sources.families()]  # fmt: skip
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._lock:

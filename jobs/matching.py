@@ -16,6 +16,7 @@ from matching.config import matching_config
 from store import golden as store_golden
 from store import match_queue
 from store.match_queue import QueueLag
+from store.statistics import MATCHED_TABLES, refresh_statistics
 from store.vin_partials import PartialVinReport, resolve_partial_vins
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def match_full(settings: Settings, on_step: Callable[[str], None] | None = None)
         partial_vins = _resolve_partials(sessions)
         parties = run_party_matching(sessions, matching_config(settings), on_step=step)
         vehicles = build_golden_vehicles(sessions, on_step=step)
+        refresh_statistics(sessions, MATCHED_TABLES, why="a full match run rewrote the golden records")
     return FullMatch(parties, vehicles, partial_vins)
 
 
@@ -124,10 +126,19 @@ def follow(
         return follower.run(idle_exit_s=idle_exit_s, on_waiting=on_waiting)
 
 
-def queue_status(settings: Settings) -> QueueLag:
-    """What waits for matching, per entity type, and the age of the oldest (``autohub match status``)."""
+@dataclass(frozen=True)
+class MatchStatus:
+    lag: QueueLag
+    # A run stopped between its customers and its vehicles (killed, or its store lost): recalls miss cars until
+    # the next run or the follower builds every golden vehicle, which each does on its own when it sees this.
+    vehicles_behind: bool
+
+
+def match_status(settings: Settings) -> MatchStatus:
+    """What waits for matching, per entity type, the age of the oldest, and whether the golden vehicles are
+    behind the golden customers (``autohub match status``; ``/metrics`` shows the same)."""
     with store_sessions(settings) as sessions, sessions() as session:
-        return match_queue.lag(session)
+        return MatchStatus(match_queue.lag(session), store_golden.golden_vehicles_behind(session))
 
 
 def describe_full(result: FullMatch) -> str:
