@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # The declared sources (connectors/sources.py); empty: the shipped core/sources.yaml, the five sources.
     sources_file: Path | None = None
     batch_size: int = Field(default=1000, ge=1, le=100_000)  # records per store transaction
+    # A load run that wrote at least this many records refreshes the planner statistics of the tables it wrote, on
+    # PostgreSQL (store/statistics.py says why); 0: never, leave it to autovacuum.
+    analyze_after_records: int = Field(default=50_000, ge=0)
     # A sync run that wrote no heartbeat for this long is closed as abandoned when its source next starts one
     # (the DMS consumer beats every AUTOHUB_DMS__PROGRESS_EVERY_S, a pull sync after every page).
     sync_run_abandoned_after_s: float = Field(default=600.0, ge=10)

@@ -54,4 +54,5 @@ def store_loader(settings: Settings, aliases: dict[str, str] | None = None) -> I
     with store_sessions(settings) as sessions:
         yield Loader(sessions, registry, pii_key=settings.pii_key,
                      batch_size=settings.batch_size, limits=input_limits(settings),
-                     abandoned_after_s=settings.sync_run_abandoned_after_s)  # fmt: skip
+                     abandoned_after_s=settings.sync_run_abandoned_after_s,
+                     analyze_after_records=settings.analyze_after_records)  # fmt: skip

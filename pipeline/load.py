@@ -45,6 +45,7 @@ from store import repository
 from store.engine import STORE_UNAVAILABLE
 from store.replay import OpenEntry
 from store.repository import CanonicalEntity, QuarantineEntry
+from store.statistics import LOADED_TABLES, refresh_statistics
 from store.tables import SyncRun
 
 log = structlog.get_logger(__name__)
@@ -128,6 +129,7 @@ class Loader:
         batch_size: int = 1000,
         limits: InputLimits | None = None,
         abandoned_after_s: float = 600.0,
+        analyze_after_records: int = 0,
     ):
         self.sessions = sessions
         self.registry = registry
@@ -136,6 +138,8 @@ class Loader:
         self.limits = limits or InputLimits()
         # A running run silent this long belonged to a process that died: closed as abandoned at the next begin.
         self.abandoned_after_s = abandoned_after_s
+        # A run that wrote this many records refreshes the planner statistics of what it wrote (0: never).
+        self.analyze_after_records = analyze_after_records
 
     def load(
         self, records: Iterable[SourceRecord], on_progress: Callable[[int], None] | None = None
@@ -537,7 +541,9 @@ class Loader:
             repository.add_to_run(session, part.run_id, _run_counts(part))
 
     def finish(self, reports: Iterable[LoadReport], *, error: str | None) -> None:
-        """Close the runs with their counts: succeeded, or failed with the error a scheduler should show."""
+        """Close the runs with their counts: succeeded, or failed with the error a scheduler should show; after a
+        bulk load, refresh the planner statistics (store/statistics.py)."""
+        reports = list(reports)
         with self.sessions.begin() as session:
             for report in reports:
                 run = session.get(SyncRun, report.run_id)
@@ -552,6 +558,9 @@ class Loader:
                     quarantined=report.quarantined, older_than_stored=report.older_than_stored,
                     status="failed" if error else "succeeded",
                 )  # fmt: skip
+        written = sum(r.mapped + r.partial + r.quarantined for r in reports)
+        if self.analyze_after_records and written >= self.analyze_after_records:
+            refresh_statistics(self.sessions, LOADED_TABLES, why=f"a load run wrote {written:,} records")
 
 
 @dataclass(frozen=True)
