@@ -146,7 +146,7 @@ class ErpSoapConnector(Connector):
         self.source = config.source
         self.streams = tuple(config.streams)
         self._cache_path = config.wsdl_cache_path or cache_path
-        self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=0.2)
+        self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=0.2, source=config.source)
         self._client: Client | None = None
         self._transport: GuardedTransport | None = None
         self._service: Any = None

@@ -29,6 +29,7 @@ from connectors.erp_config import (
     refused_logon,
     without_userinfo,
 )
+from connectors.sync_clock import current_clock, run_deadline_passed
 from core.errors import SourceUnavailable
 
 _CHUNK = 64 * 1024  # one socket read at most; the deadline and the cap are checked between reads
@@ -174,9 +175,23 @@ class GuardedTransport(Transport):
 
     def _fetch(self, method: str, url: str, *, what: str, deadline_at: float, deadline_s: float,
                deadline_field: str, read_timeout: float, **kwargs: Any) -> requests.Response:  # fmt: skip
-        """The response with its body read within ``deadline_at`` and the byte cap, or a hub error."""
+        """The response with its body read within ``deadline_at`` and the byte cap, or a hub error.
+
+        ``deadline_at`` is cut to the sync run's own end first: the WSDL load and every call wait at most what
+        is left of the run. The clock is read here, in the thread that waits (zeep calls in its caller's).
+        """
+        clock = current_clock()
+        # bound() before the time is read: a deadline the run set is never before the run's end, so the clock
+        # says it is spent once the call passes it
+        left = clock.bound(deadline_at - time.monotonic())
+        deadline_at = time.monotonic() + left
 
         def past_deadline() -> SourceUnavailable:
+            if clock.remaining_s() == 0.0:  # the run's deadline was the nearer: the run ends, no retry
+                return run_deadline_passed(
+                    self.config.source, f"{what} at {without_userinfo(url)} was cut off at the sync run's total "
+                    f"deadline of {clock.deadline_s:g} s",
+                )  # fmt: skip
             return SourceUnavailable(
                 f"{what} took longer than its {deadline_s:g} s deadline at {without_userinfo(url)}",
                 field=deadline_field,

@@ -9,6 +9,7 @@ Accounting databases store naive local time: the source's zone is configuration,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,19 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import BaseModel, Field, SecretStr
-from sqlalchemy import Engine, MetaData, Table, and_, create_engine, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    create_engine,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, ProgrammingError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
@@ -25,7 +38,7 @@ from sqlalchemy.types import NullType
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.retry import call_with_retry, retrying
-from connectors.sync_clock import SyncClock, current_clock, resume_from
+from connectors.sync_clock import SyncClock, current_clock, resume_from, run_deadline_passed
 from core.errors import ConfigError, DataError, SourceUnavailable
 
 log = structlog.get_logger(__name__)
@@ -89,7 +102,7 @@ class FinanceSqlConnector(Connector):
             config.url.get_secret_value(), pool_pre_ping=True, pool_recycle=3600
         )
         self._table: Table | None = None
-        self._policy = retrying(config.attempts, config.max_wait_s)
+        self._policy = retrying(config.attempts, config.max_wait_s, source=self.source)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -232,13 +245,14 @@ class FinanceSqlConnector(Connector):
     def _reflect(self) -> Table:
         if self._table is None:
             try:
-                self._table = Table(self.config.table, MetaData(), autoload_with=self._engine)
+                with self._engine.connect() as conn:
+                    self._limit_to_the_run(conn)
+                    self._table = Table(self.config.table, MetaData(), autoload_with=conn)
             except NoSuchTableError as exc:
                 raise ConfigError(f"table {self.config.table!r} not found in the finance database",
                                   field="AUTOHUB_FINANCE__TABLE", fix="check the table name") from exc  # fmt: skip
             except (OperationalError, DBAPIError) as exc:
-                raise SourceUnavailable(f"finance database unreachable: {type(exc.orig).__name__}",
-                                        fix="check the database is up; the sync retries with backoff") from exc  # fmt: skip
+                raise self._unavailable(exc, f"reading the columns of {self.config.table!r}") from exc
             for column in (self.config.cursor_column, self.config.key_column):
                 if column not in self._table.c:
                     raise ConfigError(f"column {column!r} not in table {self.config.table!r}",
@@ -248,11 +262,39 @@ class FinanceSqlConnector(Connector):
     def _fetch(self, stmt: Any) -> list[dict[str, Any]]:
         try:
             with self._engine.connect() as conn:
+                self._limit_to_the_run(conn)
                 return [dict(row._mapping) for row in conn.execute(stmt)]
         except ProgrammingError as exc:
             raise ConfigError(
                 f"finance query failed: {exc.orig}", fix="check the table and column settings"
             ) from exc
         except (OperationalError, DBAPIError) as exc:
-            raise SourceUnavailable(f"finance database unreachable: {type(exc.orig).__name__}",
-                                    fix="check the database is up; the sync retries with backoff") from exc  # fmt: skip
+            raise self._unavailable(exc, f"a query on {self.config.table!r}") from exc
+
+    def _limit_to_the_run(self, conn: Connection) -> None:
+        """The database's own time limit on the statements that follow, cut to what is left of the sync run.
+
+        A query that waits on a lock or scans for long sends no byte until it ends, so only the server can stop
+        it in time. MariaDB, MySQL and PostgreSQL have such a limit (0 turns it off there, hence at least a
+        millisecond); SQLite is a local file and other databases are left as they are.
+        """
+        left = current_clock().remaining_s()
+        if left is None:
+            return
+        ms = max(math.ceil(left * 1000), 1)
+        dialect = conn.dialect
+        if dialect.name == "postgresql":  # for this transaction only; the connection's own rolls back with it
+            conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(ms)})
+        elif dialect.name == "mysql" and getattr(dialect, "is_mariadb", False):
+            conn.execute(text("SET SESSION max_statement_time = :s"), {"s": ms / 1000})
+        elif dialect.name == "mysql":  # MySQL limits SELECTs only, which is all the connector sends
+            conn.execute(text("SET SESSION max_execution_time = :ms"), {"ms": ms})
+
+    def _unavailable(self, exc: DBAPIError, what: str) -> SourceUnavailable:
+        """Stopped by the run's limit (``_limit_to_the_run``), the run ends; any other failure is retried."""
+        clock = current_clock()
+        if clock.remaining_s() == 0.0:
+            return run_deadline_passed(self.source, f"{what} was stopped at the sync run's total deadline of "
+                                       f"{clock.deadline_s:g} s ({type(exc.orig).__name__})")  # fmt: skip
+        return SourceUnavailable(f"finance database unreachable: {type(exc.orig).__name__}",
+                                 fix="check the database is up; the sync retries with backoff")  # fmt: skip

@@ -33,6 +33,7 @@ from connectors.rest_config import (
     SourceRejected,
 )
 from connectors.retry import call_with_retry, retrying
+from connectors.sync_clock import SyncClock, current_clock, run_deadline_passed
 from core.errors import ConfigError, SourceUnavailable
 
 
@@ -65,7 +66,9 @@ class RestTransport:
         self._client = client or httpx.Client(
             base_url=config.base_url, headers=config.headers, follow_redirects=False
         )
-        self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=config.initial_wait_s)
+        self._policy = retrying(
+            config.attempts, config.max_wait_s, initial_wait_s=config.initial_wait_s, source=source
+        )
         self._token: str | None = None
         self._token_expires = 0.0
 
@@ -139,11 +142,20 @@ class RestTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, bytes]:
-        """The response with its body, read within the deadline and the byte cap."""
+        """The response with its body, read within the deadline and the byte cap.
+
+        The deadline is the request's own or what is left of the sync run, the nearer; the clock is read here,
+        in the thread that waits. The run's end is met within one socket read (``timeout_s`` at most, and
+        never more than the run has left when the request starts).
+        """
         config = self.config
-        deadline_at = time.monotonic() + config.deadline_s
         path = httpx.URL(url).path or url
-        timeout = httpx.Timeout(min(config.timeout_s, config.deadline_s))
+        clock = current_clock()
+        budget = clock.bound(config.deadline_s)
+        deadline_at = time.monotonic() + budget  # after bound(): past it, the clock says the run is spent too
+        if budget <= 0:
+            raise self._too_slow(path, clock)
+        timeout = httpx.Timeout(min(config.timeout_s, budget))
         try:
             with self._client.stream(method, url, timeout=timeout, **kwargs) as response:
                 announced = response.headers.get("Content-Length", "")
@@ -156,12 +168,12 @@ class RestTransport:
                     if size > config.max_answer_bytes:
                         raise self._too_large(path, f"it passed {config.max_answer_bytes:,} bytes")
                     if time.monotonic() > deadline_at:
-                        raise self._too_slow(path)
+                        raise self._too_slow(path, clock)
                     chunks.append(chunk)
                 return response, b"".join(chunks)
         except httpx.TimeoutException as exc:
             if time.monotonic() > deadline_at:
-                raise self._too_slow(path) from exc
+                raise self._too_slow(path, clock) from exc
             raise SourceUnavailable(
                 f"{self.source} timed out after {config.timeout_s:g} s on {path}"
             ) from exc
@@ -172,7 +184,10 @@ class RestTransport:
         return AnswerTooLarge(f"{self.source}: the answer to {path} was cut off: {how}", field="max_answer_bytes",
                               fix="ask the partner for smaller pages (page_size), or raise max_answer_bytes")  # fmt: skip
 
-    def _too_slow(self, path: str) -> SourceUnavailable:
+    def _too_slow(self, path: str, clock: SyncClock) -> SourceUnavailable:
+        if clock.remaining_s() == 0.0:  # the run's deadline was the nearer: the run ends, no retry
+            return run_deadline_passed(self.source, f"{path} was cut off at the sync run's total deadline of "
+                                       f"{clock.deadline_s:g} s")  # fmt: skip
         return SourceUnavailable(f"{self.source}: {path} took longer than its {self.config.deadline_s:g} s deadline",
                                  field="deadline_s", fix="retried, bounded; raise deadline_s if the partner is slow")  # fmt: skip
 

@@ -35,6 +35,9 @@ def _default(name: str) -> float:
     return float(Settings.model_fields[name].default)
 
 
+DEADLINE_SETTING = "AUTOHUB_SYNC_RUN_DEADLINE_S"
+
+
 class RunDeadlinePassed(SourceUnavailable):
     """The sync run used up its total deadline (``AUTOHUB_SYNC_RUN_DEADLINE_S``): what it stored is kept, its
     watermark is where the last stored page left it, and the next run goes on from there."""
@@ -76,12 +79,19 @@ class SyncClock:
     def check(self, source: str) -> None:
         """Raise ``RunDeadlinePassed`` once the run's deadline is spent (between pages, before a retry)."""
         if self.remaining_s() == 0.0:
-            raise RunDeadlinePassed(
-                f"{source}: the sync run took longer than its total deadline of {self.deadline_s:g} s",
-                record=source, field="AUTOHUB_SYNC_RUN_DEADLINE_S",
-                fix="what was read is stored and the next run goes on from there; if the source is this slow "
-                "on purpose, raise AUTOHUB_SYNC_RUN_DEADLINE_S",
-            )  # fmt: skip
+            raise run_deadline_passed(
+                source, f"the sync run took longer than its total deadline of {self.deadline_s:g} s"
+            )
+
+
+def run_deadline_passed(source: str, message: str) -> RunDeadlinePassed:
+    """The error that ends a run at its total deadline (between pages, in a retry, in a transport's call), with
+    the one fix that holds wherever it struck."""
+    return RunDeadlinePassed(
+        message, record=source, field=DEADLINE_SETTING,
+        fix=f"what was read before is stored and the next run goes on from there; raise {DEADLINE_SETTING} "
+        "only if the source is this slow on purpose",
+    )  # fmt: skip
 
 
 def resume_from(watermark: str | None, lookback_s: float) -> datetime | None:
