@@ -806,7 +806,7 @@ def apikey_create(
     try:
         with _store_sessions() as sessions, sessions.begin() as session:
             key, token = api_keys.create(session, name, scope)
-    except api_keys.UnknownScope as exc:
+    except (api_keys.UnknownScope, api_keys.BadKeyName) as exc:
         err_console.print(f"[red]refused[/red]: {exc}")
         raise typer.Exit(1) from exc
     console.print(

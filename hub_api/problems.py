@@ -22,6 +22,9 @@ from store.engine import STORE_UNAVAILABLE
 log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://autohub.invalid/problems/"  # documentation anchors; stable identifiers for clients
+# Text no store row or log line may hold (core.client_text), in a path, a query or a body: one reason, one title.
+UNSAFE_INPUT = "unsafe_input"
+UNSAFE_TITLE = "Unsafe input"
 
 
 class ProblemDocument(BaseModel):
@@ -46,7 +49,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _doc("a malformed cursor or parameter"),
     401: _doc("no API key, or an unknown or revoked one"),
     403: _doc("the key lacks the scope this needs"),
-    422: _doc("the request does not match the schema, or an identifier is invalid"),
+    422: _doc(
+        "the request does not match the schema, an identifier is invalid, or text holds a control "
+        "character (reason unsafe_input)"
+    ),
 }
 
 
@@ -117,8 +123,10 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem_response(422, "Invalid request", str(first.get("msg", "")), reason="invalid_request",
-                                field=where or None)  # fmt: skip
+        # A body's unsafe text (core.client_text) is answered as the input guard answers a query's.
+        unsafe = first.get("type") == UNSAFE_INPUT
+        return problem_response(422, UNSAFE_TITLE if unsafe else "Invalid request", str(first.get("msg", "")),
+                                reason=UNSAFE_INPUT if unsafe else "invalid_request", field=where or None)  # fmt: skip
 
     async def _store_down(request: Request, exc: Exception) -> JSONResponse:
         """The store is restarting, failing over or out of connections: the client's request was fine."""

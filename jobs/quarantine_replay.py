@@ -26,6 +26,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.client_text import ClientModel
 from core.errors import HubError
 from core.settings import Settings
 from jobs.store_access import store_sessions
@@ -70,7 +71,7 @@ def _utc(value: datetime | None) -> datetime | None:
 Code = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-class ReplaySelection(BaseModel):
+class ReplaySelection(ClientModel):
     """Which quarantine entries to replay, and how. At least ``source`` or ``reason`` — or ``all``."""
 
     model_config = ConfigDict(extra="forbid")

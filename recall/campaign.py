@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from canonical_model.disclosure import Masker
 from canonical_model.identifiers import vin as vin_rules
 from canonical_model.identifiers.errors import InvalidVin
+from core.client_text import ClientModel
 from store import recall
 from store.customer_view import display_name
 from store.recall import Affected, Criteria
@@ -31,7 +32,7 @@ CSV_COLUMNS = ("vin", "vehicle_golden_id", "make", "model", "model_year", "produ
                "address", "legal_basis", "marketing_consent")  # fmt: skip
 
 
-class RecallCriteria(BaseModel):
+class RecallCriteria(ClientModel):
     wmi: list[str] = Field(default=[], examples=[["LFV"]], description="world manufacturer identifiers")
     models: list[str] = Field(default=[], examples=[["迈腾"]])
     model_years: list[int] = Field(default=[], examples=[[2019, 2020]])
@@ -59,7 +60,7 @@ class RecallCriteria(BaseModel):
         return self
 
 
-class RecallRequest(BaseModel):
+class RecallRequest(ClientModel):
     campaign: str = Field(min_length=1, max_length=120, examples=["SAMR-2026-0412"],
                           description="the campaign's filing number; kept with each audited PII read")  # fmt: skip
     vins: list[str] | None = Field(default=None, max_length=10_000, examples=[["LFV3A28E8KF016767"]])

@@ -17,14 +17,21 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.client_text import unsafe_character
 from store.tables import ApiKeyRow, PiiAccessRow
 
 SCOPES = ("read", "read:pii", "steward", "admin")
 PREFIX = "ahk"
+MAX_NAME_CHARS = 120  # api_key.name and pii_access.key_name
 
 
 class UnknownScope(ValueError):
     """A scope that the hub does not define."""
+
+
+class BadKeyName(ValueError):
+    """A key name the audit cannot hold as it is: the name is the actor of every PII read and steward decision
+    the key makes, so a control character in it would be written into each of those rows and log lines."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,11 @@ def create(session: Session, name: str, scopes: list[str]) -> tuple[ApiKey, str]
         raise UnknownScope(
             f"unknown scope(s) {', '.join(unknown) or '(none given)'}; use {', '.join(SCOPES)}"
         )
+    what = unsafe_character(name)
+    if what or not name.strip() or len(name) > MAX_NAME_CHARS:
+        problem = f"holds {what}" if what else f"is empty or longer than {MAX_NAME_CHARS} characters"
+        raise BadKeyName(f"key name {name!r} {problem}; name who holds the key in plain words, e.g. crm-sync or "
+                         "steward:li")  # fmt: skip
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32).replace("_", "-")  # no "_" inside: it separates the token's parts
     row = ApiKeyRow(key_id=key_id, name=name, secret_hash=_hash(secret), scopes=sorted(set(scopes)),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -85,13 +85,58 @@ def add_to_run(session: Session, run_id: int, counts: dict[str, int]) -> None:
 
 
 def close_abandoned_runs(session: Session, source: str, silent_since: datetime) -> int:
-    """Close the source's runs still "running" whose last heartbeat is older than ``silent_since``."""
-    done = session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.status == "running",
-                                                 SyncRun.last_beat < silent_since)
-                           .values(status="abandoned", finished_at=_now(), error_message=(
-                               "no heartbeat since its last counts: the process was killed or lost the store; "
-                               "what it committed is counted, the rest will be read again")))  # fmt: skip
-    return int(getattr(done, "rowcount", 0) or 0)
+    """Close the source's runs still "running" whose last heartbeat is older than ``silent_since``, with the counts
+    of what each stored (``stored_counts``) rather than of its last heartbeat: a process killed between two
+    heartbeats had committed records the heartbeat never counted, and its run would have said fewer came in than
+    the raw store holds."""
+    silent = (SyncRun.source == source, SyncRun.status == "running", SyncRun.last_beat < silent_since)
+    found = session.execute(select(SyncRun.id, SyncRun.started_at).where(*silent))
+    runs: dict[int, datetime] = {run_id: started for run_id, started in found}
+    if not runs:
+        return 0
+    recounted = stored_counts(session, runs)
+    closed = 0
+    for run_id in runs:
+        values: dict[str, Any] = {"status": "abandoned", "finished_at": _now(), "error_message": (
+            "no heartbeat since its last counts: the process was killed or lost the store; what it committed is "
+            "counted, the rest will be read again")}  # fmt: skip
+        if run_id in recounted:
+            values.update(recounted[run_id])
+            # Records found already stored leave no row under the run: those the last heartbeat counted stay counted.
+            values["records_in"] = SyncRun.records_unchanged + sum(recounted[run_id].values())
+        # The silence is checked again per run: a run that beat meanwhile (a stall, not a death) is left running.
+        done = session.execute(update(SyncRun).where(SyncRun.id == run_id, *silent).values(values))
+        closed += int(getattr(done, "rowcount", 0) or 0)
+    return closed
+
+
+def stored_counts(session: Session, runs: dict[int, datetime]) -> dict[int, dict[str, int]]:
+    """Per run (id → start), the sync_run counts of the records it stored — by each raw record's outcome, and the
+    unreadable input it quarantined without a raw record — for the runs that stored anything.
+
+    ``records_unchanged`` is not among them: a record found already stored writes nothing under the run that read
+    it. A run that stored nothing is left out, which keeps a quarantine replay's counts as its heartbeat wrote
+    them: a replay writes no raw records (the records it maps again keep the id of the run that stored them), so
+    its counts cannot be recounted from the store. An outcome a replay changed since is counted as it is now."""
+    counts: dict[int, dict[str, int]] = {}
+    column = {"mapped": "records_mapped", "partial": "records_partial", "quarantined": "records_quarantined"}
+    raw = (select(SourceRecordRow.sync_run_id, SourceRecordRow.outcome, func.count())
+           .where(SourceRecordRow.sync_run_id.in_(list(runs)))
+           .group_by(SourceRecordRow.sync_run_id, SourceRecordRow.outcome))  # fmt: skip
+    for run_id, outcome, n in session.execute(raw):
+        # NULL (in flight) cannot be committed: outcomes are set in the transaction that stores the records.
+        if run_id is not None and outcome in column:
+            run = counts.setdefault(run_id, dict.fromkeys(column.values(), 0))
+            run[column[outcome]] += n
+    # Bounded by the runs' start too: quarantine has no index on the run, its creation time has one.
+    q = QuarantineRow
+    unreadable = (select(q.sync_run_id, func.count())
+                  .where(q.sync_run_id.in_(list(runs)), q.source_record_id.is_(None), q.created_at >= min(runs.values()))
+                  .group_by(q.sync_run_id))  # fmt: skip
+    for run_id, n in session.execute(unreadable):
+        if run_id is not None:
+            counts.setdefault(run_id, dict.fromkeys(column.values(), 0))["records_quarantined"] += n
+    return counts
 
 
 def finish_run(session: Session, run: SyncRun, *, error: str | None = None) -> None:

@@ -83,6 +83,7 @@ class SourceRecordRow(Base):
         UniqueConstraint("source", "stream", "source_id", "payload_hash", name="uq_source_record_version"),
         Index("ix_source_record_key", "source", "stream", "source_id"),
         Index("ix_source_record_outcome", "source", "outcome"),
+        Index("ix_source_record_run", "sync_run_id"),  # what a run stored: an abandoned run's counts
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from core.client_text import ClientModel
 from hub_api.security import require
 from store import erasure
 from store.api_keys import ApiKey
@@ -21,7 +22,7 @@ from store.api_keys import ApiKey
 router = APIRouter(tags=["privacy"])
 
 
-class ErasureRequest(BaseModel):
+class ErasureRequest(ClientModel):
     golden_id: str = Field(max_length=40, examples=["P-3F2A9C0B1D4E5F6A7B8C"])
     request_ref: str = Field(min_length=1, max_length=120, examples=["PRIV-2026-00731"],
                              description="the privacy office's ticket; no personal data here")  # fmt: skip

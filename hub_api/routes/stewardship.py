@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import AliasChoices, BaseModel, Field
 from sqlalchemy.orm import Session
 
+from core.client_text import ClientModel
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, next_cursor
 from hub_api.security import require
 from matching import steward
@@ -40,13 +41,13 @@ class ReviewItem(BaseModel):
     right: ReviewSideView
 
 
-class MergeRequest(BaseModel):
+class MergeRequest(ClientModel):
     keep: str = Field(examples=["P-3F2A9C0B1D4E5F6A7B8C"], description="golden id that survives")
     absorb: str = Field(examples=["P-9D0E1F2A3B4C5D6E7F80"], description="golden id merged into it")
     reason: str = Field(min_length=3, max_length=2000, examples=["same person: confirmed by phone"])
 
 
-class UnmergeRequest(BaseModel):
+class UnmergeRequest(ClientModel):
     golden_id: str = Field(examples=["P-3F2A9C0B1D4E5F6A7B8C"])
     records: list[str] = Field(min_length=1, examples=[["dms/D31002-000163"]],
                                description="member records (source/source_id) that leave for a new golden record")  # fmt: skip

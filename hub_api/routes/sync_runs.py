@@ -4,7 +4,8 @@ A long-running DMS consumer writes its counts and a heartbeat every few seconds,
 a scheduler or an operator reads here whether a consumer is alive (``alive``, ``silent_s``) and what it has
 done so far, instead of a row that says "running" with zero counts until the process exits — or forever, when it
 was killed. A run silent for longer than ``AUTOHUB_SYNC_RUN_ABANDONED_AFTER_S`` is closed as ``abandoned`` when its
-source next starts a run.
+source next starts a run, with the counts of the records it stored (``store.repository.close_abandoned_runs``): its
+last heartbeat missed what it committed in its last seconds.
 """
 
 from __future__ import annotations

@@ -13,12 +13,13 @@ import pika
 import pytest
 from sqlalchemy import update
 
-from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, declare_topology
+from connectors.dms_amqp import DmsAmqpConfig, DmsConsumer, connect, declare_topology, load_event_batch
 from mappings import MappingRegistry
 from pipeline import Loader
 from store.engine import create_store_engine, session_factory
 from store.tables import SyncRun
 from tests.faults.hostile import good_lead
+from tests.mappings.test_policies import _repair_order
 
 pytestmark = [pytest.mark.faults]
 
@@ -89,6 +90,41 @@ def test_a_run_whose_process_died_is_closed_as_abandoned_with_what_it_counted(st
     assert alive.status == "running", "a run that beats within the limit is left alone"
     assert other.status == "running", "only the starting source's runs are closed"
     assert _run(loader, restarted.run_id).status == "running"
+    engine.dispose()
+
+
+def _leads(first: int, n: int) -> list[tuple[str | None, bytes]]:
+    return [(None, json.dumps(good_lead(i), ensure_ascii=False).encode()) for i in range(first, first + n)]
+
+
+def test_an_abandoned_run_is_closed_with_the_counts_of_what_it_stored(store_url: str) -> None:
+    """A consumer killed between two heartbeats had committed records its last heartbeat never counted: the run is
+    closed with the counts of what the store holds under its id, not with those of its heartbeat."""
+    engine = create_store_engine(store_url)
+    loader = Loader(session_factory(engine), MappingRegistry.load(), pii_key=b"k", abandoned_after_s=60)
+    killed = loader.begin("dms")
+    load_event_batch(loader, killed, _leads(0, 20))
+    load_event_batch(loader, killed, _leads(0, 4))  # redelivered
+    loader.checkpoint(killed)  # its last heartbeat
+    assert (killed.records_in, killed.unchanged, killed.mapped) == (24, 4, 20)
+    # A repair order whose car has a bad VIN (its customer is kept), and a lead with a NUL in its name.
+    partly = json.dumps({**_repair_order("LSGPC52U4HFO12346"), "message_id": "ro-1"})
+    nul = json.dumps({**good_lead(99), "message_id": "nul"}).replace("Wei", "W\\u0000ei")
+    # Committed after the heartbeat, before the process is killed: 15 new leads, 3 again, one partly mapped, one
+    # quarantined as a raw record's stand-in, one unreadable (no raw record, only its quarantine entry).
+    load_event_batch(loader, killed, _leads(20, 15) + _leads(0, 3) + [(None, partly.encode()), (None, nul.encode()),
+                                                                      (None, b"not json")])  # fmt: skip
+    assert (killed.mapped, killed.partial, killed.quarantined, killed.unchanged) == (35, 1, 2, 7)
+    with loader.sessions.begin() as session:
+        session.execute(update(SyncRun).where(SyncRun.id == killed.run_id)
+                        .values(heartbeat_at=datetime.now(UTC) - timedelta(minutes=5)))  # fmt: skip
+    loader.begin("dms")  # the restarted consumer closes it
+    dead = _run(loader, killed.run_id)
+    assert dead.status == "abandoned"
+    assert (dead.records_mapped, dead.records_partial, dead.records_quarantined) == (35, 1, 2)
+    # A record found already stored leaves no row under the run: the unchanged of the heartbeat are all it knows.
+    assert dead.records_unchanged == 4
+    assert dead.records_in == 4 + 35 + 1 + 2
     engine.dispose()
 
 

@@ -5,6 +5,7 @@ limit — each a 4xx problem, never a 500, and the API still answers afterwards.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,33 @@ def test_odd_input_is_a_4xx_problem_never_a_500(api: tuple[httpx.Client, dict[st
     client, auth = api
     answer = client.get(path, headers=auth)
     assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text[:200])
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/healthz").status_code == 200
+
+
+# Client text that reaches an audit row, the merge history or a store query: a 500 from PostgreSQL once.
+HOSTILE_POSTS = [
+    ("/v1/recalls", "text/csv", {"campaign": "SAMR\x00-1", "criteria": {"wmi": ["LFV"]}}, "body.campaign"),
+    ("/v1/recalls", "application/json", {"campaign": "C-1", "criteria": {"models": ["迈\x00腾"]}}, "body.criteria"),
+    ("/v1/merges", "application/json", {"keep": "P-\udcff", "absorb": "P-1", "reason": "same"}, "body.keep"),
+    ("/v1/merges", "application/json", {"keep": "P-\x00", "absorb": "P-1", "reason": "same"}, "body.keep"),
+    ("/v1/merges", "application/json", {"keep": "P-1", "absorb": "P-2", "reason": "same\x00one"}, "body.reason"),
+    ("/v1/unmerges", "application/json", {"golden_id": "P-1", "records": ["dms/\x00"], "reason": "two"},
+     "body.records"),
+    ("/v1/quarantine/replay", "application/json", {"reason": "invalid_vin.\x00"}, "body.reason"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "accept", "body", "field"), HOSTILE_POSTS)
+def test_unsafe_text_in_a_body_is_a_422_naming_the_field_never_a_500(
+    api: tuple[httpx.Client, dict[str, str]], path: str, accept: str, body: dict[str, object], field: str
+) -> None:
+    client, auth = api
+    content = json.dumps(body).encode()  # as ASCII escapes: the lone surrogate travels as \udcff
+    answer = client.post(
+        path, content=content, headers={**auth, "Accept": accept, "Content-Type": "application/json"}
+    )
+    assert (answer.status_code, answer.json().get("field")) == (422, field), (path, answer.text[:200])
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert client.get("/healthz").status_code == 200
 

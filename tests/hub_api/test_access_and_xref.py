@@ -124,6 +124,15 @@ def test_the_cli_creates_lists_and_revokes_keys(hub_cli: Any) -> None:
     assert hub_cli("apikey", "revoke", key_id).exit_code == 1
 
 
+def test_a_key_name_with_a_control_character_is_refused(hub_cli: Any) -> None:
+    """The name is the actor of every audit row the key writes: an escape sequence in it would be in each."""
+    assert hub_cli("db", "upgrade").exit_code == 0
+    refused: Result = hub_cli("apikey", "create", "crm\x1b[2Jsync", "--scope", "read")
+    assert refused.exit_code == 1
+    assert "control character (U+001B)" in refused.output
+    assert "[2J" not in hub_cli("apikey", "list").output
+
+
 def test_a_revoked_key_stops_working_within_the_cache_time(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/hub.db"
     upgrade(url)
