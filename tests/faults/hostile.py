@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.mappings.test_sources import DMS_LEAD
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,3 +94,22 @@ def hostile_dms_bodies(start: int = 900_000) -> Iterator[Hostile]:
 
 def reason_matches(actual: str, expected: str) -> bool:
     return actual.startswith(expected) if expected.endswith(".") else actual == expected
+
+
+def within(seconds: float, what: str, fn: Callable[[], T]) -> T:
+    """``fn()`` in a helper thread: a test of a deadline fails here (saying ``what`` went wrong) rather than hang."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds:g} s: {what}"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]

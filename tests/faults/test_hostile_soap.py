@@ -10,11 +10,10 @@ endpoint, nothing of a refused page is stored, and what is refused as unsafe is 
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
@@ -37,10 +36,10 @@ from pipeline import Loader
 from store import repository
 from store.tables import SourceRecordRow, SyncRun
 from tests.connectors.test_erp_soap import _customer
+from tests.faults.hostile import within
 
 pytestmark = pytest.mark.faults
 
-T = TypeVar("T")
 SCHEMA = b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:imported:0"/>'
 
 
@@ -65,25 +64,6 @@ def _ids(connector: ErpSoapConnector, state: dict[str, Any] | None = None) -> li
     return [r.source_id for page in connector.read("customers", state) for r in page.records]
 
 
-def _within(seconds: float, fn: Callable[[], T]) -> T:
-    """``fn()`` in a helper thread: without a deadline in the connector the test fails here, it does not hang."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # handed to the test below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still running after {seconds} s: the ERP call has no total deadline"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
-
-
 def _sent(erp: ErpSoapServer, call: int) -> int:
     """The body bytes the client took of operation call ``call``, once the server knows it hung up."""
     give_up = time.monotonic() + 10
@@ -102,7 +82,9 @@ def test_an_answer_trickling_a_byte_at_a_time_is_cut_at_its_deadline_and_the_syn
     erp.faults = ErpFaults(plan=dict.fromkeys(range(1, 10), "trickle"), trickle_s=0.2)
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as caught:
-        _within(15, lambda: run_sync(_connector(erp, attempts=2), loader))
+        within(
+            15, "the ERP call has no total deadline", lambda: run_sync(_connector(erp, attempts=2), loader)
+        )
     elapsed = time.monotonic() - started
     assert str(caught.value).startswith(
         f"ERP call GetCustomers took longer than its 1 s deadline at {erp.location}"
@@ -120,7 +102,11 @@ def test_a_wsdl_trickling_a_byte_at_a_time_is_cut_at_its_deadline(erp: ErpSoapSe
     erp.faults = ErpFaults(wsdl="trickle", trickle_s=0.2)
     started = time.monotonic()
     with pytest.raises(SourceUnavailable, match=r"WSDL took longer than its 0\.5 s deadline") as caught:
-        _within(15, lambda: _ids(_connector(erp, wsdl_deadline_s=0.5, attempts=2)))
+        within(
+            15,
+            "the ERP call has no total deadline",
+            lambda: _ids(_connector(erp, wsdl_deadline_s=0.5, attempts=2)),
+        )
     assert erp.wsdl_url in str(caught.value)
     assert erp.wsdl_requests == 2
     assert time.monotonic() - started < 2 * 0.5 + 3
@@ -136,7 +122,11 @@ def test_an_answer_over_the_byte_cap_is_refused_while_read_and_not_retried(
     """30 MB of tiny records against a 4 MiB cap: refused as soon as the cap is passed, the rest never read."""
     erp.faults = ErpFaults(plan={1: "huge"}, huge_bytes=30_000_000, huge_chunked=chunked)
     with pytest.raises(ErpAnswerTooLarge, match=r"answered more than 4\.0 MiB") as caught:
-        _within(15, lambda: _ids(_connector(erp, max_answer_bytes=4 * 1024 * 1024)))
+        within(
+            15,
+            "the ERP call has no total deadline",
+            lambda: _ids(_connector(erp, max_answer_bytes=4 * 1024 * 1024)),
+        )
     assert erp.location in str(caught.value)
     assert "AUTOHUB_ERP__MAX_ANSWER_BYTES" in str(caught.value)
     assert erp.calls == 1  # unsafe: not asked again

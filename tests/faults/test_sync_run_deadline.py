@@ -13,12 +13,11 @@ fails its test instead of hanging the suite.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -40,10 +39,10 @@ from store import repository
 from store.tables import SourceRecordRow, SyncRun
 from tests.connectors.test_erp_soap import _customer
 from tests.connectors.test_finance_sql import _insert, _row, finance_url  # noqa: F401 - the MariaDB fixture
+from tests.faults.hostile import within
 from tests.mappings.test_sources import INSURANCE_POLICY
 
 pytestmark = pytest.mark.faults
-T = TypeVar("T")
 
 DEADLINE_S = 3.0
 SLACK_S = 2.0  # a trickled byte, the thread hand-over and a busy 2-core machine; far below any per-call limit
@@ -61,32 +60,11 @@ def _run(loader: Loader) -> SyncRun:
         return session.scalars(select(SyncRun)).one()
 
 
-def _within(seconds: float, fn: Callable[[], T]) -> T:
-    """``fn()`` in a helper thread: a wait that ignores the run's deadline fails the test, it does not hang."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # handed to the test below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), (
-        f"still running after {seconds:g} s: a wait of the sync ignores its run deadline"
-    )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
-
-
 def _ends_by_the_deadline(sync: Callable[[], object], deadline_s: float = DEADLINE_S) -> RunDeadlinePassed:
     """The error ``sync()`` ended with, asserted to be the run's deadline and to have come by it."""
     started = time.monotonic()
     with pytest.raises(RunDeadlinePassed) as caught:
-        _within(deadline_s + 3 * SLACK_S, sync)
+        within(deadline_s + 3 * SLACK_S, "a wait of the sync ignores its run deadline", sync)
     elapsed = time.monotonic() - started
     assert elapsed < deadline_s + SLACK_S, f"ended after {elapsed:.1f} s: a {deadline_s:g} s run deadline"
     assert caught.value.field == FIELD
@@ -170,7 +148,11 @@ def test_cli_sync_ended_by_its_deadline_says_so_in_one_line_and_keeps_what_it_st
     monkeypatch.setenv("COLUMNS", "400")  # unwrapped, as a log collector or a wide terminal shows it
     assert hub_cli("db", "upgrade").exit_code == 0
     started = time.monotonic()
-    result = _within(DEADLINE_S + 3 * SLACK_S, lambda: hub_cli("sync", "erp"))
+    result = within(
+        DEADLINE_S + 3 * SLACK_S,
+        "a wait of the sync ignores its run deadline",
+        lambda: hub_cli("sync", "erp"),
+    )
     assert time.monotonic() - started < DEADLINE_S + SLACK_S
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if line.startswith("sync erp failed")]
