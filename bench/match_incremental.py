@@ -8,7 +8,7 @@ the generator's repeat visits) and matches every pending party record on its own
 row, guard, candidate look-up, scoring, re-clustering, survivorship, write, commit). Prints p50/p95/p99/max
 per record and, to show the drift incremental matching leaves, what a full run afterwards still changes.
 Goal: p99 ≤ 1 s per record on this machine. With ``--batch N`` the pending records are matched in micro-batches of
-N, each in one transaction (``matching/micro_batch.py``, as the follower does): the figures are then per batch,
+N, each in one transaction (``matching/neighbourhood.py``, as the follower does): the figures are then per batch,
 and the goal is ≥ 200 records/s (issue #16).
 """
 

@@ -51,7 +51,7 @@ class FollowerConfig(BaseModel):
     )  # fmt: skip
     micro_batches: bool = Field(
         default=True,
-        description="match the parties of a batch together in one transaction (matching/micro_batch.py); "
+        description="match the parties of a batch together in one transaction (matching/neighbourhood.py); "
         "false: one record per transaction, as before",
     )
 

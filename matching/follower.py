@@ -18,7 +18,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -297,16 +296,8 @@ class Follower:
                 return None
             return BatchReport(0, 0, self._flush_cars(), 0, time.monotonic() - started)
         with self.sessions() as session:
-            evidence = match_queue.evidence_of(
-                session, [q.record_id for q in batch if q.entity_type != "party"]
-            )
-        queued = {q.record_id: q for q in batch}
-        answers_for: dict[int, list[Queued]] = defaultdict(list)  # party → the queue rows its match settles
-        for item in batch:
-            if item.entity_type == "party":
-                answers_for[item.record_id].append(item)
-        for party_id, naming in evidence.parties.items():
-            answers_for[party_id].extend(queued[r] for r in naming)
+            settled = match_queue.settlement(session, batch)
+        answers_for, evidence = settled.by_party, settled.evidence  # party → the queue rows its match settles
         named_only = [p for p, rows in answers_for.items() if all(q.record_id != p for q in rows)]
         if named_only:  # a visit to a car the customer already had changes no match: the car is rebuilt
             with self.sessions() as session:

@@ -1,14 +1,13 @@
-"""Incremental matching: a new or changed party is matched against the golden records already built, in well
+"""Incremental matching: new or changed parties matched against the golden records already built, in well
 under a second, without a full re-run.
 
-For one record: its feature row (with the shared-identifier guard applied against the store), its candidates
-through the store's blocking-key index, the model's scores against them (``PairScorer``, with term frequencies
-counted in the store, so 王伟 weighs as little as in a full run), and then the neighbourhood —
-the record plus every member of each golden record it links to, or belonged to — is re-clustered with the same
-rules as a full run: steward decisions first, resident-ID links, model pairs; golden ids kept where the cluster
-still exists, merges and splits recorded, survivorship re-applied, and the change feed written in the same
-transaction. A full run (``autohub match run --full``) repairs any drift, e.g. a number that became "shared"
-after records already merged on it.
+``IncrementalMatcher`` holds what is costly to build (the compiled scorer, its score memo, the term totals) and
+runs the batches (``matching.neighbourhood``: one record alone is a batch of one), each in its own transaction,
+under one match run row. Each neighbourhood is re-clustered with the same rules as a full run (``settle``):
+steward decisions first, resident-ID links, model pairs; golden ids kept where the cluster still exists, merges
+and splits recorded, survivorship re-applied, and the change feed written in the same transaction. A full run
+(``autohub match run --full``) repairs any drift, e.g. a number that became "shared" after records already
+merged on it.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.admission import admit_batch, features_of
 from matching.clustering import (
     Clustering,
     Edge,
@@ -30,27 +28,23 @@ from matching.clustering import (
     deterministic_edges,
     full_names,
     identities,
-    may_link,
-    organisation_identity,
 )
 from matching.config import MODEL_VERSION, MatchingConfig
 from matching.golden_ids import Assignment, assign_golden_ids, minting
+from matching.neighbourhood import Outcome, match_batch
 from matching.run import golden_write
 from matching.score_memo import ScoreMemo, once_each
 from matching.splink_model import (
-    BLOCKING_KEYS,
     TF_COLUMNS,
     PairScorer,
-    blocked_together,
-    blocking_values,
     load_model,
 )
 from store import golden as store_golden
-from store import match_keys, match_locks, match_queue
+from store import match_keys, match_queue
 from store.batching import chunks
 from store.golden import RunDecisions, WriteCounts
 from store.match_queue import Queued
-from store.matching_input import PartyRecord, iter_parties
+from store.matching_input import iter_parties
 from store.tables import MatchConstraintRow
 
 log = structlog.get_logger(__name__)
@@ -81,22 +75,6 @@ class IncrementalReport:
         return {k: v for k, v in self.__dict__.items() if isinstance(v, int | float) and k != "run_id"}
 
 
-@dataclass
-class Outcome:
-    """What matching one record — or one micro-batch of ``records`` together — did."""
-
-    candidates: int
-    pairs: int
-    joined: int  # records that share their golden record with another
-    created: int
-    merged: int
-    split: int
-    review: int
-    newly_shared: int = 0
-    rematched: int = 0
-    records: int = 1
-
-
 class IncrementalMatcher:
     """Keeps one compiled scorer (≈2 s to build) for many records: build once per worker, call ``match`` often."""
 
@@ -124,13 +102,7 @@ class IncrementalMatcher:
             ):
                 raise IndexNotBuilt("no full matching run has built the key index yet; run `autohub match run --full`")  # fmt: skip
             queued = match_queue.snapshot(session)
-            evidence = match_queue.evidence_of(
-                session, [q.record_id for q in queued if q.entity_type != "party"]
-            )
-        rows = {q.record_id: q for q in queued}
-        self._taken = {q.record_id: [q] for q in queued if q.entity_type == "party"}
-        for party_id, naming in evidence.parties.items():
-            self._taken.setdefault(party_id, []).extend(rows[r] for r in naming)
+            self._taken = match_queue.settlement(session, queued).by_party
         self.evidence_rows = [q for q in queued if q.entity_type != "party"]
         return sorted(self._taken)
 
@@ -150,7 +122,7 @@ class IncrementalMatcher:
         A record ``pending`` read from the queue leaves it in its own transaction; ``within(session, record_ids)``
         runs there too, after the golden writes (the follower settles the rows it took): with the one record, or
         once with all of a micro-batch's. ``mode`` names the run (``follow`` for the follower's). ``together``:
-        all of them as one micro-batch in one transaction (``matching.micro_batch``) — a failure then applies none
+        all of them as one micro-batch in one transaction (``matching.neighbourhood``) — a failure then applies none
         of them, and the caller may go one by one; ``batch``: together in micro-batches of this many, each its own
         transaction (a scheduled run's queue may hold a night's upload: one transaction for all of it would hold
         its locks for minutes)."""
@@ -167,23 +139,11 @@ class IncrementalMatcher:
                 self._totals = {c: match_keys.indexed_with(session, c) for c in TF_COLUMNS}
             self._totals_at = time.monotonic()
         try:
-            step = batch or len(record_ids) or 1
-            for start in range(0, len(record_ids), step) if together else ():
-                chunk = list(record_ids[start : start + step])
-                self._match_together(chunk, run_id, actor, report, on_record, within)
-            for record_id in [] if together else record_ids:
-                began = time.perf_counter()
-                with self.sessions.begin() as session:
-                    outcome = self._match_one(session, record_id, run_id, actor)
-                    if record_id in self._taken:  # its queue rows go with its golden writes
-                        match_queue.done(session, self._taken.pop(record_id))
-                    if within:
-                        within(session, [record_id])
-                report.latencies_ms.append((time.perf_counter() - began) * 1000)
-                if outcome is not None:
-                    _add(report, outcome)
-                if on_record:
-                    on_record(record_id)
+            step = (batch or len(record_ids) or 1) if together else 1
+            for start in range(0, len(record_ids), step):
+                self._match_batch(
+                    list(record_ids[start : start + step]), run_id, actor, report, on_record, within
+                )
         except Exception as exc:
             with self.sessions.begin() as session:
                 store_golden.finish_match_run(session, run_id, report.counts(), error=str(exc)[:2000])
@@ -195,15 +155,13 @@ class IncrementalMatcher:
         log.info("incremental party matching finished", **report.counts())
         return report
 
-    def _match_together(
+    def _match_batch(
         self, record_ids: list[int], run_id: int, actor: str, report: IncrementalReport,
         on_record: Callable[[int], None] | None, within: Callable[[Session, Sequence[int]], None] | None,
     ) -> None:  # fmt: skip
-        from matching.micro_batch import match_together  # it builds on this module's matcher
-
         began = time.perf_counter()
         with self.sessions.begin() as session:
-            outcome = match_together(self, session, record_ids, run_id, actor)
+            outcome = match_batch(self, session, record_ids, run_id, actor)
             taken = [q for r in record_ids if r in self._taken for q in self._taken.pop(r)]
             if taken:  # the batch's queue rows in one statement, as its golden writes are one commit
                 match_queue.done(session, taken)
@@ -214,59 +172,6 @@ class IncrementalMatcher:
             _add(report, outcome)
         for record_id in record_ids if on_record else ():
             on_record(record_id)  # type: ignore[misc]
-
-    def _match_one(self, session: Session, record_id: int, run_id: int, actor: str) -> Outcome | None:
-        party = next(iter_parties(session, ids=[record_id]), None)
-        if party is None:
-            return None  # not a party (or erased since it was queued)
-        row, newly_shared = self.prepare(session, party)
-        outcome = self._rematch(session, row, run_id, actor)
-        for carrier in sorted({c for ids in newly_shared.values() for c in ids}):
-            # records that met on a number now known to be shared are re-matched without it (it may split them)
-            again = self._match_one(session, carrier, run_id, actor)
-            if again is not None:
-                outcome.merged += again.merged
-                outcome.split += again.split
-                outcome.rematched += 1
-        outcome.newly_shared = len(newly_shared)
-        return outcome
-
-    def prepare(self, session: Session, party: PartyRecord) -> tuple[dict[str, Any], dict[str, list[int]]]:
-        """A party's feature row as the matcher compares it — its cars, shared numbers withdrawn (``matching.admission``) —
-        written to the key index; with the numbers it made shared and who else carried them. Its blocking
-        values are locked first (``store.match_locks``): another follower's record sharing one waits for it."""
-        (row,) = features_of(session, [party])
-        match_locks.lock_blocking_values(session, blocking_values(row))
-        return row, admit_batch(session, [row], self.config)
-
-    def _rematch(self, session: Session, row: dict[str, Any], run_id: int, actor: str) -> Outcome:
-        record_id = int(row["unique_id"])
-        candidates = match_keys.candidates(
-            session, row, BLOCKING_KEYS, self.config.incremental_candidate_limit
-        )
-        scored = self.score(session, [row], candidates)
-        threshold = self.config.match_threshold
-        strong = {int(p["unique_id_r"]) for p in scored if p["match_probability"] >= threshold}
-        strong |= certain_links(row, candidates)
-        partners = self.must_link_partners(session, record_id)
-        touched = lock_touched(session, [row, *candidates], {record_id} | strong | partners)
-        members, ages = store_golden.membership(session, "party", touched)
-        neighbourhood = {record_id} | set(members) | strong | partners
-        rows = match_keys.by_ids(session, neighbourhood)
-        by_id = {int(r["unique_id"]): r for r in rows}
-        model_pairs = [p for p in self.score(session, rows) if blocked_together(
-            by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])
-            and may_link(by_id[int(p["unique_id_l"])], by_id[int(p["unique_id_r"])])]  # fmt: skip
-        settled = self.settle(
-            session, neighbourhood, rows, (members, ages), scored, model_pairs, run_id, actor
-        )
-        clustering, assignment, written, grey = settled
-        own = clustering.cluster_of[record_id]
-        return Outcome(
-            candidates=len(candidates), pairs=len(scored) + len(model_pairs),
-            joined=int(len(clustering.members[own]) > 1), created=written.created, merged=len(assignment.retired),
-            split=len(assignment.splits), review=len(grey),
-        )  # fmt: skip
 
     def settle(
         self, session: Session, neighbourhood: set[int], rows: list[dict[str, Any]],
@@ -294,18 +199,6 @@ class IncrementalMatcher:
                                  grey, actor, review_scope=scope)  # fmt: skip
         return clustering, assignment, store_golden.apply_decisions(session, decisions, run_id), grey
 
-    def score(
-        self, session: Session, left: list[dict[str, Any]], right: list[dict[str, Any]] | None = None
-    ) -> list[dict[str, Any]]:
-        """``left`` × ``right``, or every pair within ``left`` once when ``right`` is None."""
-        any_pair = len(left) > 1 if right is None else bool(left and right)
-        if not any_pair:
-            return []
-        with_tf = self.with_frequencies(session, [*left, *(right or [])])
-        if right is None:
-            return self.scorer.score_within([with_tf(r) for r in left])
-        return self.scorer.score([with_tf(r) for r in left], [with_tf(r) for r in right])
-
     def score_pairs(
         self, session: Session, pairs: list[tuple[dict[str, Any], dict[str, Any]]]
     ) -> list[dict[str, Any]]:
@@ -332,10 +225,6 @@ class IncrementalMatcher:
             return out
 
         return with_tf
-
-    @staticmethod
-    def must_link_partners(session: Session, record_id: int) -> set[int]:
-        return IncrementalMatcher.must_link_partners_of(session, [record_id]) - {record_id}
 
     @staticmethod
     def must_link_partners_of(session: Session, record_ids: Sequence[int]) -> set[int]:
@@ -372,33 +261,6 @@ class IncrementalMatcher:
                 continue
             grey[(left, right)] = (left, right, probability, float(p["match_weight"]))
         return list(grey.values()), frozenset(scope)
-
-
-def lock_touched(session: Session, known: Sequence[dict[str, Any]], wanted: set[int]) -> set[str]:
-    """The golden records that the ``wanted`` records (among ``known`` feature rows) belong to, locked.
-
-    Read again after locking: a record may have moved to another golden record while this follower waited for
-    the lock (another follower merged it), and that one is then locked too, until nothing moves. Only the
-    wanted records are looked up: a batch's candidates are all known, and most of them are not wanted."""
-    keyed = {(str(r["source"]), str(r["entity_key"])): int(r["unique_id"]) for r in known
-             if int(r["unique_id"]) in wanted}  # fmt: skip
-    locked: set[str] = set()
-    while True:
-        golden_of = {keyed[k]: g for k, g in store_golden.golden_by_key(session, "party", keyed).items()}
-        touched = {golden_of[r] for r in wanted if r in golden_of}
-        if touched <= locked or not match_locks.locks_apply(session):
-            return touched
-        match_locks.lock_golden(session, "party", touched - locked)
-        locked |= touched
-
-
-def certain_links(row: dict[str, Any], candidates: list[dict[str, Any]]) -> set[int]:
-    """The candidates a full run links to ``row`` whatever the model says: the same verified ID, or the same
-    organisation identity (``deterministic_edges``)."""
-    linked = {int(c["unique_id"]) for c in candidates if row["id_hash"] and c["id_hash"] == row["id_hash"]}
-    if identity := organisation_identity(row):
-        linked |= {int(c["unique_id"]) for c in candidates if organisation_identity(c) == identity}
-    return linked
 
 
 def _add(report: IncrementalReport, outcome: Outcome) -> None:

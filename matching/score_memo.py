@@ -59,7 +59,7 @@ class ScoreMemo:
     ) -> list[dict[str, Any]]:
         """``pairs`` scored, in their order, each as ``SCORED``; ``scorer`` is called once, for the pairs not
         remembered (not at all when every pair is). A pair of ids is given once a call (the micro-batch's pairs
-        are: ``_each_once``, ``blocked_pairs``)."""
+        are: ``each_once``, ``blocked_pairs`` in matching/neighbourhood.py)."""
         digest = once_each(_digest)
         keys = [digest(a) + digest(b) for a, b in pairs] if self.size else [b""] * len(pairs)
         wanted = [n for n, key in enumerate(keys) if not self.size or key not in self.scores]

@@ -207,3 +207,26 @@ def evidence_of(session: Session, record_ids: Iterable[int]) -> Evidence:
         for party_id, source, key in session.execute(stmt_parties):
             parties[party_id] = naming[(source, key)]
     return Evidence(parties, vins)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Which queue rows each party's match settles — its own, and those of the relationships and visits that name
+    it — and the cars those rows name (rebuilt once the parties are matched)."""
+
+    by_party: dict[int, list[Queued]]
+    evidence: Evidence
+
+
+def settlement(session: Session, queued: Iterable[Queued]) -> Settlement:
+    """The party → queue rows map for ``queued`` (a full snapshot or a follower's batch): the one way both the
+    scheduled incremental run and the follower read what a queue row asks to match."""
+    rows = {q.record_id: q for q in queued}
+    evidence = evidence_of(session, [r for r, q in rows.items() if q.entity_type != "party"])
+    by_party: dict[int, list[Queued]] = defaultdict(list)
+    for q in rows.values():
+        if q.entity_type == "party":
+            by_party[q.record_id].append(q)
+    for party_id, naming in evidence.parties.items():
+        by_party[party_id].extend(rows[r] for r in naming)
+    return Settlement(dict(by_party), evidence)

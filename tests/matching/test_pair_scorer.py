@@ -96,7 +96,7 @@ def _world_rows(world: Any) -> list[dict[str, Any]]:
 def test_the_model_scores_a_pair_the_same_whichever_record_is_on_the_left(world: Any) -> None:
     """The follower scores a batch's pairs lower id first and takes the neighbourhood's from the memo: that is
     the record-at-a-time result only while every comparison is symmetric — a new comparison must keep it so."""
-    from matching.micro_batch import blocked_pairs
+    from matching.neighbourhood import blocked_pairs
 
     pairs = blocked_pairs(_world_rows(world))
     assert len(pairs) > 200
@@ -113,7 +113,7 @@ def test_the_prepared_scorer_gives_splinks_own_numbers_in_every_mode(world: Any)
     from splink import DuckDBAPI
     from splink.internals.realtime import compare_records
 
-    from matching.micro_batch import blocked_pairs
+    from matching.neighbourhood import blocked_pairs
     from matching.splink_model import SCORED, scoring_table
 
     model = load_model(MatchingConfig().model)
