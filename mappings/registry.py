@@ -50,27 +50,43 @@ def load_mapping(path: Path, codes: dict[str, dict[str, Any]] | None = None) -> 
 class MappingRegistry:
     """All mappings by source name. Extra folders come after the shipped one and may replace a source."""
 
-    def __init__(self, mappers: dict[str, Mapper]):
+    def __init__(self, mappers: dict[str, Mapper], files: dict[str, Path] | None = None):
         self._mappers = mappers
+        self._files = files or {}  # mapping name → the file it was read from, to name in errors
 
     @classmethod
     def load(cls, *extra_dirs: Path) -> MappingRegistry:
         codes = shared_codes()
         mappers: dict[str, Mapper] = {}
+        files: dict[str, Path] = {}
         for folder in (SHIPPED_DIR, *extra_dirs):
             for path in sorted(Path(folder).glob("*.yaml")):
                 mapper = load_mapping(path, codes)
                 mappers[mapper.source] = mapper
-        return cls(mappers)
+                files[mapper.source] = path
+        return cls(mappers, files)
 
     def __getitem__(self, source: str) -> Mapper:
         try:
             return self._mappers[source]
         except KeyError:
-            raise ConfigError(
-                f"no mapping for source {source!r}", field="source",
-                fix=f"add mappings/sources/{source}.yaml or a file in AUTOHUB_MAPPINGS_DIR",
-            ) from None  # fmt: skip
+            raise self._missing(source) from None
+
+    def _missing(self, source: str) -> ConfigError:
+        """A mapping is found by its ``source:`` line, not by its file's name: a file named after the source whose
+        ``source:`` says something else was answered "add <the file that exists>"; now the error names it."""
+        named = [path for name, path in self._files.items() if path.stem == source and name != source]
+        if named:
+            found = self._files_source(named[0])
+            return ConfigError(f"no mapping for source {source!r}: {named[0]} declares source: {found!r}",
+                               record=str(named[0]), field="source",
+                               fix=f"write `source: {source}` in {named[0].name}, or declare `mapping: {found}`")  # fmt: skip
+        return ConfigError(f"no mapping for source {source!r} (mappings: {', '.join(sorted(self._mappers))})",
+                           field="source", fix=f"add a mapping file whose first line is `source: {source}` to "
+                           "AUTOHUB_MAPPINGS_DIR (mappings/README.md)")  # fmt: skip
+
+    def _files_source(self, path: Path) -> str:
+        return next(name for name, p in self._files.items() if p == path)
 
     def __contains__(self, source: object) -> bool:
         return source in self._mappers
@@ -82,7 +98,7 @@ class MappingRegistry:
         for instance, mapping in aliases.items():
             if instance != mapping:
                 mappers[instance] = self[mapping].serving(instance)
-        return MappingRegistry(mappers)
+        return MappingRegistry(mappers, self._files)
 
     @property
     def sources(self) -> list[str]:

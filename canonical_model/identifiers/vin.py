@@ -137,7 +137,8 @@ def parse(value: str) -> Vin:
         reason = "forbidden_letter" if set(bad) <= {"I", "O", "Q"} else "alphabet"
         raise InvalidVin(
             reason,
-            f"contains {', '.join(bad)}, which never occur in a VIN (ISO 3779 excludes I, O and Q)",
+            f"contains {', '.join(bad)}, which never {'occurs' if len(bad) == 1 else 'occur'} in a VIN "
+            "(ISO 3779 excludes I, O and Q)",
             shown_value=vin,
             suggestion=_suggest(vin),
         )

@@ -107,3 +107,25 @@ def test_a_stream_without_mapping_is_a_data_error(tmp_path: Path) -> None:
 def test_unknown_source_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="no mapping for source 'crm'"):
         MappingRegistry.load()["crm"]
+
+
+def test_a_file_named_after_a_mapping_whose_source_line_differs_is_named_in_the_error(tmp_path: Path) -> None:
+    """A newcomer named the file insurer_b.yaml and wrote `source: insurer_x`: the error asked them to add
+    insurer_b.yaml, which existed. It now names the file and the line to change."""
+    (tmp_path / "insurer_b.yaml").write_text(
+        FLEET_YAML.replace("source: fleet", "source: insurer_x"), "utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        MappingRegistry.load(tmp_path)["insurer_b"]
+    said = str(caught.value)
+    assert "insurer_b.yaml declares source: 'insurer_x'" in said
+    assert "source: insurer_b" in said
+
+
+def test_a_forbidden_letter_is_told_in_good_grammar() -> None:
+    from canonical_model.identifiers import vin
+
+    with pytest.raises(vin.InvalidVin, match="contains O, which never occurs in a VIN"):
+        vin.parse("LFV2A21K7G300O001")
+    with pytest.raises(vin.InvalidVin, match="contains I, O, which never occur in a VIN"):
+        vin.parse("LFV2A21K7G3I0O001")
