@@ -32,7 +32,7 @@ from core.settings import Settings
 from jobs.store_access import store_sessions
 from mappings import MappingRegistry
 from pipeline import Loader, LoadReport
-from pipeline.load import Replayed
+from pipeline.replay import Replayed
 from pipeline.screen import input_limits
 from store import replay as replay_store
 from store.replay import EntryFilter, ReasonCodes

@@ -48,7 +48,7 @@ class SourceCheck:
 def check_source(name: str, settings: Settings) -> SourceCheck:
     """The first page of every stream of ``name``, mapped by the mapping it is declared with."""
     from mappings import MappingRegistry
-    from pipeline.load import trial_map
+    from pipeline.records import trial_map
 
     source = declared_source(settings, name)
     registry = MappingRegistry.load(*settings.mapping_dirs).with_aliases({name: source.mapping})

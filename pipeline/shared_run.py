@@ -13,20 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from dataclasses import fields
 
 from pipeline.load import Loader, LoadReport
-
-
-def add_counts(into: LoadReport, part: LoadReport) -> None:
-    """``part``'s counts added to ``into``'s (every count field, including any added to LoadReport later)."""
-    for name in (f.name for f in fields(LoadReport)):
-        mine, theirs = getattr(into, name), getattr(part, name)
-        if isinstance(mine, Counter):
-            mine.update(theirs)
-        elif isinstance(mine, int) and name != "run_id":
-            setattr(into, name, mine + theirs)
 
 
 class SharedRun:
@@ -61,7 +49,7 @@ class SharedRun:
                     part
                 )  # its run was finished meanwhile (a roll-over): counted there still
                 return
-            add_counts(self._run, part)
+            self._run.add(part)
             if time.monotonic() - self._written >= self.progress_every_s:
                 self.loader.checkpoint(self._run)
                 self._written = time.monotonic()

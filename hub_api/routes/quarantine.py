@@ -24,7 +24,7 @@ from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, nex
 from hub_api.problems import Problem
 from hub_api.security import require
 from jobs.quarantine_replay import API_LIMIT, ReplayReport, ReplaySelection, fresh_loader, replay_quarantine
-from pipeline.load import ReplayConflict
+from pipeline.replay import ReplayConflict
 from store import quality, reports
 from store.api_keys import ApiKey
 from store.quality import QualityScorecard

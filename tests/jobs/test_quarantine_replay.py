@@ -21,7 +21,7 @@ from typer.testing import Result
 from jobs.quarantine_replay import ReplayRefused, ReplayReport, ReplaySelection, replay_quarantine
 from mappings import MappingRegistry
 from pipeline import Loader, to_source_record
-from pipeline.load import ReplayConflict
+from pipeline.replay import ReplayConflict
 from store import match_keys, reports
 from store import replay as replay_store
 from store.engine import create_store_engine, session_factory
