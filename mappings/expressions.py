@@ -17,57 +17,33 @@ from typing import Any
 
 from core.errors import ConfigError
 from mappings.context import MISSING, Context, Evaluator, Getter, is_blank
-from mappings.paths import check_path, compile_path
+from mappings.paths import compile_path, read_path
 from mappings.transforms import TransformFailed, shown
 
-CompilePart = Callable[[Any, str], Evaluator]
-CheckPart = Callable[[Any, str], None]
+CompilePart = Callable[[Any, str, str], Evaluator]  # (a template, where it is in the file, the entity path)
 
 
-def check_source(spec: dict[str, Any], where: str, check_part: CheckPart) -> None:
-    """At load time: one of ``from``/``concat``, each of the right shape (parts checked by ``check_part``)."""
+def compile_source(spec: dict[str, Any], where: str, path: str, compile_part: CompilePart) -> Getter:
+    """The reader of a field spec's raw value (blank → ``MISSING`` or a blank value, as a path gives); a
+    ConfigError naming ``where`` unless it is one of ``from``/``concat``, each of the right shape."""
     if "from" in spec and "concat" in spec:
         raise ConfigError("a field reads from: or concat:, not both", record=where, field="concat")
     if "sep" in spec and "concat" not in spec:
         raise ConfigError("sep: goes with concat:", record=where, field="sep")
-    if "from" in spec:
-        source = spec["from"]
-        paths = source if isinstance(source, list) else [source]
-        if not paths or not all(isinstance(p, str) and p.strip() for p in paths):
-            raise ConfigError(
-                "from must be a path (text) or a list of paths (the first not blank is read)",
-                record=where, field="from",
-            )  # fmt: skip
-        for n, path in enumerate(paths):
-            check_path(path, where, "from" if isinstance(source, str) else f"from[{n}]")
-        return
-    parts, sep = spec["concat"], spec.get("sep", "")
-    if not isinstance(parts, list) or not parts:
-        raise ConfigError("concat: needs a list of parts (paths or {from: …})", record=where, field="concat")
-    if not isinstance(sep, str):
-        raise ConfigError("sep must be text (quote it in YAML)", record=where, field="sep")
-    for n, part in enumerate(parts):
-        place = f"{where}.concat[{n}]"
-        if isinstance(part, dict) and ({"from", "concat", "const"} & set(part)):
-            check_part(part, place)
-        elif not (isinstance(part, str) and part.strip()):
-            raise ConfigError(
-                "a concat part is a path or a field spec ({from: …}, {const: …})",
-                record=place,
-                field="concat",
-            )
-        else:
-            check_path(part, place, "concat")
-
-
-def compile_source(spec: dict[str, Any], path: str, compile_part: CompilePart) -> Getter:
-    """The reader of a field spec's raw value (blank → ``MISSING`` or a blank value, as a path gives)."""
     if "concat" in spec:
-        return _compile_concat(spec["concat"], str(spec.get("sep", "")), path, compile_part)
+        return _compile_concat(spec, where, path, compile_part)
     source = spec["from"]
+    paths = source if isinstance(source, list) else [source]
+    if not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+        raise ConfigError(
+            "from must be a path (text) or a list of paths (the first not blank is read)",
+            record=where, field="from",
+        )  # fmt: skip
+    readers = tuple(
+        read_path(p, where, "from" if isinstance(source, str) else f"from[{n}]") for n, p in enumerate(paths)
+    )
     if isinstance(source, str):
-        return compile_path(source)
-    readers = tuple(compile_path(p.strip()) for p in source)
+        return readers[0]
 
     def first_present(ctx: Context) -> Any:
         for read in readers:
@@ -79,11 +55,26 @@ def compile_source(spec: dict[str, Any], path: str, compile_part: CompilePart) -
     return first_present
 
 
-def _compile_concat(parts: list[Any], sep: str, path: str, compile_part: CompilePart) -> Getter:
-    readers = tuple(
-        compile_path(part.strip()) if isinstance(part, str) else compile_part(part, f"{path}.concat[{n}]")
-        for n, part in enumerate(parts)
-    )
+def _compile_concat(spec: dict[str, Any], where: str, path: str, compile_part: CompilePart) -> Getter:
+    parts, sep = spec["concat"], spec.get("sep", "")
+    if not isinstance(parts, list) or not parts:
+        raise ConfigError("concat: needs a list of parts (paths or {from: …})", record=where, field="concat")
+    if not isinstance(sep, str):
+        raise ConfigError("sep must be text (quote it in YAML)", record=where, field="sep")
+    readers: list[Getter] = []
+    for n, part in enumerate(parts):
+        place = f"{where}.concat[{n}]"
+        if isinstance(part, dict) and ({"from", "concat", "const"} & set(part)):
+            readers.append(compile_part(part, place, f"{path}.concat[{n}]"))
+        elif not (isinstance(part, str) and part.strip()):
+            raise ConfigError(
+                "a concat part is a path or a field spec ({from: …}, {const: …})",
+                record=place,
+                field="concat",
+            )
+        else:
+            readers.append(read_path(part, place, "concat"))
+    joined_by = str(sep)
 
     def joined(ctx: Context) -> Any:
         texts = []
@@ -91,7 +82,7 @@ def _compile_concat(parts: list[Any], sep: str, path: str, compile_part: Compile
             value = read(ctx)
             if not is_blank(value):
                 texts.append(str(value).strip())
-        return sep.join(texts) if texts else MISSING
+        return joined_by.join(texts) if texts else MISSING
 
     return joined
 

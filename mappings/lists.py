@@ -26,7 +26,7 @@ from typing import Any
 from core.errors import ConfigError, MappingError
 from mappings.conditions import compile_condition
 from mappings.context import Condition, Context, Evaluator, Getter, is_blank
-from mappings.paths import check_path, compile_path
+from mappings.paths import read_path
 
 FOREACH_KEYS = frozenset({"foreach", "template", "when"})
 Spread = Callable[[Context], list[Any]]
@@ -49,29 +49,6 @@ def refuse_outside_list(form: str, where: str) -> ConfigError:
         f"{form}: gives one value per item or part, so it is an item of a list", record=where, field=form,
         fix="write it as an item of a list field, e.g. contact_points: [{foreach: phones, template: …}]",
     )  # fmt: skip
-
-
-def check_foreach(spec: dict[str, Any], where: str, check_template: Callable[[Any, str], None]) -> None:
-    """At load time: the keys, the list's path, the per-item ``when`` and the template (by ``check_template``)."""
-    unknown = set(spec) - FOREACH_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown keys {sorted(unknown)}", record=where, fix=f"allowed: {sorted(FOREACH_KEYS)}"
-        )
-    check_path(spec["foreach"], where, "foreach")
-    if "template" not in spec or spec["template"] is None:
-        raise ConfigError("foreach: needs a template, the value made of each item", record=where,
-                          field="template", fix=_FIX)  # fmt: skip
-    compile_condition(spec.get("when"), where)
-    check_template(spec["template"], f"{where}.template")
-
-
-def check_split_all(spec: dict[str, Any], where: str) -> None:
-    """At load time: a value to cut and a usable separator (the field spec's other keys: by the engine)."""
-    if "from" not in spec and "concat" not in spec:
-        raise ConfigError("split_all: needs a value to cut: from: or concat:", record=where, field="split_all",
-                          fix="e.g. {from: 电话, split_all: '[/,;、]+'}")  # fmt: skip
-    split_pattern(spec, where)
 
 
 def split_pattern(spec: dict[str, Any], where: str) -> re.Pattern[str]:
@@ -114,11 +91,26 @@ def spread_list(items: list[tuple[Evaluator, bool]]) -> Evaluator:
     return evaluate_spread_list
 
 
-def compile_foreach(spec: dict[str, Any], path: str, template: Evaluator, spreads: bool) -> Spread:
-    """One value of ``template`` per item of the list (spread when the template is itself a split_all)."""
+def compile_foreach(
+    spec: dict[str, Any],
+    where: str,
+    path: str,
+    compile_item: Callable[[Any, str, str], tuple[Evaluator, bool]],
+) -> Spread:
+    """One value of the template per item of the list (spread when the template is itself a split_all); a
+    ConfigError naming ``where`` for its keys, the list's path, the per-item ``when`` or the template."""
+    unknown = set(spec) - FOREACH_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown keys {sorted(unknown)}", record=where, fix=f"allowed: {sorted(FOREACH_KEYS)}"
+        )
+    read = read_path(spec["foreach"], where, "foreach")
+    if "template" not in spec or spec["template"] is None:
+        raise ConfigError("foreach: needs a template, the value made of each item", record=where,
+                          field="template", fix=_FIX)  # fmt: skip
+    when: Condition | None = compile_condition(spec.get("when"), where)
+    template, spreads = compile_item(spec["template"], f"{where}.template", f"{path}.template")
     list_path = str(spec["foreach"]).strip()
-    read = compile_path(list_path)
-    when: Condition | None = compile_condition(spec.get("when"), path)
 
     def each_item(ctx: Context) -> list[Any]:
         items = read(ctx)
@@ -140,10 +132,16 @@ def compile_foreach(spec: dict[str, Any], path: str, template: Evaluator, spread
 
 
 def compile_split_all(
-    spec: dict[str, Any], path: str, when: Condition | None, read: Getter, finish: Finish
+    spec: dict[str, Any], where: str, path: str, field: Callable[[], tuple[Condition | None, Getter, Finish]]
 ) -> Spread:
-    """One value per non-blank part of what ``read`` gives; a blank value gives the field's default, if any."""
-    pattern = split_pattern(spec, path)
+    """One value per non-blank part of what the field reads; a blank value gives the field's default, if any.
+    A ConfigError naming ``where`` without a value to cut or a usable separator; ``field`` compiles the rest of
+    the field spec (when it holds, what it reads, what each part becomes) once those are known good."""
+    if "from" not in spec and "concat" not in spec:
+        raise ConfigError("split_all: needs a value to cut: from: or concat:", record=where, field="split_all",
+                          fix="e.g. {from: 电话, split_all: '[/,;、]+'}")  # fmt: skip
+    pattern = split_pattern(spec, where)
+    when, read, finish = field()
     every = pattern.groups + 1  # re.split puts the separator's groups between the parts: skip them
 
     def each_part(ctx: Context) -> list[Any]:

@@ -53,7 +53,7 @@ ItemTest = Callable[[dict[str, Any]], bool]
 def compile_path(path: str) -> Getter:
     """A reader for ``path``; strings come back stripped, a missing step gives ``MISSING``.
 
-    Raises ``PathError`` when the path is written wrongly (see ``check_path`` for a ConfigError).
+    Raises ``PathError`` when the path is written wrongly (see ``read_path`` for a ConfigError).
     """
     head, steps, names_only = _parse(path)
     special = SPECIAL_PATHS.get(head)
@@ -95,12 +95,13 @@ def compile_path(path: str) -> Getter:
     return through_lists
 
 
-def check_path(path: Any, where: str, place: str) -> None:
-    """At load time: ``path`` is text and well formed, else a ConfigError naming ``where`` and ``place``."""
+def read_path(path: Any, where: str, place: str) -> Getter:
+    """The reader of ``path`` as a mapping file writes it (stripped); a ConfigError naming ``where`` and ``place``
+    when it is no text or is written wrongly."""
     if not isinstance(path, str) or not path.strip():
         raise ConfigError("a path must be text naming a field", record=where, field=place, fix=_FIX)
     try:
-        _parse(path.strip())
+        return compile_path(path.strip())
     except PathError as exc:
         raise ConfigError(f"path {path.strip()!r}: {exc}", record=where, field=place, fix=_FIX) from exc
 

@@ -10,6 +10,7 @@ import pytest
 
 from core.errors import MappingError
 from mappings import Mapper
+from mappings.compile import Compiler, Place
 from tests.mappings.crm import body, load, mapping, party, run
 
 PERSON = "kind: person\nname: {from: name, transform: person_name}\n"
@@ -134,8 +135,13 @@ def test_a_contact_becomes_a_second_party_with_a_literal_key_part(tmp_path: Path
 def test_a_chain_without_a_step_that_may_find_nothing_keeps_the_plain_loop(tmp_path: Path) -> None:
     """The fast path: mappings that use none of the new steps run the transform loop they always ran."""
     mapper = _mapper(tmp_path, "region_code: {from: r}")
-    plain = mapper._compile_transform({"from": "r", "transform": ["strip", "upper"]}, "party.region_code")
-    checked = mapper._compile_transform({"from": "r", "transform": ["strip", {"split": "/"}]}, "party.x")
+    compiler = Compiler(mapper.codes)
+    plain = compiler.transform(
+        {"from": "r", "transform": ["strip", "upper"]}, Place("test", "party.region_code")
+    )
+    checked = compiler.transform(
+        {"from": "r", "transform": ["strip", {"split": "/"}]}, Place("test", "party.x")
+    )
     assert plain is not None
     assert checked is not None
     assert (plain.__name__, checked.__name__) == ("transform", "transform_or_empty")
