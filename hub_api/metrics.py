@@ -19,13 +19,11 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from store import change_feed, match_queue, reports
 from store import golden as store_golden
-from store import match_queue, reports
-from store.tables import ChangeLogRow, GoldenRecordRow, QuarantineRow
 
 STORE_CACHE_S = 15.0
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -66,23 +64,12 @@ class StoreCollector(Collector):
             lag = match_queue.lag(session)
             behind.add_metric([], float(store_golden.golden_vehicles_behind(session)))
             sources.add(reports.source_health(session))
-            g = GoldenRecordRow
-            for kind, status, n in session.execute(
-                select(g.entity_type, g.status, func.count()).group_by(g.entity_type, g.status)
-            ):
+            for kind, status, n in reports.golden_counts(session):
                 golden.add_metric([kind, status], n)
-            q = QuarantineRow
-            for source, n in session.execute(
-                select(q.source, func.count()).where(q.resolved_at.is_(None)).group_by(q.source)
-            ):
+            for source, n in reports.unresolved_quarantine_by_source(session):
                 quarantine.add_metric([source], n)
-            c = ChangeLogRow
-            count, oldest = session.execute(
-                select(func.count(), func.min(c.occurred_at)).where(c.published_at.is_(None))
-            ).one()
+            count, oldest, _ = change_feed.unpublished_backlog(session)
         backlog.add_metric([], count)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
         age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
         pending.add_metric([], lag.records)
         pending_age.add_metric([], lag.oldest_seconds())

@@ -118,18 +118,13 @@ class GoldenExplanation:
 
 def explain_golden(session: Session, golden_id: str) -> GoldenExplanation:
     """A golden record's members with how each was linked, and the origin of each attribute (lineage)."""
-    from sqlalchemy import select
-
-    from store.tables import AttributeLineageRow, GoldenRecordRow, XrefRow
+    from store.golden import members_and_lineage
+    from store.tables import GoldenRecordRow
 
     golden = session.get(GoldenRecordRow, golden_id)
     if golden is None:
         raise UnknownRecord(
             f"no golden record {golden_id}", fix="take the id from `autohub match run` or the API"
         )
-    members = [(f"{x.source}/{x.entity_key}", x.method, x.match_weight) for x in session.scalars(
-        select(XrefRow).where(XrefRow.golden_id == golden_id).order_by(XrefRow.source, XrefRow.entity_key))]  # fmt: skip
-    attributes = [(a.attribute, f"{a.source}/{a.entity_key}", a.rule) for a in session.scalars(
-        select(AttributeLineageRow).where(AttributeLineageRow.golden_id == golden_id)
-        .order_by(AttributeLineageRow.attribute))]  # fmt: skip
+    members, attributes = members_and_lineage(session, golden_id)
     return GoldenExplanation(golden_id, golden.status, golden.merged_into, members, attributes)

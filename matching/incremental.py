@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.clustering import (
@@ -41,11 +40,9 @@ from matching.splink_model import (
 )
 from store import golden as store_golden
 from store import match_keys, match_queue
-from store.batching import chunks
 from store.golden import RunDecisions, WriteCounts
 from store.match_queue import Queued
 from store.matching_input import iter_parties
-from store.tables import MatchConstraintRow
 
 log = structlog.get_logger(__name__)
 
@@ -225,22 +222,6 @@ class IncrementalMatcher:
             return out
 
         return with_tf
-
-    @staticmethod
-    def must_link_partners_of(session: Session, record_ids: Sequence[int]) -> set[int]:
-        """The records a steward's active must-link ties to any of ``record_ids`` (a batch's: one query a chunk);
-        the batch's own records are in it only when tied to each other."""
-        c = MatchConstraintRow
-        found: set[int] = set()
-        for chunk in chunks(sorted(set(record_ids))):
-            stmt = select(c.record_id_l, c.record_id_r).where(
-                c.entity_type == "party", c.kind == "must_link", c.active,
-                c.record_id_l.in_(chunk) | c.record_id_r.in_(chunk),
-            )  # fmt: skip
-            asked = set(chunk)
-            for left, right in session.execute(stmt):
-                found.update(x for x, other in ((left, right), (right, left)) if other in asked)
-        return found
 
     def grey_pairs(
         self,

@@ -60,8 +60,6 @@ class Matcher(Protocol):
 
     def score_pairs(self, session: Session, pairs: list[tuple[Row, Row]]) -> list[Row]: ...
 
-    def must_link_partners_of(self, session: Session, record_ids: Sequence[int]) -> set[int]: ...
-
     def settle(
         self, session: Session, neighbourhood: set[int], rows: list[Row],
         previous: tuple[dict[int, str], dict[str, int]], scored: list[Row], model_pairs: list[Row],
@@ -116,7 +114,7 @@ def match_batch(
               for side in ("unique_id_l", "unique_id_r")}  # fmt: skip
     for row in rows:
         strong |= certain_links(row, candidates[_uid(row)])
-    partners = matcher.must_link_partners_of(session, sorted(batch)) - batch
+    partners = store_golden.must_link_partners_of(session, sorted(batch)) - batch
     known = [
         *rows,
         *(c for found in candidates.values() for c in found),

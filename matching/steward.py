@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import HubError
@@ -20,7 +18,7 @@ from matching.survivorship import golden_party
 from store import golden as store_golden
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
 from store.matching_input import iter_parties
-from store.tables import GoldenRecordRow, MatchConstraintRow, MergeHistoryRow, XrefRow
+from store.tables import XrefRow
 
 
 class StewardRefused(HubError):
@@ -34,13 +32,12 @@ class StewardResult:
 
 
 def _members(session: Session, golden_id: str) -> dict[int, XrefRow]:
-    row = session.get(GoldenRecordRow, golden_id)
-    if row is None or row.entity_type != "party" or row.status != "active":
+    members = store_golden.active_members(session, golden_id)
+    if members is None:
         raise StewardRefused(
             f"no active golden customer {golden_id!r}", fix="take the id from the API or `autohub match run`"
         )
-    return {x.canonical_record_id: x for x in session.scalars(select(XrefRow).where(XrefRow.golden_id == golden_id))
-            if x.canonical_record_id is not None}  # fmt: skip
+    return members
 
 
 def _rebuild(
@@ -68,10 +65,7 @@ def merge(session: Session, keep: str, absorb: str, *, actor: str, reason: str) 
     store_golden.add_constraint(
         session, "party", "must_link", min(kept), min(absorbed), actor=actor, reason=reason
     )
-    session.execute(update(MatchConstraintRow).where(
-        MatchConstraintRow.kind == "cannot_link", MatchConstraintRow.active,
-        MatchConstraintRow.record_id_l.in_(set(kept) | set(absorbed)),
-        MatchConstraintRow.record_id_r.in_(set(kept) | set(absorbed))).values(active=False))  # fmt: skip
+    store_golden.release_constraints(session, "cannot_link", set(kept) | set(absorbed))
     methods = {r: x.method for r, x in kept.items()} | dict.fromkeys(absorbed, "manual")
     write = _rebuild(session, keep, [*kept, *absorbed], methods)
     before = {keep: sorted(kept), absorb: sorted(absorbed)}
@@ -79,10 +73,8 @@ def merge(session: Session, keep: str, absorb: str, *, actor: str, reason: str) 
     run_id = store_golden.start_match_run(session, "party", "manual_merge", "steward")
     store_golden.apply_decisions(session, decisions, run_id)
     store_golden.finish_match_run(session, run_id, {"merged": 1})
-    session.add(MergeHistoryRow(action="manual_merge", entity_type="party", golden_ids_before=[keep, absorb],
-                                golden_ids_after=[keep], members_before=before,
-                                members_after={keep: sorted([*kept, *absorbed])}, actor=actor, reason=reason,
-                                occurred_at=datetime.now(UTC)))  # fmt: skip
+    store_golden.record_steward_decision(session, "manual_merge", before, {keep: sorted([*kept, *absorbed])},
+                                         actor=actor, reason=reason)  # fmt: skip
     return StewardResult((keep,), {keep: sorted(_label(x) for x in [*kept.values(), *absorbed.values()])})
 
 
@@ -105,10 +97,8 @@ def unmerge(
             store_golden.add_constraint(
                 session, "party", "cannot_link", left, stays, actor=actor, reason=reason
             )
-    session.execute(update(MatchConstraintRow).where(
-        MatchConstraintRow.kind == "must_link", MatchConstraintRow.active,
-        MatchConstraintRow.record_id_l.in_(set(members)), MatchConstraintRow.record_id_r.in_(set(members))
-    ).values(active=False))  # fmt: skip  # an earlier steward merge of these records no longer holds
+    # an earlier steward merge of these records no longer holds
+    store_golden.release_constraints(session, "must_link", set(members))
     split_id = mint_golden_ids("party", {0: [(members[r].source, members[r].entity_key) for r in leaving]},
                                lambda ids: store_golden.ids_in_use(session, ids))[0]  # fmt: skip
     methods = {r: x.method for r, x in members.items()}
@@ -118,9 +108,8 @@ def unmerge(
     store_golden.apply_decisions(session, RunDecisions("party", writes, {}, [], [], None, actor), run_id)
     store_golden.finish_match_run(session, run_id, {"unmerged": 1})
     after = {golden_id: sorted(staying), split_id: sorted(leaving)}
-    session.add(MergeHistoryRow(action="manual_unmerge", entity_type="party", golden_ids_before=[golden_id],
-                                golden_ids_after=[golden_id, split_id], members_before={golden_id: sorted(members)},
-                                members_after=after, actor=actor, reason=reason, occurred_at=datetime.now(UTC)))  # fmt: skip
+    store_golden.record_steward_decision(session, "manual_unmerge", {golden_id: sorted(members)}, after,
+                                         actor=actor, reason=reason)  # fmt: skip
     store_golden.record_change(session, golden_id, "party", "unmerged", {"split_into": split_id})
     return StewardResult(
         (golden_id, split_id), {g: sorted(_label(members[r]) for r in rs) for g, rs in after.items()}

@@ -20,22 +20,19 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
-from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ConfigError, HubError
 from outbox.config import OutboxConfig
 from outbox.publisher import ChangePublisher
+from store import change_feed
 from store.engine import STORE_UNAVAILABLE
 from store.tables import ChangeLogRow
 
 log = structlog.get_logger(__name__)
-
-# "outbox": one advisory lock id for every relay (the feed's writers take another, see store/change_feed.py)
-_RELAY_LOCK = 0x6F75_7462_6F78
 
 
 @dataclass(frozen=True)
@@ -55,13 +52,7 @@ class OutboxStatus:
 
 
 def status(session: Session) -> OutboxStatus:
-    c = ChangeLogRow
-    count, oldest, attempts = session.execute(
-        select(func.count(), func.min(c.occurred_at), func.max(c.publish_attempts)).where(
-            c.published_at.is_(None)
-        )
-    ).one()
-    return OutboxStatus(int(count), oldest, int(attempts or 0))
+    return OutboxStatus(*change_feed.unpublished_backlog(session))
 
 
 def backoff_s(failures: int, config: OutboxConfig) -> float:
@@ -89,17 +80,16 @@ class OutboxRelay:
         while limit is None or published < limit:
             size = self.config.batch_size if limit is None else min(self.config.batch_size, limit - published)
             with self.sessions() as session:
-                if not _take_turn(session):
+                if not change_feed.take_relay_turn(session):
                     busy = True
                     break
-                rows = session.scalars(select(ChangeLogRow).where(ChangeLogRow.published_at.is_(None))
-                                       .order_by(ChangeLogRow.seq).limit(size)).all()  # fmt: skip
+                rows = change_feed.unpublished(session, size)
                 if not rows:
                     break
                 done, error = self._publish_in_order(rows)
-                _mark_published(session, [row.seq for row in rows[:done]])
+                change_feed.mark_published(session, [row.seq for row in rows[:done]])
                 if error:
-                    _count_failed_attempt(session, rows[done].seq)
+                    change_feed.count_failed_attempt(session, rows[done].seq)
                 session.commit()  # releases the turn: the next batch (ours or another relay's) starts after
             published += done
             if error:
@@ -162,26 +152,6 @@ class OutboxRelay:
             self.close()
             log.info("outbox relay stopped", published=total)
         return total
-
-
-def _take_turn(session: Session) -> bool:
-    """On PostgreSQL, whether this relay may publish the next batch (held until the batch commits)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK}))
-
-
-def _mark_published(session: Session, seqs: list[int]) -> None:
-    now = datetime.now(UTC)
-    for start in range(0, len(seqs), 1_000):
-        chunk = seqs[start : start + 1_000]
-        session.execute(update(ChangeLogRow).where(ChangeLogRow.seq.in_(chunk))
-                        .values(published_at=now, publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
-
-
-def _count_failed_attempt(session: Session, seq: int) -> None:
-    session.execute(update(ChangeLogRow).where(ChangeLogRow.seq == seq)
-                    .values(publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
 
 
 def _log(report: RelayReport, error: HubError | None) -> None:

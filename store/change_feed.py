@@ -12,14 +12,16 @@ SQLite has one writer at a time anyway.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from store.tables import ChangeLogRow
 
 _FEED_LOCK = 0x6175_746F_6875_62  # "autohub": one advisory lock id for every change writer
+_RELAY_LOCK = 0x6F75_7462_6F78  # "outbox": held by the relay publishing a batch, so relays take turns
 
 CHANGE_TYPES = ("created", "updated", "merged", "unmerged", "erased", "restricted")
 
@@ -54,3 +56,51 @@ def as_event(row: ChangeLogRow) -> dict[str, Any]:
         "payload": row.payload,
         "occurred_at": row.occurred_at.isoformat(),
     }
+
+
+# --- the outbox: changes not yet confirmed by the broker (outbox/relay.py publishes them) -----------------------
+
+
+def unpublished_backlog(session: Session) -> tuple[int, datetime | None, int]:
+    """How many changes wait for the broker, since when, and the most attempts one of them has had."""
+    c = ChangeLogRow
+    count, oldest, attempts = session.execute(
+        select(func.count(), func.min(c.occurred_at), func.max(c.publish_attempts)).where(
+            c.published_at.is_(None)
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest, int(attempts or 0)
+
+
+def take_relay_turn(session: Session) -> bool:
+    """On PostgreSQL, whether this relay may publish the next batch (held until the batch commits): relays in
+    several API workers publish one batch at a time, in seq order."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK}))
+
+
+def unpublished(session: Session, limit: int) -> Sequence[ChangeLogRow]:
+    """The oldest ``limit`` changes the broker has not confirmed, in seq order."""
+    stmt = (
+        select(ChangeLogRow)
+        .where(ChangeLogRow.published_at.is_(None))
+        .order_by(ChangeLogRow.seq)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def mark_published(session: Session, seqs: list[int]) -> None:
+    now = datetime.now(UTC)
+    for start in range(0, len(seqs), 1_000):
+        chunk = seqs[start : start + 1_000]
+        session.execute(update(ChangeLogRow).where(ChangeLogRow.seq.in_(chunk))
+                        .values(published_at=now, publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip
+
+
+def count_failed_attempt(session: Session, seq: int) -> None:
+    session.execute(update(ChangeLogRow).where(ChangeLogRow.seq == seq)
+                    .values(publish_attempts=ChangeLogRow.publish_attempts + 1))  # fmt: skip

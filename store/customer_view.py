@@ -22,7 +22,13 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
-from store.tables import AttributeLineageRow, CanonicalRecordRow, GoldenRecordRow, XrefRow
+from store.tables import (
+    GOLDEN_ENTITY_TYPES,
+    AttributeLineageRow,
+    CanonicalRecordRow,
+    GoldenRecordRow,
+    XrefRow,
+)
 
 MAX_REDIRECTS = 20  # merged_into chains are short; a longer one is a corrupt store, not a reason to loop
 
@@ -98,6 +104,33 @@ def survivor(session: Session, golden_id: str) -> str:
             return current
         current = into
     return current
+
+
+def xref_links(session: Session, source: str, source_id: str) -> list[XrefLinkRow]:
+    """The golden records a source record belongs to (a party, a car), each with the golden id current now.
+
+    One statement, each entity type a probe of the xref primary key, the golden row joined for its
+    ``merged_into``: a retired id — rare — is followed to its survivor, a current one costs no second query. It
+    runs on the session's connection: plain columns need none of the ORM's result handling, which cost as much
+    CPU as the statement's round trip (py-spy, 300 requests/s)."""
+    x, g = XrefRow, GoldenRecordRow
+    rows = session.connection().execute(
+        select(x.entity_type, x.golden_id, x.method, x.match_weight, x.linked_at, g.merged_into)
+        .join(g, g.golden_id == x.golden_id)
+        .where(x.source == source, x.entity_type.in_(GOLDEN_ENTITY_TYPES), x.entity_key == source_id)
+        .order_by(x.entity_type)
+    ).all()  # fmt: skip
+    return [XrefLinkRow(r.entity_type, survivor(session, r.golden_id) if r.merged_into else r.golden_id,
+                        r.method, r.match_weight, r.linked_at) for r in rows]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class XrefLinkRow:
+    entity_type: str
+    golden_id: str  # current: a retired id is followed to its survivor
+    method: str
+    match_weight: float | None
+    linked_at: datetime
 
 
 def members(session: Session, golden_id: str) -> list[XrefRow]:

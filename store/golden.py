@@ -21,7 +21,9 @@ from sqlalchemy.util.typing import TupleAny
 
 from store import change_feed
 from store.batching import chunks, one_of, tuple_in
+from store.customer_view import members as xrefs_of
 from store.tables import (
+    GOLDEN_ENTITY_TYPES,  # noqa: F401 - named here by callers that look up xrefs
     AttributeLineageRow,
     CanonicalRecordRow,
     ChangeLogRow,
@@ -32,10 +34,6 @@ from store.tables import (
     MergeHistoryRow,
     XrefRow,
 )
-
-# What golden records are made of; an xref row's entity type is one of these. A look-up by source and key names
-# them, so that it is a probe of the xref primary key (source, entity_type, entity_key), not a scan of the source.
-GOLDEN_ENTITY_TYPES = ("party", "vehicle")
 
 
 def _now() -> datetime:
@@ -476,3 +474,67 @@ def vehicle_owners(session: Session) -> dict[str, str | None]:
         GoldenRecordRow.entity_type == "vehicle", GoldenRecordRow.status == "active"
     )
     return {body["vin"]: body.get("current_owner") for body in session.scalars(stmt)}
+
+
+# --- what stewards and explanations read and write (matching/steward.py, matching/explain.py) --------------------
+
+
+def active_members(session: Session, golden_id: str, entity_type: str = "party") -> dict[int, XrefRow] | None:
+    """An active golden record's member xrefs by canonical record id; None when it is not an active one."""
+    row = session.get(GoldenRecordRow, golden_id)
+    if row is None or row.entity_type != entity_type or row.status != "active":
+        return None
+    xrefs = session.scalars(select(XrefRow).where(XrefRow.golden_id == golden_id))
+    return {x.canonical_record_id: x for x in xrefs if x.canonical_record_id is not None}
+
+
+def release_constraints(session: Session, kind: str, among: Collection[int]) -> None:
+    """Deactivate the active ``kind`` constraints between any two of ``among``: a steward decision that
+    contradicts them (a merge of records kept apart, an unmerge of records kept together) replaces them."""
+    c = MatchConstraintRow
+    ids = set(among)
+    session.execute(update(c).where(c.kind == kind, c.active, c.record_id_l.in_(ids), c.record_id_r.in_(ids))
+                    .values(active=False))  # fmt: skip
+
+
+def must_link_partners_of(session: Session, record_ids: Sequence[int]) -> set[int]:
+    """The party records a steward's active must-link ties to any of ``record_ids`` (one query a chunk); the
+    records asked about are in it only when tied to each other."""
+    c = MatchConstraintRow
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(record_ids))):
+        stmt = select(c.record_id_l, c.record_id_r).where(
+            c.entity_type == "party", c.kind == "must_link", c.active,
+            c.record_id_l.in_(chunk) | c.record_id_r.in_(chunk),
+        )  # fmt: skip
+        asked = set(chunk)
+        for left, right in session.execute(stmt):
+            found.update(x for x, other in ((left, right), (right, left)) if other in asked)
+    return found
+
+
+def record_steward_decision(
+    session: Session,
+    action: str,
+    before: dict[str, list[int]],
+    after: dict[str, list[int]],
+    *,
+    actor: str,
+    reason: str,
+) -> None:
+    """A steward's merge or unmerge in the merge history: the golden records and their members before and after."""
+    session.add(MergeHistoryRow(action=action, entity_type="party", golden_ids_before=list(before),
+                                golden_ids_after=list(after), members_before=before, members_after=after,
+                                actor=actor, reason=reason, occurred_at=_now()))  # fmt: skip
+
+
+def members_and_lineage(
+    session: Session, golden_id: str
+) -> tuple[list[tuple[str, str, float | None]], list[tuple[str, str, str]]]:
+    """A golden record's members ("source/key", how linked, match weight) and each attribute's origin
+    (attribute, "source/key", survivorship rule), in a stable order."""
+    a = AttributeLineageRow
+    members = [(f"{r.source}/{r.entity_key}", r.method, r.match_weight) for r in xrefs_of(session, golden_id)]
+    attributes = [(r.attribute, f"{r.source}/{r.entity_key}", r.rule) for r in session.scalars(
+        select(a).where(a.golden_id == golden_id).order_by(a.attribute))]  # fmt: skip
+    return members, attributes

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.batching import chunks
-from store.tables import CanonicalRecordRow, QuarantineRow, SourceRecordRow, SyncRun
+from store.tables import CanonicalRecordRow, GoldenRecordRow, QuarantineRow, SourceRecordRow, SyncRun
 from store.types import aware_utc
 
 
@@ -210,3 +210,16 @@ def source_health(session: Session) -> list[SourceHealth]:
 
 def _maybe(moment: datetime | str | None) -> datetime | None:
     return None if moment is None else aware_utc(moment)
+
+
+def golden_counts(session: Session) -> list[tuple[str, str, int]]:
+    """Golden records by (entity type, status): what ``/metrics`` reports."""
+    g = GoldenRecordRow
+    stmt = select(g.entity_type, g.status, func.count()).group_by(g.entity_type, g.status)
+    return [(kind, status, int(n)) for kind, status, n in session.execute(stmt)]
+
+
+def unresolved_quarantine_by_source(session: Session) -> list[tuple[str, int]]:
+    q = QuarantineRow
+    stmt = select(q.source, func.count()).where(q.resolved_at.is_(None)).group_by(q.source)
+    return [(source, int(n)) for source, n in session.execute(stmt)]

@@ -221,6 +221,11 @@ class GoldenRecordRow(Base):
     updated_at: Mapped[datetime]
 
 
+# What golden records are made of; an xref row's entity type is one of these. A look-up by source and key names
+# them, so that it is a probe of the xref primary key (source, entity_type, entity_key), not a scan of the source.
+GOLDEN_ENTITY_TYPES = ("party", "vehicle")
+
+
 class XrefRow(Base):
     """Cross-reference: which golden record a source entity belongs to, and how that was decided."""
 

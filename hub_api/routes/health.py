@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from hub_api.problems import Problem
+from store.engine import ping
 
 router = APIRouter(tags=["operations"])
 
@@ -17,12 +17,8 @@ router = APIRouter(tags=["operations"])
 async def healthz(request: Request) -> dict[str, Any]:
     hub = request.app.state.hub
 
-    def ping() -> None:
-        with hub.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
     try:
-        await run_in_threadpool(ping)
+        await run_in_threadpool(ping, hub.engine)
     except Exception as exc:
         raise Problem(503, "Store unreachable", type(exc).__name__, reason="store_unreachable") from exc
     return {"status": "ok"}

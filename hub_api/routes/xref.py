@@ -11,15 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub_api.problems import Problem
 from hub_api.security import require
 from store.api_keys import ApiKey
-from store.customer_view import survivor
-from store.golden import GOLDEN_ENTITY_TYPES
-from store.tables import GoldenRecordRow, XrefRow
+from store.customer_view import xref_links
 
 router = APIRouter(tags=["cross-reference"])
 
@@ -55,20 +52,9 @@ async def xref(
     hub = request.app.state.hub
 
     def look_up(session: Session) -> list[XrefLink]:
-        # one statement (each entity type a probe of the primary key), the golden row joined for its
-        # merged_into: a retired id — rare — is followed to its survivor, a current one costs no second query.
-        # Run on the session's connection: plain columns need none of the ORM's result handling, which cost as
-        # much CPU as the statement's round trip (py-spy, 300 requests/s).
-        x, g = XrefRow, GoldenRecordRow
-        rows = session.connection().execute(
-            select(x.entity_type, x.golden_id, x.method, x.match_weight, x.linked_at, g.merged_into)
-            .join(g, g.golden_id == x.golden_id)
-            .where(x.source == source, x.entity_type.in_(GOLDEN_ENTITY_TYPES), x.entity_key == source_id)
-            .order_by(x.entity_type)
-        ).all()  # fmt: skip
-        return [XrefLink(entity_type=r.entity_type, golden_id=survivor(session, r.golden_id) if r.merged_into
-                         else r.golden_id, method=r.method, match_weight=r.match_weight, linked_at=r.linked_at)
-                for r in rows]  # fmt: skip
+        return [XrefLink(entity_type=r.entity_type, golden_id=r.golden_id, method=r.method,
+                         match_weight=r.match_weight, linked_at=r.linked_at)
+                for r in xref_links(session, source, source_id)]  # fmt: skip
 
     links = await hub.read(look_up, autocommit=True)
     if not links:
