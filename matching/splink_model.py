@@ -5,7 +5,7 @@ Why these comparisons:
   meets 张伟 / 張偉 / "Wei Zhang" / a homophone typo), the exact level with term-frequency adjustment: 王/李/张 are ~7 % of people each, and 王伟 is shared by hundreds of thousands, so agreeing on a
   common name is weak evidence and agreeing on a rare one strong.
 - The mobile is E.164 with TF adjustment; numbers many names share were already withdrawn (features.py).
-- The resident-ID/USCC hash is near-certain evidence (it also links deterministically, see deterministic.py).
+- The resident-ID/USCC hash is near-certain evidence (it also links deterministically: clustering.deterministic_edges).
 - Birth date exact / same month, region exact / same city, e-mail, the street address (house and flat, without
   its divisions), gender, and the cars a party is linked to.
 Blocking keeps the candidate pairs near-linear: ID hash, mobile, e-mail, a shared VIN, pinyin + city,

@@ -1,4 +1,4 @@
-"""Identifiers with correct check digits (DOMAIN.md) and the ways people and systems get them wrong."""
+"""Identifiers with correct check digits (GB 11643, GB 32100, GB 16735) and the ways people and systems get them wrong."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """eval_world_b — a second, independent evaluation world for golden-record matching (issue 15).
 
 Written without reading the matcher, the hub's own mappings or sample data, or the first evaluation world's
-generator: only DOMAIN.md, the issue, the canonical model and mappings/README.md. ``generate(seed, scale)``
+generator: only the identifier rules (canonical_model/identifiers), the issue, the canonical model and
+mappings/README.md. ``generate(seed, scale)``
 gives the true ``World`` and the raw ``Extracts``; ``MAPPINGS_DIR`` holds the YAML a new user wrote from the
 README; ``raw_parties`` gives the raw columns a plain Splink user would point a model at.
 

@@ -1,4 +1,4 @@
-"""Landlines and legacy organisation codes (DOMAIN.md): every written form to one normal form, and the rule's
+"""Landlines and legacy organisation codes: every written form to one normal form, and the rule's
 reason when a value is none."""
 
 from __future__ import annotations

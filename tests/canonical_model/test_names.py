@@ -1,4 +1,4 @@
-"""Chinese name normalisation facts from DOMAIN.md."""
+"""Chinese name normalisation: traditional → simplified, surname readings, romanised names given-name first."""
 
 import pytest
 

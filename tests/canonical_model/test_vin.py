@@ -1,4 +1,4 @@
-"""VIN rules against the published vectors (DOMAIN.md, GB 16735 / ISO 3779) and generated VINs."""
+"""VIN rules against the published vectors (GB 16735 / ISO 3779) and generated VINs."""
 
 from datetime import date
 
