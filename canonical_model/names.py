@@ -1,6 +1,6 @@
 """Chinese personal names for matching: simplified characters, surname first, a toneless pinyin key.
 
-The raw name is always kept; these are derived keys. Facts used (the Chinese-name rules the identifier module docstrings state): traditional → simplified via
+The raw name is always kept; these are derived keys. Facts used: traditional → simplified via
 OpenCC before comparing; surnames with special readings and compound surnames need a table because pypinyin
 reads them as ordinary characters; romanised names from portals arrive given-name first ("Wei Zhang") and in
 Wade-Giles/Cantonese spellings (Chan, Wong, Cheung).
