@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
+from hub_api.hub import hub_of
 from hub_api.problems import Problem
 from store.api_keys import ApiKey, verify
 
@@ -60,7 +61,7 @@ async def authenticated(request: Request) -> ApiKey:
         raise Problem(401, "Authentication required", "send an API key as 'Authorization: Bearer ahk_…'; "
                       "an administrator creates one with `autohub apikey create`", reason="unauthenticated",
                       headers=challenge)  # fmt: skip
-    hub = request.app.state.hub
+    hub = hub_of(request)
     cache: KeyCache = request.app.state.key_cache
     key = cache.get(token)
     if key is None:

@@ -19,7 +19,8 @@ from canonical_model.entities.party import IdentifierType
 from canonical_model.identifiers import mobile, plate, resident_id, uscc, vin
 from canonical_model.identifiers.errors import InvalidIdentifier
 from canonical_model.identifiers.masking import keyed_hash
-from canonical_model.names import normalise_name, to_simplified
+from canonical_model.names import normalise_name, romanised_pinyin_keys, to_simplified
+from store import customer_view as reads
 from store.batching import chunks
 from store.dialect import insert_for
 from store.tables import CanonicalIdentifierRow, SearchKeyRow
@@ -131,3 +132,26 @@ def backfill_rows(records: Iterable[tuple[int, str, Mapping[str, Any]]]) -> list
     """Key rows for (id, entity type, body) triples — the migration's backfill."""
     return [{"canonical_record_id": record_id, "kind": kind, "value": value}
             for record_id, entity_type, body in records for kind, value in keys_for(entity_type, body)]  # fmt: skip
+
+
+SEARCH_KINDS = ("mobile", "email", "name", "pinyin", "organisation", "plate", "vin", "id_number")
+
+
+def golden_ids_for(session: Session, kind: str, value: str, pii_key: bytes) -> set[str]:
+    """Golden customer ids for one search criterion (merged ids still in it: ``active_goldens`` resolves them).
+
+    A romanised name ("Wei Zhang") has no characters: its pinyin readings are searched. A plate or a VIN finds
+    the car's parties (owners, drivers, policy holders); an ID number is matched by its keyed hash."""
+    if kind == "id_number":
+        return reads.goldens_of_records(session, find_by_id_number(session, value, pii_key))
+    query = normalise_query(kind, value)
+    if kind == "name" and not query:
+        keys = romanised_pinyin_keys(value)
+        return reads.goldens_of_records(
+            session, sorted({r for k in keys for r in find(session, "pinyin", k)})
+        )
+    if kind not in ("plate", "vin"):
+        return reads.goldens_of_records(session, find(session, kind, query))
+    vins = {query} if kind == "vin" else {f.body["vin"] for f in reads.facts_by_id(session, find(session, "plate", query)) if f.body.get("vin")}  # fmt: skip
+    records = [r for v in vins for r in find(session, "vin", v)]
+    return set(reads.parties_of(session, sorted(reads.parties_of_vins(session, records))).values())

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from hub_api.hub import HubDep
 from hub_api.pagination import CursorParam, LimitParam, decode_cursor, encode_cursor
 from hub_api.security import require
 from store import change_feed
@@ -42,7 +43,7 @@ class ChangePage(BaseModel):
 
 @router.get("/changes", summary="Change feed of golden records", response_model=ChangePage)
 async def changes(
-    request: Request,
+    hub: HubDep,
     _: Annotated[ApiKey, Depends(require("read"))],
     cursor: CursorParam = None,
     limit: LimitParam = 100,
@@ -55,5 +56,5 @@ async def changes(
         items = [Change.model_validate(change_feed.as_event(row)) for row in rows]
         return ChangePage(items=items, next_cursor=encode_cursor(rows[-1].seq if rows else after))
 
-    result: ChangePage = await request.app.state.hub.read(page)
+    result: ChangePage = await hub.read(page)
     return result

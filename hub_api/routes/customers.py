@@ -8,7 +8,6 @@ in clear.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -18,7 +17,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from canonical_model.disclosure import Masker
-from canonical_model.names import romanised_pinyin_keys
+from hub_api.caching import JSON, cached_json, etag_of, not_modified
+from hub_api.hub import HubDep
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_key, encode_cursor
 from hub_api.problems import Problem
 from hub_api.security import allowed, require
@@ -29,7 +29,6 @@ from store.api_keys import ApiKey, audit_pii_read, audited_since
 from store.customer_view import display_name
 
 router = APIRouter(tags=["customers"])
-JSON = "application/json"
 GOLDEN_ID = Path(
     examples=["P-3F2A9C0B1D4E5F6A7B8C"], description="the hub's golden customer id", max_length=40
 )
@@ -38,27 +37,6 @@ GOLDEN_ID = Path(
 @dataclass(frozen=True)
 class _Moved:
     to: str
-
-
-def etag_of(content: bytes) -> str:
-    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-
-
-def not_modified(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return etag in offered or "*" in offered
-
-
-def cached_json(content: bytes, if_none_match: str | None) -> Response:
-    """200 with the body, or 304 when the client holds this exact version; ``Vary`` because the body
-    depends on the caller's scopes."""
-    etag = etag_of(content)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, X-API-Key"}
-    if not_modified(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content, media_type=JSON, headers=headers)
 
 
 def _gone(golden_id: str) -> Problem:
@@ -79,12 +57,12 @@ def _gone(golden_id: str) -> Problem:
 )
 async def get_customer(
     request: Request,
+    hub: HubDep,
     golden_id: Annotated[str, GOLDEN_ID],
     key: Annotated[ApiKey, Depends(require("read"))],
     explain: Annotated[bool, Query(description="add the lineage of each golden attribute")] = False,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    hub = request.app.state.hub
     clear = allowed(key, "read:pii")
 
     def load(session: Session) -> bytes | _Moved:
@@ -123,28 +101,6 @@ class CustomerSummary(BaseModel):
     member_count: int = 0
 
 
-SEARCH_KINDS = ("mobile", "email", "name", "pinyin", "organisation", "plate", "vin", "id_number")
-
-
-def _hits(session: Session, kind: str, value: str, pii_key: bytes) -> set[str]:
-    """Golden customer ids for one search criterion (merged ids still in it; resolved by active_goldens)."""
-    if kind == "id_number":
-        return reads.goldens_of_records(session, search_keys.find_by_id_number(session, value, pii_key))
-    query = search_keys.normalise_query(kind, value)
-    if (
-        kind == "name" and not query
-    ):  # a romanised name ("Wei Zhang") has no characters: search its pinyin readings
-        keys = romanised_pinyin_keys(value)
-        return reads.goldens_of_records(
-            session, sorted({r for k in keys for r in search_keys.find(session, "pinyin", k)})
-        )
-    if kind not in ("plate", "vin"):
-        return reads.goldens_of_records(session, search_keys.find(session, kind, query))
-    vins = {query} if kind == "vin" else {f.body["vin"] for f in reads.facts_by_id(session, search_keys.find(session, "plate", query)) if f.body.get("vin")}  # fmt: skip
-    records = [r for v in vins for r in search_keys.find(session, "vin", v)]
-    return set(reads.parties_of(session, sorted(reads.parties_of_vins(session, records))).values())
-
-
 async def _within_id_search_limit(hub: Any, key: ApiKey, action: str) -> None:
     """429 with Retry-After once the key made ``id_number_searches_per_hour`` ID-number searches in the hour."""
     limit = hub.settings.id_number_searches_per_hour
@@ -170,7 +126,7 @@ async def _within_id_search_limit(hub: Any, key: ApiKey, action: str) -> None:
     "drivers and policy holders. Restricted customers (PIPL) are not searchable.",
 )
 async def search_customers(
-    request: Request,
+    hub: HubDep,
     key: Annotated[ApiKey, Depends(require("read"))],
     mobile: Annotated[str | None, Query(max_length=40, examples=["139 1726 5843"])] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
@@ -188,18 +144,17 @@ async def search_customers(
     given = {k: v for k, v in {"mobile": mobile, "email": email, "name": name, "pinyin": pinyin,
              "organisation": organisation, "plate": plate, "vin": vin, "id_number": id_number}.items() if v}  # fmt: skip
     if len(given) != 1:
-        raise Problem(400, "One criterion", f"search by exactly one of {', '.join(SEARCH_KINDS)}; got "
+        raise Problem(400, "One criterion", f"search by exactly one of {', '.join(search_keys.SEARCH_KINDS)}; got "
                       f"{', '.join(given) or 'none'}", reason="one_criterion")  # fmt: skip
     ((kind, value),) = given.items()
     after = decode_key(cursor)
-    hub = request.app.state.hub
     clear = allowed(key, "read:pii")
     action = f"GET /v1/customers?{kind}=…"
     if kind == "id_number":
         await _within_id_search_limit(hub, key, action)
 
     def search(session: Session) -> Page[CustomerSummary]:
-        goldens = [g for g in reads.active_goldens(session, _hits(session, kind, value, hub.settings.pii_key))
+        goldens = [g for g in reads.active_goldens(session, search_keys.golden_ids_for(session, kind, value, hub.settings.pii_key))
                    if g.golden_id > after]  # fmt: skip
         if kind == "id_number":  # who asked whether this number is a customer's, and whose it was
             found: list[str | None] = [g.golden_id for g in goldens]

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from core.client_text import ClientModel
+from hub_api.hub import HubDep
 from hub_api.security import require
 from store import erasure
 from store.api_keys import ApiKey
@@ -45,12 +46,12 @@ _REFUSED: dict[int | str, dict[str, Any]] = {409: {"description": "unknown custo
 @router.post("/erasures", summary="Erase or restrict a customer (PIPL)", response_model=ErasureResult,
              responses=_REFUSED)  # fmt: skip
 async def erase(
-    request: Request, body: ErasureRequest, key: Annotated[ApiKey, Depends(require("admin"))]
+    hub: HubDep, body: ErasureRequest, key: Annotated[ApiKey, Depends(require("admin"))]
 ) -> ErasureResult:
     def apply(session: Session) -> ErasureResult:
         done = erasure.erase(session, body.golden_id, actor=key.name, request_ref=body.request_ref,
                              restrict_only=body.mode == "restrict")  # fmt: skip
         return ErasureResult.model_validate(done, from_attributes=True)
 
-    result: ErasureResult = await request.app.state.hub.write(apply)
+    result: ErasureResult = await hub.write(apply)
     return result

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from hub_api.hub import HubDep
 from hub_api.problems import Problem
 from store.engine import ping
 
@@ -14,9 +15,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", summary="Liveness and store reachability")
-async def healthz(request: Request) -> dict[str, Any]:
-    hub = request.app.state.hub
-
+async def healthz(hub: HubDep) -> dict[str, Any]:
     try:
         await run_in_threadpool(ping, hub.engine)
     except Exception as exc:

@@ -15,11 +15,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from hub_api.hub import HubDep
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, next_cursor
 from hub_api.problems import Problem
 from hub_api.security import require
@@ -77,7 +78,7 @@ Source = Annotated[str | None, Query(description="only this source", examples=["
     response_model=Page[QuarantineItem],
 )
 async def quarantine(
-    request: Request,
+    hub: HubDep,
     _: Annotated[ApiKey, Depends(require("read"))],
     source: Source = None,
     reason: Annotated[
@@ -99,7 +100,7 @@ async def quarantine(
         ]
         return Page[QuarantineItem](items=items, next_cursor=next_cursor([r.id for r in rows], limit))
 
-    result: Page[QuarantineItem] = await request.app.state.hub.read(page)
+    result: Page[QuarantineItem] = await hub.read(page)
     return result
 
 
@@ -109,7 +110,7 @@ async def quarantine(
     response_model=list[QuarantineCount],
 )
 async def quarantine_counts(
-    request: Request, _: Annotated[ApiKey, Depends(require("read"))], source: Source = None
+    hub: HubDep, _: Annotated[ApiKey, Depends(require("read"))], source: Source = None
 ) -> list[QuarantineCount]:
     def count(session: Session) -> list[QuarantineCount]:
         return [
@@ -117,7 +118,7 @@ async def quarantine_counts(
             for s, r, n in reports.quarantine_by_reason(session, source)
         ]
 
-    result: list[QuarantineCount] = await request.app.state.hub.read(count)
+    result: list[QuarantineCount] = await hub.read(count)
     return result
 
 
@@ -143,9 +144,8 @@ class ReplayRequest(ReplaySelection):
     },
 )
 async def replay(
-    request: Request, body: ReplayRequest, key: Annotated[ApiKey, Depends(require("steward"))]
+    hub: HubDep, body: ReplayRequest, key: Annotated[ApiKey, Depends(require("steward"))]
 ) -> ReplayReport:
-    hub = request.app.state.hub
 
     def run() -> ReplayReport:
         return replay_quarantine(fresh_loader(hub.settings, hub.sessions), body, actor=key.name)
@@ -160,10 +160,7 @@ async def replay(
 @router.get(
     "/quality", summary="Data-quality scorecard per source and per dealer", response_model=QualityScorecard
 )
-async def quality_scorecard(
-    request: Request, _: Annotated[ApiKey, Depends(require("read"))]
-) -> QualityScorecard:
-    hub = request.app.state.hub
+async def quality_scorecard(hub: HubDep, _: Annotated[ApiKey, Depends(require("read"))]) -> QualityScorecard:
 
     def score(session: Session) -> QualityScorecard:
         return QualityScorecard.of(quality.scorecard(session, hub.dealer_sources))

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from canonical_model.disclosure import Masker
+from hub_api.hub import HubDep
 from hub_api.pagination import CursorParam, LimitParam, decode_key, encode_cursor
 from hub_api.security import allowed, require
 from recall.campaign import (
@@ -43,14 +44,13 @@ _CSV_DOC: dict[int | str, dict[str, Any]] = {
     responses=_CSV_DOC,
 )
 async def recalls(
-    request: Request,
+    hub: HubDep,
     body: RecallRequest,
     key: Annotated[ApiKey, Depends(require("read"))],
     cursor: CursorParam = None,
     limit: LimitParam = 500,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    hub = request.app.state.hub
     clear = allowed(key, "read:pii")
     after = decode_key(cursor)
     action = f"POST /v1/recalls campaign={body.campaign}"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import AliasChoices, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from core.client_text import ClientModel
+from hub_api.hub import HubDep
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, next_cursor
 from hub_api.security import require
 from matching import steward
@@ -66,7 +67,7 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
 
 @router.get("/review", summary="Grey-band pairs waiting for a steward", response_model=Page[ReviewItem])
 async def review(
-    request: Request,
+    hub: HubDep,
     _: Annotated[ApiKey, Depends(require("steward"))],
     cursor: CursorParam = None,
     limit: LimitParam = 50,
@@ -78,7 +79,7 @@ async def review(
         items = [ReviewItem.model_validate(p, from_attributes=True) for p in pairs]
         return Page[ReviewItem](items=items, next_cursor=next_cursor([p.id for p in pairs], limit))
 
-    result: Page[ReviewItem] = await request.app.state.hub.read(page)
+    result: Page[ReviewItem] = await hub.read(page)
     return result
 
 
@@ -90,12 +91,12 @@ def _outcome(result: steward.StewardResult) -> StewardOutcome:
     "/merges", summary="Merge two golden customers", response_model=StewardOutcome, responses=_REFUSED
 )
 async def merge(
-    request: Request, body: MergeRequest, key: Annotated[ApiKey, Depends(require("steward"))]
+    hub: HubDep, body: MergeRequest, key: Annotated[ApiKey, Depends(require("steward"))]
 ) -> StewardOutcome:
     def apply(session: Session) -> StewardOutcome:
         return _outcome(steward.merge(session, body.keep, body.absorb, actor=key.name, reason=body.reason))
 
-    result: StewardOutcome = await request.app.state.hub.write(apply)
+    result: StewardOutcome = await hub.write(apply)
     return result
 
 
@@ -106,12 +107,12 @@ async def merge(
     responses=_REFUSED,
 )
 async def unmerge(
-    request: Request, body: UnmergeRequest, key: Annotated[ApiKey, Depends(require("steward"))]
+    hub: HubDep, body: UnmergeRequest, key: Annotated[ApiKey, Depends(require("steward"))]
 ) -> StewardOutcome:
     def apply(session: Session) -> StewardOutcome:
         return _outcome(
             steward.unmerge(session, body.golden_id, body.records, actor=key.name, reason=body.reason)
         )
 
-    result: StewardOutcome = await request.app.state.hub.write(apply)
+    result: StewardOutcome = await hub.write(apply)
     return result

@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from hub_api.hub import HubDep
 from hub_api.pagination import CursorParam, LimitParam, Page, decode_cursor, next_cursor
 from hub_api.security import require
 from store import reports
@@ -56,7 +57,7 @@ def _item(run: SyncRun, now: datetime, alive_within_s: float) -> SyncRunItem:
 
 @router.get("/sync-runs", summary="Sync and consumer runs, newest first", response_model=Page[SyncRunItem])
 async def sync_runs(
-    request: Request,
+    hub: HubDep,
     _: Annotated[ApiKey, Depends(require("read"))],
     source: Annotated[str | None, Query(max_length=40, examples=["dms"])] = None,
     status: Annotated[Literal["running", "succeeded", "failed", "abandoned"] | None, Query()] = None,
@@ -64,7 +65,6 @@ async def sync_runs(
     limit: LimitParam = 50,
 ) -> Page[SyncRunItem]:
     before = decode_cursor(cursor)
-    hub = request.app.state.hub
 
     def page(session: Session) -> Page[SyncRunItem]:
         rows = reports.list_sync_runs(session, source=source, status=status, before_id=before, limit=limit)

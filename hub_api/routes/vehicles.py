@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from sqlalchemy.orm import Session
 
 from canonical_model.disclosure import Masker
 from canonical_model.identifiers import vin as vin_rules
+from hub_api.caching import cached_json, etag_of, not_modified
+from hub_api.hub import HubDep
 from hub_api.problems import Problem
-from hub_api.routes.customers import cached_json, etag_of, not_modified
 from hub_api.security import allowed, require
 from hub_api.views.vehicle import Vehicle, vehicle_view
 from store import customer_view as reads
@@ -35,7 +36,7 @@ HISTORY_TYPES = ("service_event", "insurance_policy")
     },
 )
 async def get_vehicle(
-    request: Request,
+    hub: HubDep,
     vin: Annotated[str, Path(max_length=40, examples=["LFV3A28E8KF016767"], description="any case")],
     key: Annotated[ApiKey, Depends(require("read"))],
     if_none_match: Annotated[str | None, Header()] = None,
@@ -61,5 +62,5 @@ async def get_vehicle(
             session.commit()
         return content
 
-    result: bytes = await request.app.state.hub.read(load)
+    result: bytes = await hub.read(load)
     return cached_json(result, if_none_match)

@@ -21,6 +21,7 @@ from connectors.portal_webhook import (
     take_in,
     verify,
 )
+from hub_api.hub import HubDep
 from hub_api.problems import Problem, problem_response
 
 router = APIRouter(tags=["webhooks"])
@@ -44,8 +45,7 @@ Answers 202 once stored; 401 missing, bad or stale signature (or a malformed del
                413: {"description": "body too large"}, 422: {"description": "invalid event, quarantined"},
                503: {"description": "not configured"}},
 )  # fmt: skip
-async def portal_webhook(request: Request, source: str) -> Response:
-    hub = request.app.state.hub
+async def portal_webhook(request: Request, hub: HubDep, source: str) -> Response:
     receiver = hub.webhooks.get(source)
     if receiver is None:
         raise Problem(404, "No such webhook source", f"declared webhook sources: {', '.join(sorted(hub.webhooks))}",

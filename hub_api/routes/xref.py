@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from hub_api.hub import HubDep
 from hub_api.problems import Problem
 from hub_api.security import require
 from store.api_keys import ApiKey
@@ -44,12 +45,11 @@ class Xref(BaseModel):
     responses={404: {"description": "the hub holds no record with this source id"}},
 )
 async def xref(
-    request: Request,
+    hub: HubDep,
     source: Annotated[str, Path(examples=["erp"], description="erp | finance | insurance | dms | portal")],
     source_id: Annotated[str, Path(examples=["C00000042"], description="the source system's own key")],
     _: Annotated[ApiKey, Depends(require("read"))],
 ) -> Xref:
-    hub = request.app.state.hub
 
     def look_up(session: Session) -> list[XrefLink]:
         return [XrefLink(entity_type=r.entity_type, golden_id=r.golden_id, method=r.method,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import pipeline.load
+import pipeline.batch
 from connectors.dms_amqp import load_event_batch
 from pipeline import Loader
 from store.tables import CanonicalRecordRow, QuarantineRow
@@ -86,7 +86,7 @@ def test_what_the_screen_misses_the_store_refusal_isolates(
 ) -> None:
     """With the screen switched off, the batch split alone must still keep every good event (PostgreSQL refuses
     a NUL in JSONB; SQLite stores it, so there the event is simply stored)."""
-    monkeypatch.setattr(pipeline.load, "screen_record", lambda record, limits: None)
+    monkeypatch.setattr(pipeline.batch, "screen_record", lambda record, limits: None)
     nul = good_lead(999)
     nul["customer"]["name"] = "王\u0000伟"
     batch = [(None, json.dumps(good_lead(n), ensure_ascii=False).encode()) for n in range(40)]
