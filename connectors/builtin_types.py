@@ -1,7 +1,9 @@
 """The connector types the hub ships, registered under ``autohub.connectors`` in pyproject.toml.
 
 Each function is an entry point: it returns the type's description and imports the connector only when one
-is built, so listing the types (a DAG file does) stays cheap.
+is built, so listing the types (a DAG file does) stays cheap. Every connector is built one way,
+``Connector(config, context.origin)``: the origin carries the source's name and where its settings were
+written, so the records are stored under the declared name and an error names the setting as it was written.
 """
 
 from __future__ import annotations
@@ -23,35 +25,32 @@ from core.errors import ConfigError
 def _soap(config: Any, context: BuildContext) -> Connector:
     from connectors.erp_soap import ErpSoapConnector
 
-    named = config.model_copy(update={"source": context.source})
     cache = "zeep-cache.db" if context.source == "erp" else f"zeep-cache-{context.source}.db"  # one per WSDL
-    return ErpSoapConnector(named, cache_path=context.data_dir / cache)
+    return ErpSoapConnector(config, context.origin, cache_path=context.data_dir / cache)
 
 
 def _sql(config: Any, context: BuildContext) -> Connector:
     from connectors.finance_sql import FinanceSqlConnector
 
-    connector = FinanceSqlConnector(config)
-    connector.source = context.source
-    return connector
+    return FinanceSqlConnector(config, context.origin)
 
 
 def _rest(config: Any, context: BuildContext) -> Connector:
     from connectors.insurance_rest import InsuranceRestConnector
 
-    return InsuranceRestConnector(config, source=context.source)
+    return InsuranceRestConnector(config, context.origin)
 
 
 def _http(config: Any, context: BuildContext) -> Connector:
     from connectors.rest_source import HttpConnector
 
-    return HttpConnector(config, context.source)
+    return HttpConnector(config, context.origin)
 
 
 def _file(config: Any, context: BuildContext) -> Connector:
     from connectors.file_drop import FileDropConnector
 
-    return FileDropConnector(config, context.source)
+    return FileDropConnector(config, context.origin)
 
 
 def soap() -> ConnectorType:

@@ -30,7 +30,7 @@ import pika
 import structlog
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPChannelError, AMQPConnectionError
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from canonical_model.entities.source import SourceRecord
 from core.errors import DataError, FatalError, SourceUnavailable
@@ -44,6 +44,8 @@ EVENT_TYPES = ("lead", "delivery", "repair_order")
 
 class DmsAmqpConfig(BaseModel):
     """``AUTOHUB_DMS__URL`` etc. The URL carries the broker password: a secret, never logged."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``queue_name`` would consume the shipped queue
 
     url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/%2F")
     exchange: str = "autohub.dms"

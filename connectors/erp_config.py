@@ -1,6 +1,7 @@
 """What an ERP is, as configuration: its WSDL, its streams and the limits the connector reads it under; and the
-kinds of failure the connector names. Kept apart from the connector and its transport so that the settings
-object can import the configuration without zeep's machinery."""
+kinds of failure the connector names (the categories every type shares, ``connectors/errors.py``, under the
+names the ERP's runs record). Kept apart from the connector and its transport so that the settings object
+can import the configuration without zeep's machinery."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from core.errors import ConfigError, FatalError, RetriableError
+from connectors.errors import AnswerTooLarge, AuthRefused, SourceBusy, SourceRejected
+from connectors.origin import SourceOrigin
+from core.errors import ConfigError, FatalError
 
 MIB = 1024 * 1024
 
@@ -25,6 +28,8 @@ class ErpOperation(BaseModel):
     a page token (``page_token_param`` + ``next_token_field``), SAP's last returned object id
     (``last_id_param`` + ``last_id_field``, while ``more_field`` is true), or none (one call per pass).
     """
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``page_size_parm`` would page by the default
 
     operation: str
     records_field: str = Field(description="response field holding the repeated records, dotted for nesting")
@@ -106,6 +111,8 @@ def _fake_erp_streams() -> dict[str, ErpOperation]:
 class ErpSoapConfig(BaseModel):
     """``AUTOHUB_ERP__WSDL_URL`` etc.; ``AUTOHUB_ERP__STREAMS`` takes JSON. Defaults fit fakes/erp_soap.py."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``user_name`` would log on without a user
+
     source: str = Field(
         default="erp", description="source name; its mapping is mappings/sources/<source>.yaml"
     )
@@ -174,17 +181,18 @@ class ErpSoapConfig(BaseModel):
             data["password"] = SecretStr(data["password"])
         return data
 
-    def check_logon(self) -> None:
+    def check_logon(self, origin: SourceOrigin) -> None:
         """Checked by the connector, not as a validator: pydantic prints a failing model's whole input, and
-        that input holds the password."""
+        that input holds the password. ``origin`` says where the settings named in the error were written."""
         if self.password.get_secret_value() and self.password_file:
-            raise ConfigError("both a password and a password file are set for the ERP",
-                              field="AUTOHUB_ERP__PASSWORD_FILE", fix="set one of PASSWORD and PASSWORD_FILE")  # fmt: skip
+            raise ConfigError(f"both a password and a password file are set for {origin.source}",
+                              field=origin.setting("password_file"),
+                              fix=f"set one of {origin.setting('password')} and {origin.setting('password_file')}")  # fmt: skip
         if self.ws_security != "none" and not self.username:
-            raise ConfigError(f"ws_security {self.ws_security} needs a user", field="AUTOHUB_ERP__USERNAME",
+            raise ConfigError(f"ws_security {self.ws_security} needs a user", field=origin.setting("username"),
                               fix="set the technical user (and its password)")  # fmt: skip
 
-    def secret_password(self) -> str:
+    def secret_password(self, origin: SourceOrigin) -> str:
         """The password, read from PASSWORD_FILE at use, so a rotated secret needs no restart of the settings."""
         if self.password_file is None:
             return self.password.get_secret_value()
@@ -193,15 +201,15 @@ class ErpSoapConfig(BaseModel):
         except OSError as exc:
             raise ConfigError(
                 f"cannot read the ERP password file {self.password_file}: {exc.strerror or type(exc).__name__}",
-                field="AUTOHUB_ERP__PASSWORD_FILE",
+                field=origin.setting("password_file"),
                 fix="point it at a readable file holding the technical user's password",
             ) from exc
 
-    @property
-    def credential_settings(self) -> str:
-        """The settings a refused logon asks to check, as a user would set them."""
-        secret = "AUTOHUB_ERP__PASSWORD_FILE" if self.password_file else "AUTOHUB_ERP__PASSWORD"
-        return f"AUTOHUB_ERP__USERNAME and {secret}"
+    def credential_settings(self, origin: SourceOrigin) -> tuple[str, str]:
+        """The user and secret settings a refused logon asks to check, as the user wrote them."""
+        return origin.setting("username"), origin.setting(
+            "password_file" if self.password_file else "password"
+        )
 
     @field_validator("allowed_origins")
     @classmethod
@@ -223,28 +231,28 @@ class UnsafeXml(FatalError):
     refused, never retried."""
 
 
-class ErpAnswerTooLarge(FatalError):
-    """An answer over ``max_answer_bytes`` or a page far beyond its page size: reading on would risk the
-    memory of the whole hub (a 200 MB page once took 5.7 GB), and asking again brings the same answer."""
+class ErpAnswerTooLarge(AnswerTooLarge):
+    """``AnswerTooLarge`` under the name the ERP's runs record."""
 
 
-class ErpBusy(RetriableError):
-    """A SOAP Server fault, an HTTP 5xx or a truncated envelope: passing, retried with backoff."""
+class ErpBusy(SourceBusy):
+    """``SourceBusy`` under the name the ERP's runs record: a SOAP Server fault, an HTTP 5xx or a truncated
+    envelope."""
 
 
-class ErpRejected(FatalError):
-    """A SOAP Client fault or an HTTP 4xx: our request or our rights are wrong; retrying will not help."""
+class ErpRejected(SourceRejected):
+    """``SourceRejected`` under the name the ERP's runs record: a SOAP Client fault or an HTTP 4xx."""
 
 
-class ErpAuthRefused(FatalError):
-    """HTTP 401/403 or a WS-Security fault: the logon was refused. Never retried — SAP locks a user after a few
-    failed logons (login/fails_to_user_lock, default 5), so a retry loop would lock the hub's technical user."""
+class ErpAuthRefused(AuthRefused):
+    """``AuthRefused`` under the name the ERP's runs record: HTTP 401/403 or a WS-Security fault."""
 
 
-def refused_logon(origin: str, status: str, config: ErpSoapConfig) -> ErpAuthRefused:
+def refused_logon(where: str, status: str, config: ErpSoapConfig, origin: SourceOrigin) -> ErpAuthRefused:
+    user, secret = config.credential_settings(origin)
     return ErpAuthRefused(
-        f"authentication refused by {origin} ({status}): check {config.credential_settings}",
-        field=config.credential_settings.split(" and ")[-1],
+        f"authentication refused by {where} ({status}): check {user} and {secret}",
+        field=secret,
         fix="not retried, so the user is not locked by repeated failed logons; if the user is locked already, "
         "ask the ERP's basis team to unlock it (SAP: SU01)",
     )

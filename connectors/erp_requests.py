@@ -14,14 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from connectors.erp_config import ErpOperation, ErpRejected
-from connectors.erp_values import dig, is_true, nested, paths, put, record_id
+from connectors.erp_values import id_text, is_true, nested, paths, put
+from connectors.origin import SourceOrigin
+from connectors.values import dig
 from core.errors import ConfigError
 
 _UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
 
 
-def setting(stream: str, name: str) -> str:
-    return f"AUTOHUB_ERP__STREAMS.{stream}.{name}"
+def setting(origin: SourceOrigin, stream: str, name: str) -> str:
+    """A stream's setting as the user writes it: ``AUTOHUB_ERP__STREAMS.customers.page_size_param`` for the
+    shipped ERP, ``sources.yaml: sap_ecc.settings.streams.customers.page_size_param`` for a declared one."""
+    return origin.setting(f"streams.{stream}.{name}")
 
 
 def params_sent(op: ErpOperation) -> dict[str, str]:
@@ -52,7 +56,7 @@ def request(op: ErpOperation, *, since: datetime | None, position: str | None) -
 # --- the check against the WSDL ---------------------------------------------------------------------------
 
 
-def check_against(stream: str, op: ErpOperation, operation: Any) -> None:
+def check_against(stream: str, op: ErpOperation, operation: Any, origin: SourceOrigin) -> None:
     """Refuse at start a parameter the operation's input has no element for (``operation``: zeep's)."""
     top = _input_type(operation)
     if top is None:  # a message shape we cannot walk (RPC style, a header part): left to the call
@@ -64,7 +68,8 @@ def check_against(stream: str, op: ErpOperation, operation: Any) -> None:
             if children is None:
                 break  # xs:any or a simple type we cannot see into: zeep decides at the call
             if part not in children:
-                raise _wrong(stream, op, path, name, sorted(children), ".".join(path.split(".")[:depth]))
+                inside = ".".join(path.split(".")[:depth])
+                raise _wrong(stream, op, path, name, sorted(children), inside, origin)
             xsd_type = getattr(children[part], "type", None)
 
 
@@ -81,20 +86,19 @@ def _children(xsd_type: Any) -> dict[str, Any] | None:
     return {name: element for name, element in elements} or None
 
 
-def _wrong(
-    stream: str, op: ErpOperation, path: str, name: str, offered: list[str], inside: str
-) -> ConfigError:
+def _wrong(stream: str, op: ErpOperation, path: str, name: str, offered: list[str], inside: str,
+           origin: SourceOrigin) -> ConfigError:  # fmt: skip
     where = f"in {inside!r} " if inside else ""
     return ConfigError(
         f"stream {stream}: operation {op.operation} has no parameter {path!r} (set by {name}); "
         f"{where}it takes {', '.join(offered) or 'nothing'}",
-        field=setting(stream, name),
+        field=setting(origin, stream, name),
         fix=f"correct {name} to a parameter the WSDL names, dotted for nesting, "
         "or set it to null if the operation has no such parameter",
     )
 
 
-def wrong_argument(stream: str, op: ErpOperation, exc: TypeError) -> ConfigError:
+def wrong_argument(stream: str, op: ErpOperation, exc: TypeError, origin: SourceOrigin) -> ConfigError:
     """zeep's ``TypeError`` for an argument the signature lacks, as the setting that sent it."""
     found = _UNEXPECTED.search(str(exc))
     argument = found.group(1) if found else "?"
@@ -106,16 +110,16 @@ def wrong_argument(stream: str, op: ErpOperation, exc: TypeError) -> ConfigError
     return ConfigError(
         f"stream {stream}: operation {op.operation} has no parameter {path!r} (set by {name})"
         + (f"; it takes {signature}" if signature else ""),
-        field=setting(stream, name),
+        field=setting(origin, stream, name),
         fix=f"correct {name} to a parameter the WSDL names, or set it to null if the operation has none",
     )
 
 
-def incomplete_request(stream: str, op: ErpOperation, exc: Exception) -> ConfigError:
+def incomplete_request(stream: str, op: ErpOperation, exc: Exception, origin: SourceOrigin) -> ConfigError:
     """zeep's ValidationError: a required element (SAP's selection structure) that no setting gives."""
     return ConfigError(
         f"stream {stream}: the request to {op.operation} is incomplete: {str(exc)[:200]}",
-        field=setting(stream, "extra_params"),
+        field=setting(origin, stream, "extra_params"),
         fix="give the required element in extra_params, dotted for nesting, e.g. "
         '{"CustomerSimpleSelectionByNameAndAddress.CustomerAddressName": "*"}',
     )
@@ -125,29 +129,30 @@ def incomplete_request(stream: str, op: ErpOperation, exc: Exception) -> ConfigE
 
 
 def next_position(stream: str, op: ErpOperation, body: Any, count: int, last_id: str | None,
-                  position: str | None) -> str | None:  # fmt: skip
+                  position: str | None, origin: SourceOrigin) -> str | None:  # fmt: skip
     """The token or last id the next call asks from; None when the pass is complete.
 
     ``count`` and ``last_id`` are the page's records and the id of its last one; ``position`` is what this
     page was asked from. An answer that points back where it was asked from would page forever: refused.
     """
     if op.next_token_field:
-        following = record_id(dig(body, op.next_token_field))
+        following = id_text(dig(body, op.next_token_field))
     elif op.last_id_param:
-        following = _last_returned(stream, op, body, count, last_id)
+        following = _last_returned(stream, op, body, count, last_id, origin)
     else:
         return None
     if following is not None and following == position:
         raise ErpRejected(
             f"stream {stream}: {op.operation} answered the same continuation {following!r} it was asked from; "
             "reading on would repeat the page forever",
-            field=setting(stream, "next_token_field" if op.next_token_field else "last_id_field"),
+            field=setting(origin, stream, "next_token_field" if op.next_token_field else "last_id_field"),
             fix="check that the continuation field and parameter are the right ones; not retried",
         )
     return following
 
 
-def _last_returned(stream: str, op: ErpOperation, body: Any, count: int, last_id: str | None) -> str | None:
+def _last_returned(stream: str, op: ErpOperation, body: Any, count: int, last_id: str | None,
+                   origin: SourceOrigin) -> str | None:  # fmt: skip
     """SAP's query paging: go on from the last returned object while MoreHitsAvailableIndicator is true;
     without an indicator configured, until a page comes back empty (or short of a page size we asked)."""
     if op.more_field is not None:
@@ -155,13 +160,13 @@ def _last_returned(stream: str, op: ErpOperation, body: Any, count: int, last_id
             return None
     elif count == 0 or (op.page_size_param and count < op.page_size):
         return None
-    following = record_id(dig(body, op.last_id_field)) if op.last_id_field else last_id
+    following = id_text(dig(body, op.last_id_field)) if op.last_id_field else last_id
     if following is None:
         where = op.last_id_field or f"the last record's {op.id_field}"
         raise ErpRejected(
             f"stream {stream}: {op.operation} says more hits are available but gives no last returned id "
             f"({where} is empty)",
-            field=setting(stream, "last_id_field"),
+            field=setting(origin, stream, "last_id_field"),
             fix="name the answer field holding the last returned id, e.g. "
             "ProcessingConditions.LastReturnedObjectID; not retried",
         )

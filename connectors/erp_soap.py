@@ -79,9 +79,11 @@ from connectors.erp_transport import (
     parser_limit,
     raise_http,
 )
-from connectors.erp_values import NaiveTime, UnreadableTime, change_time, dig, record_id
+from connectors.erp_values import change_time, id_text
+from connectors.origin import SourceOrigin
 from connectors.retry import call_with_retry, retrying
 from connectors.sync_clock import SyncClock, current_clock, resume_from
+from connectors.values import NaiveTime, UnreadableTime, dig
 from core.errors import ConfigError, DataError, SourceUnavailable
 
 __all__ = ["ErpAnswerTooLarge", "ErpAuthRefused", "ErpBusy", "ErpOperation", "ErpRejected", "ErpSoapConfig",
@@ -121,12 +123,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _wsse(config: ErpSoapConfig) -> UsernameToken | None:
+def _wsse(config: ErpSoapConfig, origin: SourceOrigin) -> UsernameToken | None:
     """A WS-Security UsernameToken when configured (SAP: a service whose logon procedure is WSSE)."""
     if config.ws_security == "none":
         return None
     digest = config.ws_security == "username_token_digest"
-    return UsernameToken(config.username, config.secret_password(), use_digest=digest)
+    return UsernameToken(config.username, config.secret_password(origin), use_digest=digest)
 
 
 def _refused_logon_fault(code: str) -> bool:
@@ -135,18 +137,28 @@ def _refused_logon_fault(code: str) -> bool:
 
 
 class ErpSoapConnector(Connector):
-    """Reads the configured streams of one ERP; one zeep client, built on first use (the WSDL load is retried)."""
+    """Reads the configured streams of one ERP; one zeep client, built on first use (the WSDL load is retried).
 
-    def __init__(self, config: ErpSoapConfig, *, cache_path: Path | None = None):
+    ``origin``: the source and where its settings were written, so that every error names the setting as its
+    user wrote it; without one (a connector made in code, the demo) the source is ``config.source`` and its
+    settings the ``AUTOHUB_ERP__…`` variables, as for the shipped ERP.
+    """
+
+    def __init__(self, config: ErpSoapConfig, origin: SourceOrigin | str | None = None, *,
+                 cache_path: Path | None = None):  # fmt: skip
+        origin = SourceOrigin.of(origin or config.source, env_block="erp")
         if not config.wsdl_url:
-            raise ConfigError("no ERP configured", field="AUTOHUB_ERP__WSDL_URL",
-                              fix="set the ERP's WSDL URL (and AUTOHUB_ERP__STREAMS if its operations differ)")  # fmt: skip
-        config.check_logon()
+            raise ConfigError(f"no ERP configured for {origin.source}", field=origin.setting("wsdl_url"),
+                              fix=f"set the ERP's WSDL URL (and {origin.setting('streams')} if its operations differ)")  # fmt: skip
+        config.check_logon(origin)
+        if config.source != origin.source:  # one name for the source, whoever asks the configuration
+            config = config.model_copy(update={"source": origin.source})
         self.config = config
-        self.source = config.source
+        self.origin = origin
+        self.source = origin.source
         self.streams = tuple(config.streams)
         self._cache_path = config.wsdl_cache_path or cache_path
-        self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=0.2, source=config.source)
+        self._policy = retrying(config.attempts, config.max_wait_s, initial_wait_s=0.2, source=self.source)
         self._client: Client | None = None
         self._transport: GuardedTransport | None = None
         self._service: Any = None
@@ -166,12 +178,12 @@ class ErpSoapConnector(Connector):
             self._cache_path.parent.mkdir(parents=True, exist_ok=True)
             cache = SqliteCache(path=str(self._cache_path), timeout=self.config.wsdl_cache_ttl_s)
         wsdl = self.config.wsdl_url  # never with userinfo: ErpSoapConfig moves it to USERNAME/PASSWORD
-        transport = GuardedTransport(self.config, cache)
+        transport = GuardedTransport(self.config, cache, self.origin)
         transport.wsdl_deadline_at = time.monotonic() + self.config.wsdl_deadline_s  # all documents together
         try:
             client = Client(wsdl, transport=transport, settings=zeep_settings(forbid_external=False),
                             service_name=self.config.service, port_name=self.config.port,
-                            plugins=[PageGuard(transport)], wsse=_wsse(self.config))  # fmt: skip
+                            plugins=[PageGuard(transport)], wsse=_wsse(self.config, self.origin))  # fmt: skip
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
             transport.session.close()
             raise UnsafeXml(f"the WSDL at {wsdl} is refused: {exc}",
@@ -183,11 +195,11 @@ class ErpSoapConnector(Connector):
             transport.session.close()
             raise parser_limit(exc, wsdl) or ConfigError(
                 f"no usable WSDL at {wsdl}: {str(exc)[:200]}",
-                field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL") from exc  # fmt: skip
+                field=self.origin.setting("wsdl_url"), fix="point it at the ERP's ?wsdl URL") from exc  # fmt: skip
         except OSError as exc:  # a local WSDL file that cannot be read
             transport.session.close()
             raise ConfigError(f"cannot read the WSDL at {wsdl}: {exc.strerror or exc}",
-                              field="AUTOHUB_ERP__WSDL_URL", fix="point it at the ERP's ?wsdl URL or a readable file") from exc  # fmt: skip
+                              field=self.origin.setting("wsdl_url"), fix="point it at the ERP's ?wsdl URL or a readable file") from exc  # fmt: skip
         except BaseException:  # a refusal of ours (deadline, size, origin, logon): no session left behind
             transport.session.close()
             raise
@@ -212,10 +224,10 @@ class ErpSoapConnector(Connector):
                 getattr(service, op.operation)
             except AttributeError as exc:
                 raise ConfigError(f"the ERP's WSDL has no operation {op.operation!r} (stream {stream})",
-                                  field=f"AUTOHUB_ERP__STREAMS.{stream}.operation",
+                                  field=self.origin.setting(f"streams.{stream}.operation"),
                                   fix="use an operation name the WSDL offers") from exc  # fmt: skip
             if op.operation in operations:
-                check_against(stream, op, operations[op.operation])
+                check_against(stream, op, operations[op.operation], self.origin)
 
     def close(self) -> None:
         if self._client is not None:
@@ -237,7 +249,7 @@ class ErpSoapConnector(Connector):
         except Fault as exc:
             code = str(exc.code or "")
             if _refused_logon_fault(code):
-                raise refused_logon(self._endpoint(), f"SOAP fault {code}", self.config) from exc
+                raise refused_logon(self._endpoint(), f"SOAP fault {code}", self.config, self.origin) from exc
             if "Client" in code or "Sender" in code:
                 raise ErpRejected(f"ERP refused {op.operation}: {exc.message} ({code})",
                                   fix="the request or the technical user's rights are wrong; not retried") from exc  # fmt: skip
@@ -270,9 +282,9 @@ class ErpSoapConnector(Connector):
         try:
             return getattr(service, op.operation)(**params)
         except TypeError as exc:  # zeep: "got an unexpected keyword argument 'PageSize'"
-            raise wrong_argument(stream, op, exc) from exc
+            raise wrong_argument(stream, op, exc, self.origin) from exc
         except ValidationError as exc:  # zeep: "Missing element CustomerSimpleSelectionByNameAndAddress"
-            raise incomplete_request(stream, op, exc) from exc
+            raise incomplete_request(stream, op, exc, self.origin) from exc
         finally:
             if transport is not None:
                 transport.calling = None
@@ -306,7 +318,7 @@ class ErpSoapConnector(Connector):
             body = serialize_object(answer, dict)
             page = self._records(stream, op, body, high)
             high = page.high
-            following = next_position(stream, op, body, page.count, page.last_id, position)
+            following = next_position(stream, op, body, page.count, page.last_id, position, self.origin)
             if following:
                 yield Page(page.records, {"changed_since": done, "pass": {"since": since, "token": following,
                            "high": high}}, page.unreadable, page.refused)  # fmt: skip
@@ -327,14 +339,15 @@ class ErpSoapConnector(Connector):
         items = dig(body, op.records_field) if op.records_field else body
         if isinstance(items, dict):  # a single record where the WSDL allows one or many
             items = [items]
-        check_page(ErpCall(stream, op), len(items or []))  # for answers whose records PageGuard did not find
+        # for answers whose records PageGuard did not find
+        check_page(ErpCall(stream, op), len(items or []), self.origin)
         page = _PageRead(high=high)
         high_at = datetime.fromisoformat(high) if high else None
         zone = self._zone(op)
         for item in items or []:
             page.count += 1
             payload = _json_safe(item)
-            source_id = record_id(dig(payload, op.id_field)) if isinstance(payload, dict) else None
+            source_id = id_text(dig(payload, op.id_field)) if isinstance(payload, dict) else None
             if source_id is None:
                 leaf = op.id_field.rsplit(".", 1)[-1].lower()
                 page.unreadable.append((f"missing_{leaf}", repr(payload)[:2000]))
@@ -372,8 +385,8 @@ class ErpSoapConnector(Connector):
         except NaiveTime as exc:
             raise ConfigError(f"{exc}; the ERP writes change times without a zone", record=name,
                               field=op.changed_field,
-                              fix="declare the ERP's zone in AUTOHUB_ERP__SOURCE_TIMEZONE (or the stream's "
-                              "source_timezone), e.g. Asia/Shanghai") from exc  # fmt: skip
+                              fix=f"declare the ERP's zone in {self.origin.setting('source_timezone')} (or the "
+                              "stream's source_timezone), e.g. Asia/Shanghai") from exc  # fmt: skip
 
 
 @dataclass

@@ -29,6 +29,7 @@ from connectors.erp_config import (
     refused_logon,
     without_userinfo,
 )
+from connectors.origin import SourceOrigin
 from connectors.sync_clock import current_clock, run_deadline_passed
 from core.errors import SourceUnavailable
 
@@ -59,13 +60,15 @@ class _Origins:
     wsdl_url: str
     origins: frozenset[str]
     local_root: Path | None
+    setting: str  # where more origins are allowed, as the user writes it
 
     @classmethod
-    def of(cls, config: ErpSoapConfig) -> _Origins:
+    def of(cls, config: ErpSoapConfig, origin: SourceOrigin) -> _Origins:
         own = origin_of(config.wsdl_url)
         local = _local_path(config.wsdl_url) if own is None else None
         origins = frozenset({own} if own else set()) | frozenset(config.allowed_origins)
-        return cls(config.wsdl_url, origins, local.resolve().parent if local else None)
+        return cls(config.wsdl_url, origins, local.resolve().parent if local else None,
+                   origin.setting("allowed_origins"))  # fmt: skip
 
     def allows(self, url: str) -> bool:
         origin = origin_of(url)
@@ -86,9 +89,9 @@ class _Origins:
             f"the ERP's WSDL at {without_userinfo(self.wsdl_url)} {how} {without_userinfo(url)}, outside what it "
             f"may load from "
             f"({', '.join(allowed) or 'nothing'}); refused without reading it",
-            field="AUTOHUB_ERP__ALLOWED_ORIGINS",
+            field=self.setting,
             fix="a WSDL may import schemas from its own origin only; if that host is the ERP's own, add its "
-            "origin (scheme://host:port) to AUTOHUB_ERP__ALLOWED_ORIGINS — local files are never loaded",
+            f"origin (scheme://host:port) to {self.setting} — local files are never loaded",
         )
 
 
@@ -109,16 +112,17 @@ class GuardedTransport(Transport):
     thread, no signal, nothing buffered beyond the cap.
     """
 
-    def __init__(self, config: ErpSoapConfig, cache: SqliteCache | None):
+    def __init__(self, config: ErpSoapConfig, cache: SqliteCache | None, origin: SourceOrigin):
         super().__init__(
             cache=cache, timeout=config.wsdl_timeout_s, operation_timeout=config.operation_timeout_s
         )
         self.config = config
-        self.origins = _Origins.of(config)
+        self.origin = origin  # the source, and where its settings were written: named in every error
+        self.origins = _Origins.of(config, origin)
         self.calling: ErpCall | None = None  # the call under way, set by the connector: named in messages
         self.wsdl_deadline_at: float | None = None  # monotonic end of the WSDL load under way
         self.session.auth = None  # credentials go per request, to the origins that may have them (_auth_for)
-        self.credentials = (config.username, config.secret_password()) if config.username else None
+        self.credentials = (config.username, config.secret_password(origin)) if config.username else None
         own = origin_of(config.wsdl_url)
         self.credential_origins: set[str] = {own} if own else set()
 
@@ -159,7 +163,7 @@ class GuardedTransport(Transport):
         deadline_s = self.config.wsdl_deadline_s
         deadline_at = self.wsdl_deadline_at or time.monotonic() + deadline_s
         response = self._fetch("GET", url, what="loading the ERP's WSDL", deadline_at=deadline_at,
-                               deadline_s=deadline_s, deadline_field="AUTOHUB_ERP__WSDL_DEADLINE_S",
+                               deadline_s=deadline_s, deadline_field=self.origin.setting("wsdl_deadline_s"),
                                read_timeout=self.config.wsdl_timeout_s)  # fmt: skip
         response.raise_for_status()
         return response.content
@@ -170,7 +174,7 @@ class GuardedTransport(Transport):
         what = f"ERP call {self.calling.op.operation}" if self.calling else "ERP call"
         deadline_s = self.config.operation_deadline_s
         return self._fetch(method, address, what=what, deadline_at=time.monotonic() + deadline_s,
-                           deadline_s=deadline_s, deadline_field="AUTOHUB_ERP__OPERATION_DEADLINE_S",
+                           deadline_s=deadline_s, deadline_field=self.origin.setting("operation_deadline_s"),
                            read_timeout=self.config.operation_timeout_s, **kwargs)  # fmt: skip
 
     def _fetch(self, method: str, url: str, *, what: str, deadline_at: float, deadline_s: float,
@@ -189,7 +193,7 @@ class GuardedTransport(Transport):
         def past_deadline() -> SourceUnavailable:
             if clock.remaining_s() == 0.0:  # the run's deadline was the nearer: the run ends, no retry
                 return run_deadline_passed(
-                    self.config.source, f"{what} at {without_userinfo(url)} was cut off at the sync run's total "
+                    self.origin.source, f"{what} at {without_userinfo(url)} was cut off at the sync run's total "
                     f"deadline of {clock.deadline_s:g} s",
                 )  # fmt: skip
             return SourceUnavailable(
@@ -218,7 +222,7 @@ class GuardedTransport(Transport):
             if response.status_code in (401, 403):  # before any retry can see it: SAP locks a user after 5
                 response.close()
                 raise refused_logon(origin_of(url) or without_userinfo(url), f"HTTP {response.status_code}",
-                                    self.config)  # fmt: skip
+                                    self.config, self.origin)  # fmt: skip
             if not response.is_redirect:
                 break
             target = urljoin(url, response.headers["Location"])
@@ -226,8 +230,8 @@ class GuardedTransport(Transport):
             if method != "GET":
                 raise ErpRejected(
                     f"{what} was redirected (HTTP {response.status_code}) from {url} to {target}; not followed",
-                    fix="a SOAP request is not re-sent elsewhere: point AUTOHUB_ERP__WSDL_URL at a WSDL whose "
-                    "endpoint is the final address (often https)",
+                    fix=f"a SOAP request is not re-sent elsewhere: point {self.origin.setting('wsdl_url')} at a WSDL "
+                    "whose endpoint is the final address (often https)",
                 )
             # followed by hand: requests would follow anywhere, to file:// through zeep's adapter too
             if origin_of(target) is None or origin_of(target) != origin_of(url):
@@ -260,7 +264,7 @@ class GuardedTransport(Transport):
         def too_large(how: str) -> ErpAnswerTooLarge:
             return ErpAnswerTooLarge(
                 f"{what} answered more than {_size(cap)} at {url} ({how}, the rest unread)",
-                field="AUTOHUB_ERP__MAX_ANSWER_BYTES",
+                field=self.origin.setting("max_answer_bytes"),
                 fix="lower the stream's page_size; raise the cap only if answers this large are expected; "
                 "not retried",
             )
@@ -309,7 +313,8 @@ class PageGuard(Plugin):
     def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
         call = self.transport.calling
         if call is not None and call.op.records_field:
-            check_page(call, _count_records(envelope, call.op.records_field.rsplit(".", 1)[-1]))
+            found = _count_records(envelope, call.op.records_field.rsplit(".", 1)[-1])
+            check_page(call, found, self.transport.origin)
         return envelope, http_headers
 
 
@@ -334,13 +339,13 @@ def _localname(node: Any) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # comments and PIs have no name
 
 
-def check_page(call: ErpCall, count: int) -> None:
+def check_page(call: ErpCall, count: int, origin: SourceOrigin) -> None:
     op = call.op
     if count > op.record_limit:
         raise ErpAnswerTooLarge(
             f"ERP answer to {op.operation} holds {count} records where {op.page_size} were asked "
             f"(at most {op.record_limit} accepted); refused, nothing of it stored",
-            field=f"AUTOHUB_ERP__STREAMS.{call.stream}.max_page_records",
+            field=origin.setting(f"streams.{call.stream}.max_page_records"),
             fix="the ERP ignores the page size (check page_size_param); raise max_page_records only if it always "
             "sends this much; not retried",
         )

@@ -1,6 +1,7 @@
-"""What the ERP connector reads out of an answer and writes into a request, apart from zeep: dotted paths,
-values with attributes, SAP's date formats and indicators. Plain functions over plain values, so the rules
-are tested without a server and the connector's modules stay about SOAP."""
+"""What the ERP connector reads out of an answer and writes into a request, apart from zeep: nested request
+parameters, values with XML attributes, SAP's date formats and indicators. Plain functions over plain values,
+so the rules are tested without a server and the connector's modules stay about SOAP. What every type reads
+alike (dotted paths, ids, zones) is ``connectors/values.py``'s."""
 
 from __future__ import annotations
 
@@ -8,29 +9,14 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
+from connectors.values import UnreadableTime, in_zone, record_id
+
 # SAP DATS (YYYYMMDD) and TIMESTAMP/TIMESTAMPL (YYYYMMDDhhmmss[.fffffff]); written without a zone.
 _SAP_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _SAP_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:[.,](\d{1,7}))?")
 # SAP's initial values: a date or time stamp that was never set is all zeros, not absent.
 _SAP_INITIAL = re.compile(r"0+(?:[.,]0*)?")
 _TRUE = frozenset({"true", "1", "x", "yes"})  # xs:boolean, and SAP's CHAR1 indicator ("X" is true)
-
-
-class UnreadableTime(ValueError):
-    """A change time in none of the forms the connector knows; the message shows the value, shortened."""
-
-
-class NaiveTime(ValueError):
-    """A change time without a zone where no source_timezone is declared: configuration, not one record."""
-
-
-def dig(body: Any, dotted: str) -> Any:
-    """The value at ``a.b.c`` in nested dicts (or zeep objects); None where any step is missing."""
-    for part in dotted.split("."):
-        if body is None:
-            return None
-        body = body.get(part) if isinstance(body, dict) else getattr(body, part, None)
-    return body
 
 
 def put(params: dict[str, Any], dotted: str, value: Any) -> None:
@@ -75,13 +61,9 @@ def text_of(value: Any) -> Any:
     return value if inner is None else inner
 
 
-def record_id(value: Any) -> str | None:
-    """The id as the raw store keys it: text, never the printed form of a structure; None if there is none."""
-    value = text_of(value)
-    if value is None or isinstance(value, dict | list | tuple | set):
-        return None
-    text = str(value).strip()
-    return text or None
+def id_text(value: Any) -> str | None:
+    """An id or continuation as the raw store keys it, read through its XML attributes (``text_of``)."""
+    return record_id(text_of(value))
 
 
 def is_true(value: Any) -> bool:
@@ -104,11 +86,7 @@ def change_time(value: Any, zone: tzinfo | None) -> datetime | None:
         return None
     else:
         moment = _parse(str(value).strip())
-    if moment.tzinfo is not None:
-        return moment
-    if zone is None:
-        raise NaiveTime(f"change time {str(value)[:40]!r} has no zone")
-    return moment.replace(tzinfo=zone)
+    return in_zone(moment, value, zone)
 
 
 def _parse(text: str) -> datetime:

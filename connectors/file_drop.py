@@ -19,18 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.file_lines import FileReadLimits, UnreadableFile
 from connectors.file_rows import BadRow, ExtractFile, unreadable_row
+from connectors.origin import SourceOrigin
 from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
 
 
 class FileDropConfig(FileReadLimits):
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``id_feild`` would be a missing id, not a typo
+
     folder: Path = Field(description="the drop folder; processed/ and rejected/ are made inside it")
     pattern: str = Field(default="*.csv", description="which files in it are this source's (a glob)")
     stream: str = Field(description="the mapping's stream every file feeds, e.g. customers")
@@ -52,9 +55,12 @@ def _unreadable_file() -> tuple[type[Exception], ...]:
 
 
 class FileDropConnector(Connector):
-    def __init__(self, config: FileDropConfig, source: str) -> None:
+    """``origin``: the declared source (or, made in code, its bare name): its records are stored under it."""
+
+    def __init__(self, config: FileDropConfig, origin: SourceOrigin | str) -> None:
+        self.origin = SourceOrigin.of(origin)
         self.config = config
-        self.source = source
+        self.source = self.origin.source
         self.streams = (config.stream,)
 
     def _waiting(self) -> list[Path]:

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from sqlalchemy import (
     Connection,
     Engine,
@@ -37,6 +37,7 @@ from sqlalchemy.types import NullType
 
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
+from connectors.origin import SourceOrigin
 from connectors.retry import call_with_retry, retrying
 from connectors.sync_clock import SyncClock, current_clock, resume_from, run_deadline_passed
 from core.errors import ConfigError, DataError, SourceUnavailable
@@ -46,6 +47,8 @@ log = structlog.get_logger(__name__)
 
 class FinanceSqlConfig(BaseModel):
     """``AUTOHUB_FINANCE__URL`` etc. The URL may carry a password: it is a secret and never logged."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``cursor_colum`` would read by updated_at unasked
 
     url: SecretStr = SecretStr("")
     table: str = "customers"
@@ -89,11 +92,15 @@ def _json_value(value: Any) -> Any:
 
 
 class FinanceSqlConnector(Connector):
-    source = "finance"
+    """``origin``: the declared source; without one, the shipped ``finance`` configured by
+    ``AUTOHUB_FINANCE__…``."""
 
-    def __init__(self, config: FinanceSqlConfig, *, engine: Engine | None = None):
+    def __init__(self, config: FinanceSqlConfig, origin: SourceOrigin | str = "finance", *,
+                 engine: Engine | None = None):  # fmt: skip
+        self.origin = SourceOrigin.of(origin, env_block="finance")
+        self.source = self.origin.source
         if not config.url.get_secret_value() and engine is None:
-            raise ConfigError("no finance database configured", field="AUTOHUB_FINANCE__URL",
+            raise ConfigError(f"no finance database configured for {self.source}", field=self.origin.setting("url"),
                               fix="set it to an SQLAlchemy URL, e.g. mysql+pymysql://user:pw@host/accounting")  # fmt: skip
         self.config = config
         self.streams = (config.stream,)
@@ -250,13 +257,14 @@ class FinanceSqlConnector(Connector):
                     self._table = Table(self.config.table, MetaData(), autoload_with=conn)
             except NoSuchTableError as exc:
                 raise ConfigError(f"table {self.config.table!r} not found in the finance database",
-                                  field="AUTOHUB_FINANCE__TABLE", fix="check the table name") from exc  # fmt: skip
+                                  field=self.origin.setting("table"), fix="check the table name") from exc  # fmt: skip
             except (OperationalError, DBAPIError) as exc:
                 raise self._unavailable(exc, f"reading the columns of {self.config.table!r}") from exc
             for column in (self.config.cursor_column, self.config.key_column):
                 if column not in self._table.c:
                     raise ConfigError(f"column {column!r} not in table {self.config.table!r}",
-                                      field="AUTOHUB_FINANCE__CURSOR_COLUMN / KEY_COLUMN")  # fmt: skip
+                                      field=self.origin.setting("cursor_column" if column == self.config.cursor_column
+                                                                else "key_column"))  # fmt: skip
         return self._table
 
     def _fetch(self, stmt: Any) -> list[dict[str, Any]]:

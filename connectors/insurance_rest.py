@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from connectors.base import Page
+from connectors.errors import RateLimited, SourceRejected
+from connectors.origin import SourceOrigin
 from connectors.rest_config import (
     CursorPaging,
     HttpSourceConfig,
     Incremental,
     OAuth2ClientCredentials,
-    RateLimited,
-    SourceRejected,
     StreamSpec,
 )
 from connectors.rest_source import HttpConnector
@@ -33,6 +33,8 @@ __all__ = ["InsuranceRestConfig", "InsuranceRestConnector", "RateLimited", "Sour
 
 class InsuranceRestConfig(BaseModel):
     """``AUTOHUB_INSURANCE__BASE_URL`` etc.; the client secret is a secret and never logged."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key would fall back to the shipped insurer's value
 
     base_url: str = ""
     client_id: str = "autohub"
@@ -65,18 +67,20 @@ class InsuranceRestConfig(BaseModel):
 
 
 class InsuranceRestConnector(HttpConnector):
-    def __init__(
-        self, config: InsuranceRestConfig, *, source: str = "insurance", client: httpx.Client | None = None
-    ):
+    """``origin``: the declared source; without one, the shipped insurer configured by ``AUTOHUB_INSURANCE__…``."""
+
+    def __init__(self, config: InsuranceRestConfig, origin: SourceOrigin | str = "insurance", *,
+                 client: httpx.Client | None = None):  # fmt: skip
+        origin = SourceOrigin.of(origin, env_block="insurance")
         if not config.base_url:
-            raise ConfigError("no insurance API configured", field="AUTOHUB_INSURANCE__BASE_URL",
-                              fix="set the partner's base URL and AUTOHUB_INSURANCE__CLIENT_SECRET")  # fmt: skip
+            raise ConfigError(f"no insurance API configured for {origin.source}", field=origin.setting("base_url"),
+                              fix=f"set the partner's base URL and {origin.setting('client_secret')}")  # fmt: skip
         try:
             declaration = config.declaration()
         except ValidationError as exc:
-            raise ConfigError(f"{source}: {exc.errors()[0]['msg']}", field="AUTOHUB_INSURANCE__BASE_URL",
+            raise ConfigError(f"{origin.source}: {exc.errors()[0]['msg']}", field=origin.setting("base_url"),
                               fix="an http:// or https:// URL without credentials in it") from None  # fmt: skip
-        super().__init__(declaration, source, client=client)
+        super().__init__(declaration, origin, client=client)
 
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
         # Before it ran on the http type, this connector saved its watermark as updated_since.

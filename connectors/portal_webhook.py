@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from core.errors import DataError
 from pipeline import Loader, LoadReport, to_source_record
@@ -32,6 +32,8 @@ DELIVERY_HEADER = "X-AutoHub-Delivery"
 
 class PortalWebhookConfig(BaseModel):
     """``AUTOHUB_PORTAL__SECRET`` (shared with the portal, never logged) and the accepted clock skew."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``secert`` would leave every delivery refused
 
     secret: SecretStr = SecretStr("")
     tolerance_s: int = Field(default=300, ge=1, le=3600)

@@ -14,7 +14,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from core.errors import FatalError, RetriableError
+# The categories every type shares, importable from here as before the ``http`` type shared them.
+from connectors.errors import AnswerTooLarge as AnswerTooLarge
+from connectors.errors import AnswerUnreadable as AnswerUnreadable
+from connectors.errors import AuthRefused as AuthRefused
+from connectors.errors import RateLimited as RateLimited
+from connectors.errors import SourceRejected as SourceRejected
 
 MIB = 1024 * 1024
 ParamValue = str | int | float | bool
@@ -185,28 +190,3 @@ class HttpSourceConfig(_Strict):
         if parts.password is not None:
             raise ValueError("no credentials in the URL: declare them under auth")
         return value
-
-
-# --- errors --------------------------------------------------------------------------------------------
-
-
-class RateLimited(RetriableError):
-    def __init__(self, where: str, retry_after_s: float):
-        self.retry_after_s = retry_after_s
-        super().__init__(f"{where}: rate limited (429); asked to wait {retry_after_s:g} s")
-
-
-class SourceRejected(FatalError):
-    """The partner answered 4xx (or redirected): our request or our rights are wrong, retrying will not help."""
-
-
-class AuthRefused(SourceRejected):
-    """401/403 after a fresh credential: never retried (a partner may lock a client after a few)."""
-
-
-class AnswerTooLarge(FatalError):
-    """An answer over ``max_answer_bytes``: asking again brings the same answer."""
-
-
-class AnswerUnreadable(FatalError):
-    """An answer that is no JSON, or whose records are not where the declaration says."""

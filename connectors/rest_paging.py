@@ -15,16 +15,10 @@ from typing import Any
 
 import httpx
 
-from connectors.rest_config import (
-    CursorPaging,
-    LinkPaging,
-    OffsetPaging,
-    PageNumberPaging,
-    SourceRejected,
-    StreamSpec,
-)
+from connectors.errors import SourceRejected
+from connectors.rest_config import CursorPaging, LinkPaging, OffsetPaging, PageNumberPaging, StreamSpec
 from connectors.rest_transport import Answer
-from connectors.rest_values import dig
+from connectors.values import dig
 
 # One link-value of a Link header (RFC 8288 §3): <target>; param; param=value; ...
 _LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,"=]+(?:\s*=\s*(?:"[^"]*"|[^;,]*))?)*)')

@@ -27,19 +27,14 @@ import structlog
 
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
-from connectors.rest_config import AnswerTooLarge, AnswerUnreadable, HttpSourceConfig, StreamSpec
+from connectors.errors import AnswerTooLarge, AnswerUnreadable
+from connectors.origin import SourceOrigin
+from connectors.rest_config import HttpSourceConfig, StreamSpec
 from connectors.rest_paging import Pager
 from connectors.rest_transport import RestTransport
-from connectors.rest_values import (
-    NaiveTime,
-    UnreadableTime,
-    dig,
-    format_time,
-    has_path,
-    parse_time,
-    record_id,
-)
+from connectors.rest_values import format_time, parse_time
 from connectors.sync_clock import SyncClock, current_clock, resume_from
+from connectors.values import NaiveTime, UnreadableTime, dig, has_path, record_id
 from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
@@ -54,11 +49,16 @@ class _PageRead:
 
 
 class HttpConnector(Connector):
-    def __init__(self, config: HttpSourceConfig, source: str, *, client: httpx.Client | None = None):
+    """``origin``: the declared source (or, made in code, its bare name): its records are stored under it."""
+
+    def __init__(
+        self, config: HttpSourceConfig, origin: SourceOrigin | str, *, client: httpx.Client | None = None
+    ):
+        self.origin = SourceOrigin.of(origin)
         self.config = config
-        self.source = source
+        self.source = self.origin.source
         self.streams = tuple(config.streams)
-        self._transport = RestTransport(config, source, client=client)
+        self._transport = RestTransport(config, self.source, client=client)
 
     def close(self) -> None:
         self._transport.close()

@@ -21,16 +21,13 @@ from typing import Any
 
 import httpx
 
+from connectors.errors import AnswerTooLarge, AuthRefused, RateLimited, SourceRejected
 from connectors.rest_config import (
-    AnswerTooLarge,
     ApiKeyAuth,
-    AuthRefused,
     BasicAuth,
     BearerAuth,
     HttpSourceConfig,
     OAuth2ClientCredentials,
-    RateLimited,
-    SourceRejected,
 )
 from connectors.retry import call_with_retry, retrying
 from connectors.sync_clock import SyncClock, current_clock, run_deadline_passed

@@ -1,5 +1,6 @@
-"""What the ``http`` type reads out of a JSON answer and writes into a request: dotted paths, ids as text,
-change times in a declared format. Plain functions over plain values, tested without a server."""
+"""What the ``http`` type reads out of a JSON answer and writes into a request: change times in a declared
+format, read and written. Plain functions over plain values, tested without a server; what every type reads
+alike (dotted paths, ids, zones) is ``connectors/values.py``'s."""
 
 from __future__ import annotations
 
@@ -7,50 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-_MISSING = object()
-
-
-class UnreadableTime(ValueError):
-    """A change time not in the declared format; the message shows the value, shortened."""
-
-
-class NaiveTime(ValueError):
-    """A change time without a zone where no source_timezone is declared: configuration, not one record."""
-
-
-def dig(body: Any, dotted: str) -> Any:
-    """The value at ``a.b.0.c`` in nested objects and lists; ``""`` is the body itself; None where a step is
-    missing (use ``has_path`` to tell a missing step from a null)."""
-    found = _walk(body, dotted)
-    return None if found is _MISSING else found
-
-
-def has_path(body: Any, dotted: str) -> bool:
-    return _walk(body, dotted) is not _MISSING
-
-
-def _walk(body: Any, dotted: str) -> Any:
-    if not dotted:
-        return body
-    for part in dotted.split("."):
-        if isinstance(body, dict) and part in body:
-            body = body[part]
-        elif isinstance(body, list) and part.isdigit() and int(part) < len(body):
-            body = body[int(part)]
-        else:
-            return _MISSING
-    return body
-
-
-def record_id(value: Any) -> str | None:
-    """The id as the raw store keys it: text (a number id ``1042`` is ``"1042"``, ``1042.0`` too), never the
-    printed form of a structure or a boolean; None if there is none."""
-    if value is None or isinstance(value, bool | dict | list):
-        return None
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).strip()
-    return text or None
+from connectors.values import UnreadableTime, in_zone
 
 
 def parse_time(value: Any, fmt: str, zone: tzinfo | None) -> datetime | None:
@@ -68,11 +26,7 @@ def parse_time(value: Any, fmt: str, zone: tzinfo | None) -> datetime | None:
         moment = datetime.fromisoformat(text) if fmt == "iso8601" else datetime.strptime(text, fmt)
     except (TypeError, ValueError, OverflowError, OSError):
         raise UnreadableTime(f"change time {str(value)[:40]!r} is not {fmt}") from None
-    if moment.tzinfo is not None:
-        return moment
-    if zone is None:
-        raise NaiveTime(f"change time {str(value)[:40]!r} has no zone")
-    return moment.replace(tzinfo=zone)
+    return in_zone(moment, value, zone)
 
 
 def format_time(moment: datetime, fmt: str, zone: str | None) -> str:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from connectors.types import BuildContext, ConnectorType, connector_type
+from connectors.origin import SourceOrigin
+from connectors.types import BuildContext, ConnectorType, connector_type, keys_beside, nearest_key
 from core.errors import ConfigError
 from core.settings import SHIPPED_SOURCES_FILE
 
@@ -65,6 +66,7 @@ class DeclaredSource:
     schedule: str | None
     description: str
     config: BaseModel
+    origin: SourceOrigin  # its name and where its settings were written: what its errors name
 
     @property
     def pull(self) -> bool:
@@ -81,7 +83,7 @@ class DeclaredSource:
         if self.kind.build is None:
             raise ConfigError(f"source {self.name!r} is pushed to the hub ({self.kind.name}): it is not synced",
                               field="type", fix="sync a pull source; `autohub sources list` shows which")  # fmt: skip
-        return self.kind.build(self.config, BuildContext(self.name, data_dir))
+        return self.kind.build(self.config, BuildContext(self.name, data_dir, self.origin))
 
 
 def read_document(path: Path) -> SourcesDocument:
@@ -99,8 +101,11 @@ def read_document(path: Path) -> SourcesDocument:
     except ValidationError as exc:
         first = exc.errors()[0]
         place = ".".join(str(p) for p in first["loc"] if p != "[key]")  # a source's name is its own place
-        raise ConfigError(f"{first['msg']}", record=str(path), field=place,
-                          fix="see the comments at the top of core/sources.yaml") from None  # fmt: skip
+        fix = "see the comments at the top of core/sources.yaml"
+        if first["type"] == "extra_forbidden":  # `shedule:` — the declaration's own keys, not its settings
+            at, valid = keys_beside(SourcesDocument, raw, first["loc"])
+            fix = nearest_key(str(at[-1]), valid, fix)
+        raise ConfigError(f"{first['msg']}", record=str(path), field=place, fix=fix) from None
 
 
 def _file_of(settings: Settings, path: Path | None) -> Path:
@@ -131,18 +136,23 @@ def declared_source(settings: Settings, name: str) -> DeclaredSource:
 
 
 def _bind(name: str, entry: SourceDeclaration, settings: Settings, path: Path) -> DeclaredSource:
-    where = f"{path}: source {name!r}"
+    block = name if name in LEGACY_BLOCKS else None
+    origin = SourceOrigin(name, file=path, in_file=frozenset(entry.settings), env_block=block)
+    where = origin.where
     kind = connector_type(entry.type, where=where)
     if kind.mode == "push" and entry.schedule:
         raise ConfigError(f"{where} is pushed ({kind.name}) and cannot have a schedule", field="schedule",
                           fix="remove the schedule: the hub's receiver takes its records as they come")  # fmt: skip
     resolved = _resolve_secrets(entry.settings, where, "settings")
-    config = kind.configure(resolved, where=where)
-    legacy = settings.section(name, kind.config_model) if name in LEGACY_BLOCKS else None
+    config = kind.configure(resolved, origin)
+    legacy = settings.section(name, kind.config_model) if block else None
     if legacy is not None and legacy.model_fields_set:
-        # AUTOHUB_ERP__… set in the environment win over the file, field by field
+        # AUTOHUB_ERP__… set in the environment win over the file, field by field: errors name the variable
         config = config.model_copy(update={f: getattr(legacy, f) for f in legacy.model_fields_set})
-    return DeclaredSource(name, kind, entry.mapping or name, entry.schedule, entry.description, config)
+        origin = replace(origin, in_file=origin.in_file - legacy.model_fields_set)
+    return DeclaredSource(
+        name, kind, entry.mapping or name, entry.schedule, entry.description, config, origin
+    )
 
 
 def _resolve_secrets(value: Any, where: str, place: str) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector
+from connectors.origin import SourceOrigin
 from connectors.runner import run_sync
 from connectors.types import BuildContext, connector_types
 from pipeline import Loader
@@ -35,7 +36,7 @@ CONFORMANCE_TESTS = {
 def by_type(type_name: str, settings: dict[str, Any], source: str, data_dir: Path) -> Callable[[], Connector]:
     """Connectors made as a declared source gets them: its registered type validates the settings and builds."""
     kind = connector_types()[type_name]
-    config = kind.configure(settings, where=f"conformance of {type_name!r}")
+    config = kind.configure(settings, SourceOrigin(source))
     build = kind.build
     assert build is not None, f"{type_name} is a pull type and builds connectors"
     return lambda: build(config, BuildContext(source, data_dir))

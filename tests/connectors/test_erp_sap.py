@@ -1,24 +1,29 @@
 """The ERP connector pointed, by configuration only, at a SAP ECC enterprise service (tests/connectors/
 sap_service.py): no change-time filter, paging by LastReturnedObjectID, ids with attributes, SAP time stamps
-without a zone, HTTP Basic / WS-Security logon — and a wrong password tried once, never until SAP locks the user.
+without a zone, HTTP Basic / WS-Security logon — and a wrong password tried once, never until SAP locks the user;
+declared in a sources file, its errors name its own settings there.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import Result
 
 from connectors.erp_config import ErpAuthRefused
 from connectors.erp_requests import wrong_argument
 from connectors.erp_soap import ErpOperation, ErpRejected, ErpSoapConfig, ErpSoapConnector
+from connectors.origin import SourceOrigin
 from connectors.runner import run_sync
 from core.errors import ConfigError
 from core.logging import configure
@@ -36,6 +41,7 @@ PAGED = {**FULL_EXTRACT, "page_size_param": "ProcessingConditions.QueryHitsMaxim
          "last_id_field": "ProcessingConditions.LastReturnedObjectID",
          "more_field": "ProcessingConditions.MoreHitsAvailableIndicator"}  # fmt: skip
 NUMBERS = [f"00001000{n:02d}" for n in range(1, 6)]
+EXAMPLES = Path(__file__).resolve().parents[2] / "mappings" / "examples"
 
 
 @pytest.fixture
@@ -206,7 +212,7 @@ def test_zeeps_type_error_for_an_argument_becomes_the_setting_that_sent_it() -> 
     op = ErpOperation.model_validate(PAGED)
     zeep_says = TypeError("{urn:x}Query() got an unexpected keyword argument 'QueryHitsMaximumNumberValue'. "
                           "Signature: `CustomerSimpleSelectionByNameAndAddress: ns0:Selection`")  # fmt: skip
-    error = wrong_argument("customers", op, zeep_says)
+    error = wrong_argument("customers", op, zeep_says, SourceOrigin("erp", env_block="erp"))
     assert isinstance(error, ConfigError)
     assert "AUTOHUB_ERP__STREAMS.customers.page_size_param" in str(error)
     assert "'ProcessingConditions.QueryHitsMaximumNumberValue'" in str(error)
@@ -328,8 +334,7 @@ def test_with_settings_and_the_example_mapping_only_sap_customers_load_under_the
     url = f"sqlite:///{tmp_path}/sap.db"
     upgrade(url)
     engine = create_store_engine(url)
-    examples = Path(__file__).resolve().parents[2] / "mappings" / "examples"
-    loader = Loader(session_factory(engine), MappingRegistry.load(examples), pii_key=b"k")
+    loader = Loader(session_factory(engine), MappingRegistry.load(EXAMPLES), pii_key=b"k")
     report = run_sync(_connector(sap, PAGED, source="sap_ecc"), loader)
     assert (report.records_in, report.mapped, report.quarantined) == (6, 6, 0)
     with Session(engine) as session:
@@ -341,3 +346,61 @@ def test_with_settings_and_the_example_mapping_only_sap_customers_load_under_the
     )  # SAP's numbers with their zeros, not dict reprs
     assert parties["0000200001"]["kind"] == "organisation"
     assert parties[NUMBERS[0]]["name"]["raw"] == "客户0"
+
+
+# --- 7. a declared SAP service is told its own settings, not the shipped ERP's variables ----------------------
+
+
+@pytest.mark.parametrize(
+    ("wrong", "named"),
+    [("password", "check {file}: sap_ecc.settings.username and {file}: sap_ecc.settings.password"),
+     ("password_file", "check {file}: sap_ecc.settings.username and {file}: sap_ecc.settings.password_file"),
+     ("page_size_param", "(field '{file}: sap_ecc.settings.streams.customers.page_size_param')")],
+)  # fmt: skip
+def test_a_declared_sap_service_is_told_its_own_settings_not_the_shipped_erps(
+    sap: SapService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub_cli: Callable[..., Result],
+    wrong: str, named: str,
+) -> None:  # fmt: skip
+    """The issue's report: a SAP service declared as sap_ecc with a wrong password was told to set
+    AUTOHUB_ERP__PASSWORD, which configures another source (the shipped erp) and would not have helped."""
+    secret = tmp_path / "sap-password"
+    secret.write_text(
+        sap.password if wrong == "page_size_param" else "wrong-" + sap.password, encoding="utf-8"
+    )
+    monkeypatch.setenv("SAP_ECC_PASSWORD", secret.read_text(encoding="utf-8"))
+    logon = (
+        {"password_file": str(secret)}
+        if wrong == "password_file"
+        else {"password": {"env": "SAP_ECC_PASSWORD"}}
+    )
+    stream = {**PAGED, "page_size_param": "PageSize"} if wrong == "page_size_param" else PAGED
+    settings = {"wsdl_url": sap.wsdl_url, "username": sap.user, **logon, "source_timezone": "Asia/Shanghai",
+                "streams": {"customers": stream}, "attempts": 5}  # fmt: skip
+    file = tmp_path / "sources.yaml"
+    declaration = {"type": "soap", "mapping": "sap_ecc", "settings": settings}
+    file.write_text(yaml.safe_dump({"version": 1, "sources": {"sap_ecc": declaration}}), encoding="utf-8")
+    monkeypatch.setenv("AUTOHUB_SOURCES_FILE", str(file))
+    monkeypatch.setenv("AUTOHUB_MAPPINGS_DIR", str(EXAMPLES))
+    checked = hub_cli("sources", "check", "sap_ecc")
+    shown = " ".join(checked.output.split())
+    assert checked.exit_code == 1, shown
+    assert named.format(file=file) in shown
+    assert "AUTOHUB_ERP__" not in shown
+    assert sap.count("POST") == 0  # refused at the logon or when the WSDL is read, before any call
+    assert len(sap.requests) == 1  # one logon tried, not five: the user is not locked
+
+
+def test_the_shipped_erp_is_still_told_its_variables(
+    sap: SapService, monkeypatch: pytest.MonkeyPatch, hub_cli: Callable[..., Result]
+) -> None:
+    """The shipped erp, declared in core/sources.yaml without settings, is configured by AUTOHUB_ERP__…: its
+    errors name those variables, through the same declaration path as any other source."""
+    for name, value in {"WSDL_URL": sap.wsdl_url, "USERNAME": sap.user, "PASSWORD": "wrong-" + sap.password,
+                        "SOURCE_TIMEZONE": "Asia/Shanghai", "STREAMS": json.dumps({"customers": PAGED})}.items():  # fmt: skip
+        monkeypatch.setenv(f"AUTOHUB_ERP__{name}", value)
+    assert hub_cli("db", "upgrade").exit_code == 0
+    synced = hub_cli("sync", "erp")
+    shown = " ".join(synced.output.split())
+    assert synced.exit_code == 1, shown
+    assert "check AUTOHUB_ERP__USERNAME and AUTOHUB_ERP__PASSWORD" in shown
+    assert len(sap.requests) == 1

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from connectors.origin import SourceOrigin
 from connectors.rest_config import (
     AnswerTooLarge,
     AnswerUnreadable,
@@ -284,7 +285,7 @@ def test_a_naive_change_time_without_a_declared_zone_stops_the_sync(partner: Res
         ({"incremental": {"param": "since", "format": "yyyymmdd"}}, "settings.streams.records.incremental.format",
          "strftime pattern"),
         ({"change_time_path": None}, "settings.streams.records", "needs change_time_path"),
-        ({"record_path": "data"}, "settings.streams.records.record_path", "Extra inputs"),
+        ({"record_path": "data"}, "settings.streams.records.record_path", "unknown setting 'record_path'"),
     ],
 )  # fmt: skip
 def test_a_wrong_declaration_names_the_field(
@@ -293,7 +294,7 @@ def test_a_wrong_declaration_names_the_field(
     settings = _settings(partner)
     settings["streams"]["records"].update(change)
     with pytest.raises(ConfigError) as caught:
-        connector_types()["http"].configure(settings, where="sources.yaml: source 'partner_a'")
+        connector_types()["http"].configure(settings, SourceOrigin("partner_a", file=Path("sources.yaml")))
     assert caught.value.field == field
     assert words in str(caught.value)
 
