@@ -18,7 +18,7 @@ give several values (lists.py), the steps beyond transforms.py (steps.py, derive
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,9 @@ class MappedEntity:
     entity_type: str
     entity_key: str
     body: dict[str, Any]
+    # The values dropped while building this entity (``on_error: drop``): its own, not the record's — a resident
+    # ID dropped from the customer once warned on the car and the credit profile of the same record too.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -157,7 +160,7 @@ class Mapper:
         """Build one entity under its emit's policy: a failure either raises (the record) or is set aside."""
         warned = len(ctx.warnings)
         try:
-            out.append(self._build(emit, ctx))
+            out.append(replace(self._build(emit, ctx), warnings=ctx.warnings[warned:]))
         except DataError as exc:
             del ctx.warnings[warned:]  # a value dropped from an entity that is not kept warns about nothing
             reject_or_raise(emit.policy, emit.entity, exc, rejected)

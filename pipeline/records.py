@@ -60,7 +60,7 @@ def map_one(
     except DataError as exc:
         return Mapped("quarantined", [], [quarantine_entry(stored, row_id, exc)], error=exc)
     entries = [_entity_quarantine_entry(stored, row_id, rejected) for rejected in result.rejected]
-    canonical = [CanonicalEntity(e.entity_type, e.entity_key, e.body, result.warnings, result.as_of)
+    canonical = [CanonicalEntity(e.entity_type, e.entity_key, e.body, e.warnings, result.as_of)
                  for e in result.entities]  # fmt: skip
     return Mapped(
         "partial" if result.rejected else "mapped", canonical, entries, warnings=len(result.warnings)

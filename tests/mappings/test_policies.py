@@ -164,3 +164,18 @@ def test_a_missing_required_field_of_the_record_still_quarantines_it_whole() -> 
     with pytest.raises(MappingError) as caught:
         _map("dms", "repair_order", {**_repair_order(GOOD_VIN), "repair_order": {"vin": GOOD_VIN}})
     assert (caught.value.reason, caught.value.field) == ("missing_required", "repair_order.ro_number")
+
+
+def test_a_dropped_value_warns_on_its_own_entity_only(tmp_path: Path) -> None:
+    """A newcomer saw "ID_NO: … (dropped)" on the car and the credit profile of the record whose customer lost
+    its ID: each entity now carries the warnings of the values dropped while it was built, and the record all."""
+    text = FLEET_YAML.replace(
+        'transform: {date: "%d/%m/%Y"}}', 'transform: {date: "%d/%m/%Y"}, on_error: drop}'
+    )
+    mapper = _fleet(tmp_path, text)
+    mapped = mapper.map(_fleet_record(contract={"no": "LC-9", "start": "31/02/2024"}))
+    warned = {e.entity_type: e.warnings for e in mapped.entities}
+    assert warned["party"] == []
+    assert len(warned["vehicle_relationship"]) == 1
+    assert "(dropped)" in warned["vehicle_relationship"][0]
+    assert mapped.warnings == warned["vehicle_relationship"]
