@@ -75,6 +75,9 @@ class CompiledEmit:
     build_body: Evaluator
     key: tuple[KeyPart, ...]
     policy: EntityPolicy
+    # Each top-level field of the entity → the source field(s) it reads, so that a canonical rule the built
+    # entity breaks is told as the source field to correct (``repair_order.vin``), not as the entity's name.
+    sources: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ class Compiler:
         return CompiledEmit(
             entity=emit.entity, model=ENTITIES[emit.entity], when=when, foreach=emit.foreach,
             read_foreach=read_foreach, build_body=self.template(emit.fields, Place(f"{where}.fields", emit.entity)),
-            key=key, policy=policy_of(emit.entity, emit.on_error),
+            key=key, policy=policy_of(emit.entity, emit.on_error), sources=_sources_read(emit.fields),
         )  # fmt: skip
 
     # --- templates -----------------------------------------------------------------------------------------
@@ -422,6 +425,25 @@ def _transform_steps(spec: Any) -> list[tuple[str, Any]]:
         else:
             pairs.append((str(step), None))
     return pairs
+
+
+def _sources_read(fields: Any) -> dict[str, str]:
+    """Top-level entity field → the source paths its template reads (``from``, a concat's paths, an object's)."""
+    if not isinstance(fields, dict):
+        return {}
+    found: dict[str, str] = {}
+    for name, spec in fields.items():
+        if not isinstance(spec, dict):
+            continue
+        source = spec.get("from")
+        parts = spec.get("concat")
+        if isinstance(source, str | list):
+            found[name] = ",".join(str(p) for p in (source if isinstance(source, list) else [source]))
+        elif isinstance(parts, list):
+            found[name] = ",".join(str(p) for p in parts if isinstance(p, str)) or name
+        elif (read := _fields_read(spec)) is not None:
+            found[name] = read
+    return found
 
 
 def _fields_read(spec: dict[str, Any]) -> str | None:

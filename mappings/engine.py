@@ -18,6 +18,7 @@ give several values (lists.py), the steps beyond transforms.py (steps.py, derive
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -174,8 +175,8 @@ class Mapper:
             where = ".".join([emit.entity, *(str(p) for p in first["loc"])])  # a model rule has no loc
             raise ValidationFailed(
                 f"{emit.entity} breaks a canonical rule: {first['msg']}", reason=f"schema.{first['type']}",
-                record=ctx.name, field=where, fix="fix the value in the source, or its transform in the mapping",
-                entity_field=where,
+                record=ctx.name, field=_source_of_rule(emit, first["loc"], str(first["msg"])) or where,
+                fix="fix the value in the source, or its transform in the mapping", entity_field=where,
             ) from exc  # fmt: skip
         canonical = entity.model_dump(mode="json", exclude_none=True)
         key_parts = []
@@ -188,6 +189,17 @@ class Mapper:
                 )  # fmt: skip
             key_parts.append(str(value))
         return MappedEntity(emit.entity, ":".join(key_parts), canonical)
+
+
+def _source_of_rule(emit: CompiledEmit, loc: tuple[Any, ...], message: str) -> str | None:
+    """The source field(s) to correct when a built entity breaks a rule over several of its fields, which has no
+    place (a repair order needs a VIN or a plate): those read by the entity fields the rule's message names. It
+    was told as the entity's name alone ("field 'service_event'"), which names nothing to correct."""
+    if loc:  # a field's own rule: the entity's place names it (vehicle.vin), as the mapping file does
+        return None
+    said = message.lower()
+    named = [source for name, source in emit.sources.items() if re.search(rf"\b{re.escape(name)}\b", said)]
+    return ",".join(named) or None
 
 
 def _dig(body: dict[str, Any], path: str) -> Any:

@@ -179,3 +179,17 @@ def test_a_dropped_value_warns_on_its_own_entity_only(tmp_path: Path) -> None:
     assert len(warned["vehicle_relationship"]) == 1
     assert "(dropped)" in warned["vehicle_relationship"][0]
     assert mapped.warnings == warned["vehicle_relationship"]
+
+
+def test_a_rule_over_several_fields_names_the_source_fields_to_correct() -> None:
+    """A repair order without any VIN or plate broke a rule of the service event that has no single place; the
+    quarantine said "(field 'service_event')", which names nothing a dealer can correct."""
+    order = _repair_order("")
+    order["repair_order"] = {k: v for k, v in order["repair_order"].items() if k != "vin"}
+    mapped = _map("dms", "repair_order", order)
+    (rejected,) = mapped.rejected
+    assert rejected.entity_type == "service_event"
+    assert rejected.reason == "schema.value_error"
+    assert rejected.source_field is not None
+    assert "repair_order.vin" in rejected.source_field.split(",")
+    assert "(field 'service_event')" not in rejected.message
