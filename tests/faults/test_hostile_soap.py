@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,20 +34,11 @@ from fakes.erp_wsdl import wsdl
 from pipeline import Loader
 from store import repository
 from store.tables import SourceRecordRow, SyncRun
-from tests.connectors.test_erp_soap import _customer
 from tests.faults.hostile import within
 
 pytestmark = pytest.mark.faults
 
 SCHEMA = b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:imported:0"/>'
-
-
-@pytest.fixture
-def erp() -> Iterator[ErpSoapServer]:
-    server = ErpSoapServer(records={"customers": [_customer(n) for n in range(7)]})
-    server.start()
-    yield server
-    server.stop()
 
 
 def _connector(erp: ErpSoapServer, **config: Any) -> ErpSoapConnector:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,6 @@ from fakes.serving import serve_in_thread, stop_serving
 from pipeline import Loader
 from store import repository
 from store.tables import SourceRecordRow, SyncRun
-from tests.connectors.test_erp_soap import _customer
 from tests.connectors.test_finance_sql import _insert, _row, finance_url  # noqa: F401 - the MariaDB fixture
 from tests.faults.hostile import within
 from tests.mappings.test_sources import INSURANCE_POLICY
@@ -72,14 +71,6 @@ def _ends_by_the_deadline(sync: Callable[[], object], deadline_s: float = DEADLI
 
 
 # --- soap -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def erp() -> Iterator[ErpSoapServer]:
-    server = ErpSoapServer(records={"customers": [_customer(n) for n in range(7)]})
-    server.start()
-    yield server
-    server.stop()
 
 
 def _erp(erp: ErpSoapServer, **config: Any) -> ErpSoapConnector:
