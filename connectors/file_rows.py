@@ -118,6 +118,14 @@ class ExtractFile:
             self.header = next(self._excel_cells(), [])
         return self
 
+    @property
+    def rows_expected(self) -> int | None:
+        """Rows to expect (for a progress bar), once opened: the physical lines the scan counted less the header;
+        None for Excel, whose rows are not counted before they are read."""
+        if not self.is_text:
+            return None
+        return max(self.tally.physical - (1 if self.suffix in CSV_SUFFIXES else 0), 0)
+
     def require(self, columns: Iterable[str]) -> None:
         """Refuse the file when its header lacks a column every record needs (JSON Lines have no header)."""
         if self.header is None:
@@ -265,13 +273,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return value
-
-
-def count_rows(path: Path) -> int | None:
-    """Rows to expect (for the progress bar): lines of a text file less its header; None for Excel."""
-    suffix = path.suffix.lower()
-    if suffix not in CSV_SUFFIXES and suffix not in JSON_LINES:
-        return None
-    with path.open("rb") as handle:
-        lines = sum(1 for _ in handle)
-    return max(lines - (1 if suffix in CSV_SUFFIXES else 0), 0)

@@ -54,13 +54,17 @@ def stream_for(mapper: Mapper, path: Path, given: str | None) -> str:
 def load_file(
     loader: Loader, source: str, path: Path, *, stream: str | None = None, encoding: str = "utf-8",
     sheet: str | None = None, limits: FileReadLimits | None = None, on_rows: Callable[[int], None] | None = None,
+    on_open: Callable[[int | None], None] | None = None,
 ) -> FileLoad:  # fmt: skip
-    """Load one file as one sync run; returns its report (the run's reconciliation) and its lines' tally."""
+    """Load one file as one sync run; returns its report (the run's reconciliation) and its lines' tally.
+    ``on_open`` hears the rows to expect once the file is opened (its scan counted them: no second read)."""
     mapper = loader.registry[source]
     chosen = stream_for(mapper, path, stream)
     extract = ExtractFile(path, encoding=encoding, sheet=sheet, limits=limits)
     with loader.run(source) as report:
         extract.open().require(mapper.columns_required(chosen))
+        if on_open:
+            on_open(extract.rows_expected)
         rows = extract.rows()
         while page := list(islice(rows, _PAGE)):
             good = [

@@ -176,15 +176,19 @@ class Compiler:
             ), True
         if form == "split_all":
             return compile_split_all(
-                template, place.where, place.path, lambda: self._split_parts(template, place)
+                template,
+                place.where,
+                place.path,
+                lambda: self._field_parts(template, place, FIELD_SPEC_KEYS | {"split_all"}),
             ), True
         return self.template(template, place), False
 
-    def _split_parts(
-        self, spec: dict[str, Any], place: Place
+    def _field_parts(
+        self, spec: dict[str, Any], place: Place, allowed: set[str] | frozenset[str] = FIELD_SPEC_KEYS
     ) -> tuple[Condition | None, Getter, Callable[[Any, Context], Any]]:
-        """A split_all item's field spec (its keys, when it holds, what it reads and what makes each part)."""
-        self._check_keys(spec, place, FIELD_SPEC_KEYS | {"split_all"})
+        """A field spec checked and compiled: when it holds, what it reads, and what makes a value of what it read
+        — one field's, or each part of a split_all's (``allowed`` then has ``split_all``)."""
+        self._check_keys(spec, place, allowed)
         read = compile_source(spec, place.where, place.path, self._part)
         finish = self._value(spec, place)
         self._on_error(spec, place)
@@ -223,11 +227,7 @@ class Compiler:
         return spec.get("on_error") == "drop"
 
     def _field(self, spec: dict[str, Any], place: Place) -> Evaluator:
-        self._check_keys(spec, place, FIELD_SPEC_KEYS)
-        read = compile_source(spec, place.where, place.path, self._part)
-        finish = self._value(spec, place)
-        self._on_error(spec, place)
-        when = compile_condition(spec.get("when"), place.where)
+        when, read, finish = self._field_parts(spec, place)
 
         def evaluate_field(ctx: Context) -> Any:
             if when is not None and not when(ctx):

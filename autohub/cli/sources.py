@@ -97,7 +97,6 @@ def load(
     from rich.table import Table
 
     from connectors.file_lines import FileReadLimits, UnreadableFile
-    from connectors.file_rows import count_rows
     from jobs.file_load import load_file
     from jobs.store_access import store_loader
 
@@ -115,14 +114,17 @@ def load(
     ):
         limits = settings.section("files", FileReadLimits)
         for path in files:
-            task = bar.add_task(path.name, total=count_rows(path))
+            task = bar.add_task(path.name, total=None)
 
             def advance(rows: int, task: TaskID = task) -> None:
                 bar.advance(task, rows)
 
+            def expect(rows: int | None, task: TaskID = task) -> None:
+                bar.update(task, total=rows)
+
             try:
                 done = load_file(loader, source, path, stream=stream, encoding=encoding, sheet=sheet,
-                                 limits=limits, on_rows=advance)  # fmt: skip
+                                 limits=limits, on_rows=advance, on_open=expect)  # fmt: skip
             except UnreadableFile as exc:  # this file refused whole; the others are still loaded
                 refused.append(f"[red]{escape(path.name)} refused[/red]: {escape(str(exc))}")
                 continue
