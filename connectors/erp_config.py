@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from connectors.errors import AnswerTooLarge, AuthRefused, SourceBusy, SourceRejected
+from connectors.incremental import LookbackSeconds
 from connectors.origin import SourceOrigin
 from core.errors import ConfigError, FatalError
 
@@ -141,7 +142,7 @@ class ErpSoapConfig(BaseModel):
     wsdl_cache_ttl_s: int = Field(default=86_400, ge=0)
     attempts: int = Field(default=5, ge=1)
     max_wait_s: float = 30.0
-    lookback_s: int = Field(default=300, ge=0, description="re-ask this much before the watermark")
+    lookback_s: LookbackSeconds = 300
     source_timezone: str | None = Field(
         default=None, description="zone of change times the ERP writes without one (SAP: 20261130140509)"
     )

@@ -80,9 +80,10 @@ from connectors.erp_transport import (
     raise_http,
 )
 from connectors.erp_values import change_time, id_text
+from connectors.incremental import Watermark, after_pass, full_extract
 from connectors.origin import SourceOrigin
 from connectors.retry import call_with_retry, retrying
-from connectors.sync_clock import SyncClock, current_clock, resume_from
+from connectors.sync_clock import SyncClock, current_clock
 from connectors.values import NaiveTime, UnreadableTime, dig
 from core.errors import ConfigError, DataError, SourceUnavailable
 
@@ -298,17 +299,16 @@ class ErpSoapConnector(Connector):
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
         op = self.config.streams[stream]
         clock = current_clock()
-        state = state or {}
-        done: str | None = None if op.full_extract else state.get("changed_since")
-        current: dict[str, Any] | None = state.get("pass")
-        if current:  # resume a pass a crash interrupted, at its next page
-            since, position, high = current.get("since"), current.get("token"), current.get("high")
+        saved = Watermark.load(state, source=self.source, stream=stream)
+        done = Watermark() if op.full_extract else Watermark(saved.changed_since)
+        if saved.under_way:  # resume a pass a crash interrupted, at its next page
+            since, position, high = saved.under_way.since, saved.under_way.token, saved.under_way.high
         else:
-            start = resume_from(done, self.config.lookback_s)
+            start = done.resume_from(self.config.lookback_s)
             since = start.isoformat() if start else None
-            position, high = None, done
+            position, high = None, done.changed_since
         service = self._connect()  # its own bounded retries; inside _call's they would multiply (attempts²)
-        if op.full_extract and not current:
+        if op.full_extract and not saved.under_way:
             log.info("ERP stream read as a full extract", stream=stream, operation=op.operation,
                      watermark=None, why="changed_since_param is null: the operation has no change-time filter, "
                      "every run reads the whole stream and the raw store recognises what is unchanged")  # fmt: skip
@@ -320,8 +320,9 @@ class ErpSoapConnector(Connector):
             high = page.high
             following = next_position(stream, op, body, page.count, page.last_id, position, self.origin)
             if following:
-                yield Page(page.records, {"changed_since": done, "pass": {"since": since, "token": following,
-                           "high": high}}, page.unreadable, page.refused)  # fmt: skip
+                yield Page(
+                    page.records, done.paused(since, following, high).dump(), page.unreadable, page.refused
+                )
                 position = following
                 continue
             yield Page(page.records, self._final_state(op, high, clock), page.unreadable, page.refused)
@@ -332,8 +333,8 @@ class ErpSoapConnector(Connector):
         """The watermark after a complete pass, never past the run's start (sync_clock.py: a fast ERP clock);
         for a full extract empty on purpose, and said so in it."""
         if op.full_extract:
-            return {"changed_since": None, "full_extract": True, "newest_change": high}
-        return {"changed_since": clock.settle(datetime.fromisoformat(high)).isoformat() if high else None}
+            return full_extract(high).dump()
+        return after_pass(clock, datetime.fromisoformat(high) if high else None).dump()
 
     def _records(self, stream: str, op: ErpOperation, body: Any, high: str | None) -> _PageRead:
         items = dig(body, op.records_field) if op.records_field else body

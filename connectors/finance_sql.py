@@ -37,9 +37,10 @@ from sqlalchemy.types import NullType
 
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
+from connectors.incremental import LookbackSeconds, Watermark, after_pass
 from connectors.origin import SourceOrigin
 from connectors.retry import call_with_retry, retrying
-from connectors.sync_clock import SyncClock, current_clock, resume_from, run_deadline_passed
+from connectors.sync_clock import SyncClock, current_clock, run_deadline_passed
 from core.errors import ConfigError, DataError, SourceUnavailable
 
 log = structlog.get_logger(__name__)
@@ -56,7 +57,7 @@ class FinanceSqlConfig(BaseModel):
     cursor_column: str = "updated_at"
     key_column: str = "cust_id"
     page_size: int = Field(default=1000, ge=1, le=100_000)
-    lookback_s: int = Field(default=600, ge=0, description="re-read this much before the watermark")
+    lookback_s: LookbackSeconds = 600
     future_tolerance_s: int = Field(
         default=3600, ge=0, description="change times later than now + this are refused"
     )
@@ -123,11 +124,9 @@ class FinanceSqlConnector(Connector):
         return value.replace(tzinfo=self.zone) if value.tzinfo is None else value
 
     def _state(self, clock: SyncClock, moment: datetime, key: Any) -> dict[str, Any]:
-        """The watermark after ``(moment, key)``; a moment past the run's start is saved as that start, without
-        a key, so the next sync reads from it inclusively (sync_clock.py: a fast source clock)."""
-        settled = clock.settle(moment)
-        key = key if settled == moment else None
-        return {"cursor": settled.isoformat(), "key": key, "timezone": self.config.source_timezone}
+        """The watermark after ``(moment, key)`` (incremental.py: a moment past the run's start is saved as
+        that start, without a key, so the next sync reads from it inclusively)."""
+        return after_pass(clock, moment, key=key, timezone=self.config.source_timezone).dump()
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -150,9 +149,10 @@ class FinanceSqlConnector(Connector):
         # driver gave them, and are compared untyped, so a text that is no date still moves the page on.
         position: tuple[Any, Any, bool] | None = None
         lower: ColumnElement[bool] = cursor_col.is_not(None)
-        if state:
-            saved = (datetime.fromisoformat(state["cursor"]), state["key"])
-            start = resume_from(state["cursor"], self.config.lookback_s)
+        watermark = Watermark.load(state, source=self.source, stream=stream)
+        if watermark.since is not None:
+            saved = (watermark.since, watermark.key)
+            start = watermark.resume_from(self.config.lookback_s)
             if start is not None and (self.config.lookback_s or saved[1] is None):
                 # Re-read a window before the watermark (or from a watermark the run's start capped, which has
                 # no key), from its first row: no key tie-breaker yet.

@@ -9,14 +9,11 @@ failure rules are the ``http`` type's (``rest_source.py``, ``rest_transport.py``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from connectors.base import Page
 from connectors.errors import RateLimited, SourceRejected
+from connectors.incremental import LookbackSeconds
 from connectors.origin import SourceOrigin
 from connectors.rest_config import (
     CursorPaging,
@@ -47,7 +44,7 @@ class InsuranceRestConfig(BaseModel):
     max_answer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     attempts: int = Field(default=5, ge=1)
     max_wait_s: float = 30.0
-    lookback_s: int = Field(default=300, ge=0, description="re-ask this much before the watermark")
+    lookback_s: LookbackSeconds = 300
 
     def declaration(self) -> HttpSourceConfig:
         """The same source as an ``http`` declaration (connectors/README.md shows it as YAML)."""
@@ -81,9 +78,3 @@ class InsuranceRestConnector(HttpConnector):
             raise ConfigError(f"{origin.source}: {exc.errors()[0]['msg']}", field=origin.setting("base_url"),
                               fix="an http:// or https:// URL without credentials in it") from None  # fmt: skip
         super().__init__(declaration, origin, client=client)
-
-    def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
-        # Before it ran on the http type, this connector saved its watermark as updated_since.
-        if state and "changed_since" not in state and state.get("updated_since"):
-            state = {"changed_since": state["updated_since"]}
-        return super().read(stream, state)

@@ -20,6 +20,7 @@ from connectors.errors import AnswerUnreadable as AnswerUnreadable
 from connectors.errors import AuthRefused as AuthRefused
 from connectors.errors import RateLimited as RateLimited
 from connectors.errors import SourceRejected as SourceRejected
+from connectors.incremental import LookbackSeconds
 
 MIB = 1024 * 1024
 ParamValue = str | int | float | bool
@@ -135,7 +136,7 @@ class Incremental(_Strict):
 
     param: str = Field(min_length=1)
     format: str = "iso8601"
-    lookback_s: int = Field(default=300, ge=0)
+    lookback_s: LookbackSeconds = 300
     timezone: str | None = Field(default=None, description="write the time in this zone; default: as seen")
 
     _format = field_validator("format")(_is_time_format)

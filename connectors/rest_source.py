@@ -28,12 +28,13 @@ import structlog
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page
 from connectors.errors import AnswerTooLarge, AnswerUnreadable
+from connectors.incremental import Watermark, after_pass, full_extract
 from connectors.origin import SourceOrigin
 from connectors.rest_config import HttpSourceConfig, StreamSpec
 from connectors.rest_paging import Pager
 from connectors.rest_transport import RestTransport
 from connectors.rest_values import format_time, parse_time
-from connectors.sync_clock import SyncClock, current_clock, resume_from
+from connectors.sync_clock import SyncClock, current_clock
 from connectors.values import NaiveTime, UnreadableTime, dig, has_path, record_id
 from core.errors import ConfigError, DataError
 
@@ -66,9 +67,10 @@ class HttpConnector(Connector):
     def read(self, stream: str, state: dict[str, Any] | None) -> Iterator[Page]:
         spec = self.config.streams[stream]
         clock = current_clock()
-        done: str | None = (state or {}).get("changed_since") if spec.incremental else None
+        saved = Watermark.load(state, source=self.source, stream=stream)
+        done = saved.since if spec.incremental else None
         params: dict[str, Any] = dict(spec.params)
-        since = resume_from(done, spec.incremental.lookback_s) if spec.incremental else None
+        since = saved.resume_from(spec.incremental.lookback_s) if spec.incremental else None
         if spec.incremental and since:
             params[spec.incremental.param] = format_time(
                 since, spec.incremental.format, spec.incremental.timezone
@@ -78,7 +80,7 @@ class HttpConnector(Connector):
                      why="the stream declares no incremental parameter: every pass reads it whole")  # fmt: skip
         pager = Pager(self.source, stream, spec, self.config.base_url)
         request = pager.first(params)
-        high = datetime.fromisoformat(done) if done else None
+        high = done
         while True:
             answer = self._transport.get(request.url, request.params)
             items = self._items(stream, spec, answer.body)
@@ -94,10 +96,9 @@ class HttpConnector(Connector):
     @staticmethod
     def _final_state(spec: StreamSpec, high: datetime | None, clock: SyncClock) -> dict[str, Any]:
         """The watermark after a whole pass, never past the run's start (sync_clock.py: a fast partner clock)."""
-        newest = high.isoformat() if high else None
         if spec.incremental is None:  # empty on purpose, and said so
-            return {"changed_since": None, "full_extract": True, "newest_change": newest}
-        return {"changed_since": clock.settle(high).isoformat() if high else None}
+            return full_extract(high.isoformat() if high else None).dump()
+        return after_pass(clock, high).dump()
 
     def _items(self, stream: str, spec: StreamSpec, body: Any) -> list[Any]:
         items = dig(body, spec.records_path)

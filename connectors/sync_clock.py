@@ -1,5 +1,5 @@
-"""The clock of one sync run, shared by every pull type: where an incremental pass starts, how far its watermark
-may move, and how long the whole run may take.
+"""The clock of one sync run, shared by every pull type: how far its watermark may move and how long the whole
+run may take (where a pass starts and what it saves: incremental.py).
 
 Why a watermark never passes the run's own start: a source whose clock runs fast (a finance row stamped 50
 minutes ahead, inside the future-time allowance) once moved the saved watermark 50 minutes ahead, and rows its
@@ -92,14 +92,6 @@ def run_deadline_passed(source: str, message: str) -> RunDeadlinePassed:
         fix=f"what was read before is stored and the next run goes on from there; raise {DEADLINE_SETTING} "
         "only if the source is this slow on purpose",
     )  # fmt: skip
-
-
-def resume_from(watermark: str | None, lookback_s: float) -> datetime | None:
-    """Where an incremental pass starts: the saved watermark less the look-back (rows committed late with an
-    older change time are caught); None when nothing is saved yet (read from the beginning)."""
-    if not watermark:
-        return None
-    return datetime.fromisoformat(watermark) - timedelta(seconds=lookback_s)
 
 
 _current: ContextVar[SyncClock | None] = ContextVar("autohub_sync_clock", default=None)

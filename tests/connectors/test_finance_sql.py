@@ -84,7 +84,7 @@ def test_rows_sharing_a_timestamp_across_pages_are_read_once(finance_url: str) -
     _insert(finance_url, *[_row(f"F{n:03d}", same) for n in range(7)], _row("F100", "2024-03-01 10:00:01"))
     ids, state = _read_ids(_connector(finance_url, page_size=2, lookback_s=0), None)
     assert ids == [f"F{n:03d}" for n in range(7)] + ["F100"]
-    assert state == {"cursor": "2024-03-01T10:00:01+08:00", "key": "F100", "timezone": "Asia/Shanghai"}
+    assert state == {"changed_since": "2024-03-01T10:00:01+08:00", "key": "F100", "timezone": "Asia/Shanghai"}
     again, _ = _read_ids(_connector(finance_url, page_size=2, lookback_s=0), state)
     assert again == []
 

@@ -77,7 +77,7 @@ def test_sql_rows_after_a_fast_stamp_are_all_read(tmp_path: Path, loader: Loader
     clock = SyncClock()
     first = run_sync(FinanceSqlConnector(config), loader, clock=clock)
     assert (first.records_in, first.quarantined) == (2, 0)  # the fast row is inside the allowance: stored
-    saved = datetime.fromisoformat(_watermark(loader, "finance", "customers")["cursor"])
+    saved = datetime.fromisoformat(_watermark(loader, "finance", "customers")["changed_since"])
     assert saved <= clock.started, "the watermark passed the run's own start"
 
     later = datetime.now(UTC)  # rows committed after the sync, stamped honestly

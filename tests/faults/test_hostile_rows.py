@@ -105,7 +105,7 @@ def test_a_far_future_row_does_not_move_the_watermark(tmp_path: Path, loader: Lo
     with loader.sessions() as session:
         state = repository.get_watermark(session, "finance", "customers")
     assert state is not None
-    assert state["cursor"].startswith("2024-03-01T10:00:00")
+    assert state["changed_since"].startswith("2024-03-01T10:00:00")
 
 
 def test_a_page_of_rows_without_change_time_does_not_loop(tmp_path: Path, loader: Loader) -> None:
