@@ -25,7 +25,7 @@ from matching.features import (
     shared_remainder,
 )
 from store import match_keys
-from store.matching_input import PartyRecord, iter_parties
+from store.matching_input import PartyRecord, iter_parties, party_dealers
 
 if TYPE_CHECKING:
     from matching.config import MatchingConfig
@@ -123,7 +123,8 @@ def admit_batch(session: Session, rows: Sequence[Row], config: MatchingConfig) -
                 set_identifier(row, column, shared_remainder(value, row, bound))
                 continue
             others = carriers.of(column, value, besides=int(row["unique_id"]))
-            found = assess_shared(column, value, [*others, row], min_names=config.shared_identifier_min_names)
+            found = assess_shared(column, value, [*others, row], min_names=config.shared_identifier_min_names,
+                                  dealers_of=lambda parties: set().union(*party_dealers(session, parties).values()))  # fmt: skip
             if found is None:
                 continue
             match_keys.upsert_many(session, pending)  # add_shared withdraws the number from the index's rows

@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from canonical_model.identifiers.masking import mask_mobile
 from canonical_model.names import han_names_disagree, is_chinese_surname, to_simplified
 from canonical_model.organisations import city_of_region, organisation_key
-from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
+from store.matching_input import PartyRecord, iter_parties, party_dealers, party_vehicle_links
 
 FEATURE_COLUMNS = (
     "unique_id", "source", "entity_key", "kind", "name_cn", "name_py", "surname_py", "given_py", "chinese_name", "title_form",
@@ -192,7 +192,7 @@ class SharedIdentifier:
     names: int  # distinct names carrying it
     records: int
     sources: tuple[str, ...]
-    dealers: tuple[str, ...]  # DMS dealer codes whose records carry it (a dealer typing his own phone)
+    dealers: tuple[str, ...]  # the dealers whose leads, deliveries, repair orders name its carriers
 
     def as_row(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "masked": self.masked, "names": self.names,
@@ -278,7 +278,22 @@ def shared_remainder(value: str, row: dict[str, Any], carriers: Iterable[dict[st
     return title_bound(value, row, carriers) if row.get("title_form") else name_bound(value, row)
 
 
-def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -> list[SharedIdentifier]:
+# The dealers whose service events name any of these (source, party key): where a shared number was typed.
+DealersOf = Callable[[Collection[tuple[str, str]]], Collection[str]]
+
+
+def dealers_in(known: Mapping[tuple[str, str], Collection[str]]) -> DealersOf:
+    """``DealersOf`` over dealers already read (``store.matching_input.party_dealers`` of every party)."""
+    return lambda parties: {code for party in parties for code in known.get(party, ())}
+
+
+def no_dealers(parties: Collection[tuple[str, str]]) -> Collection[str]:
+    return ()
+
+
+def withdraw_shared_identifiers(
+    rows: list[dict[str, Any]], *, min_names: int, dealers_of: DealersOf = no_dealers
+) -> list[SharedIdentifier]:
     """Withdraw mobiles and e-mails that ``min_names`` or more different names share; return what was withdrawn.
 
     A family phone (two names) stays evidence — the names then disagree and keep the people apart — but a
@@ -293,7 +308,7 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
             if row[column]:
                 carriers[row[column]].append(row)
         for value, group in carriers.items():
-            found = assess_shared(column, value, group, min_names=min_names)
+            found = assess_shared(column, value, group, min_names=min_names, dealers_of=dealers_of)
             if found is None:
                 continue
             shared.append(found)
@@ -304,14 +319,15 @@ def withdraw_shared_identifiers(rows: list[dict[str, Any]], *, min_names: int) -
 
 
 def assess_shared(
-    column: str, value: str, carriers: list[dict[str, Any]], *, min_names: int
+    column: str, value: str, carriers: list[dict[str, Any]], *, min_names: int, dealers_of: DealersOf
 ) -> SharedIdentifier | None:
-    """The shared identifier ``value`` is, if the feature rows ``carriers`` carrying it bear ``min_names`` names."""
+    """The shared identifier ``value`` is, if the feature rows ``carriers`` carrying it bear ``min_names`` names;
+    its dealers are those whose service events name a carrier (a DMS customer's key says nothing reliable)."""
     # A title form (王先生) names no one: beside 王建国 on a family phone it is not a third name.
     names = {_name_key(r) for r in carriers if not r.get("title_form")} - {""}
     if len(names) < min_names:
         return None
-    dealers = sorted({str(r["entity_key"]).split("-")[0] for r in carriers if r["source"] == "dms"})
+    dealers = sorted(dealers_of({(str(r["source"]), str(r["entity_key"])) for r in carriers}))
     masked = mask_mobile(value.removeprefix("+86")) if column == "mobile" else _mask_email(value)
     return SharedIdentifier(column, value, masked, len(names), len(carriers),
                             tuple(sorted({r["source"] for r in carriers})), tuple(dealers))  # fmt: skip
@@ -325,8 +341,9 @@ def _mask_email(value: str) -> str:
 def features_from_store(session: Session, *, shared_min_names: int) -> FeatureSet:
     """Every canonical party in the store as a feature row (training and explaining read the same rows)."""
     return build_features(
-        iter_parties(session), party_vehicle_links(session), shared_min_names=shared_min_names
-    )
+        iter_parties(session), party_vehicle_links(session), shared_min_names=shared_min_names,
+        dealers_of=dealers_in(party_dealers(session)),
+    )  # fmt: skip
 
 
 def build_features(
@@ -334,6 +351,9 @@ def build_features(
     links: Mapping[tuple[str, str], Mapping[str, bool]],
     *,
     shared_min_names: int,
+    dealers_of: DealersOf = no_dealers,
 ) -> FeatureSet:
     rows = [party_features(p, links.get((p.source, p.entity_key), ())) for p in parties]
-    return FeatureSet(rows, withdraw_shared_identifiers(rows, min_names=shared_min_names))
+    return FeatureSet(
+        rows, withdraw_shared_identifiers(rows, min_names=shared_min_names, dealers_of=dealers_of)
+    )

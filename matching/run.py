@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import ConfigError
 from matching.clustering import Edge, cluster, deterministic_edges, full_names, identities, may_link
 from matching.config import MODEL_VERSION, MatchingConfig
-from matching.features import SharedIdentifier, build_features, features_from_store
+from matching.features import SharedIdentifier, build_features, dealers_in, features_from_store
 from matching.golden_ids import assign_golden_ids, minting
 from matching.splink_model import load_model, new_linker, sanitise, train
 from matching.survivorship import golden_party
 from store import golden as store_golden
 from store import match_keys, match_queue
 from store.golden import GoldenWrite, Lineage, Member, RunDecisions
-from store.matching_input import PartyRecord, iter_parties, party_vehicle_links
+from store.matching_input import PartyRecord, iter_parties, party_dealers, party_vehicle_links
 
 log = structlog.get_logger(__name__)
 logging.getLogger("splink").setLevel(logging.WARNING)  # Splink narrates every EM iteration at INFO
@@ -84,9 +84,11 @@ def run_party_matching(
         queued = match_queue.snapshot(session)
         parties = {p.record_id: p for p in iter_parties(session)}
         links = party_vehicle_links(session)
+        dealers = party_dealers(session)
         previous, ages = store_golden.membership(session, "party")
         must, cannot = store_golden.constraints(session, "party")
-    features = build_features(parties.values(), links, shared_min_names=config.shared_identifier_min_names)
+    features = build_features(parties.values(), links, shared_min_names=config.shared_identifier_min_names,
+                              dealers_of=dealers_in(dealers))  # fmt: skip
     step("scoring pairs")
     pairs = _scored_pairs(features.rows, config.model, config.review_threshold)
     deterministic = deterministic_edges(features.rows)

@@ -66,6 +66,25 @@ def party_vehicle_links(session: Session) -> dict[tuple[str, str], dict[str, boo
     return links
 
 
+def party_dealers(
+    session: Session, parties: Iterable[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], set[str]]:
+    """(source, party key) → the dealer codes of the service events naming that party (a lead, a delivery, a
+    repair order at the dealer), from any source: where a number many customers share was typed. Of ``parties``
+    only, or of every party."""
+    c = CanonicalRecordRow
+    dealer = func.upper(json_text(session.get_bind().dialect.name, c.body, "dealer_code"))
+    stmt = select(c.source, c.party_key, dealer).where(
+        c.entity_type == "service_event", c.party_key.is_not(None), dealer.is_not(None)
+    ).distinct()  # fmt: skip
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    wheres = [None] if parties is None else list(tuple_in(session, (c.source, c.party_key), parties))
+    for where in wheres:
+        for source, party, code in session.execute(stmt if where is None else stmt.where(where)):
+            found[(source, party)].add(code)
+    return found
+
+
 def add_car(cars: dict[str, bool], body: dict[str, Any]) -> None:
     """Count a record's VIN among a party's cars: written right if any of the party's records wrote it so."""
     vin = str(body["vin"])

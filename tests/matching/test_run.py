@@ -60,6 +60,22 @@ def test_a_dealers_own_phone_is_withdrawn_so_two_different_wang_weis_stay_apart(
     assert (shared.kind, shared.names, shared.records, shared.dealers) == ("mobile", 3, 4, ("D99001",))
 
 
+def test_a_shared_number_is_reported_at_the_dealers_whose_events_name_its_carriers(hub: Any) -> None:
+    """The dealers come from the leads' dealer_code, not from the customer key: a DMS whose customer numbers
+    carry no dealer prefix once had its party ids printed under "at dealer"."""
+    sessions, loader = hub
+    phone = "13900002222"
+    leads = []
+    for n, (name, dealer) in enumerate([("王伟", "d31002"), ("李娜", "d31002"), ("陈静", "d31003")], start=1):
+        _, _, event = lead(f"C90000{n}", name, phone, n)
+        leads.append(("dms", "lead", {**event, "dealer_code": dealer}))
+    load(loader, *leads)
+    report = run_party_matching(sessions, MatchingConfig())
+    (shared,) = [s for s in report.shared if s.masked == "139****2222"]
+    assert shared.dealers == ("D31002", "D31003")
+    assert "at dealer D31002, D31003" in shared.describe()
+
+
 def test_golden_ids_survive_re_runs_and_grown_data(hub: Any) -> None:
     sessions, loader = hub
     load(loader, *ZHANG_WEI)
