@@ -53,7 +53,7 @@ def paths(params: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def text_of(value: Any) -> Any:
-    """A value with XML attributes as its text: zeep gives ``<InternalID schemeID="…">0000100001</InternalID>``
+    """A value with XML attributes as its text: zeep gives ``<ID schemeID="…">0000100001</ID>``
     as ``{'_value_1': '0000100001', 'schemeID': …}`` (serialised) or an object with ``_value_1``."""
     if isinstance(value, dict):
         return value.get("_value_1")

@@ -3,13 +3,17 @@ hub's own fake ERP: CustomerSimpleByNameAndAddressQueryResponse_In, document/lit
 
 What makes it SAP and not the hub's shape: two namespaces (the service's messages in
 ``http://sap.com/xi/APPL/SE/Global``, the global data types in ``http://sap.com/xi/SAPGlobal20/Global``),
-unqualified child elements, a required selection structure, an ``InternalID`` with ``schemeID`` /
-``schemeAgencyID`` attributes and leading zeros, change times as SAP time stamps without a zone
-(``20261130140509.1234567``) and dates as DATS (``20261130``), no change-time filter, and paging by
-``ProcessingConditions``: at most ``QueryHitsMaximumNumberValue`` hits after ``QueryLastReturnedObjectID``,
-answered with ``MoreHitsAvailableIndicator`` and ``LastReturnedObjectID``. Logon is HTTP Basic (the ICF's
-401 page is HTML), optionally also a WS-Security UsernameToken (refused with a ``wsse:FailedAuthentication``
-fault). Every request is counted with its answer's status, so a test can see how often a logon was tried.
+unqualified child elements, a required selection structure (``CustomerSimpleSelectionByNameAndAddress``), a
+customer ``ID`` with ``schemeID`` / ``schemeAgencyID`` attributes and leading zeros, the name at
+``BasicData.Common.Name.FirstLineName`` with ``NaturalPersonIndicator`` and ``BlockedIndicator`` beside it, the
+address at ``AddressInformation.Address.PostalAddress``, change times as SAP time stamps without a zone
+(``20261130140509.1234567``) and dates as DATS (``20261130``), no change-time filter, and a hit limit
+(``ProcessingConditions.QueryHitsMaximumNumberValue`` or ``QueryHitsUnlimitedIndicator``) answered with
+``ReturnedQueryHitsNumberValue`` and ``MoreHitsAvailableIndicator``. The ECC service has no paging; with
+``paging=True`` the fake is a newer service whose processing conditions carry the last returned id
+(``QueryLastReturnedObjectID`` → ``LastReturnedObjectID``). Logon is HTTP Basic (the ICF's 401 page is HTML),
+optionally also a WS-Security UsernameToken (refused with a ``wsse:FailedAuthentication`` fault). Every
+request is counted with its answer's status, so a test can see how often a logon was tried.
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ OPERATION = "CustomerSimpleByNameAndAddressQueryResponse_In"
 QUERY, RESPONSE = "CustomerSimpleByNameAndAddressQuery_sync", "CustomerSimpleByNameAndAddressResponse_sync"
 PATH = "/sap/bc/srt/xip/sap/ecc_custsbynaaqr/100/autohub/binding"
 
-_GLOBAL_TYPES = f"""
+
+def _global_types(paging: bool) -> str:
+    last_asked = (
+        '<xsd:element name="QueryLastReturnedObjectID" type="xsd:token" minOccurs="0"/>' if paging else ""
+    )
+    last_given = '<xsd:element name="LastReturnedObjectID" type="xsd:token" minOccurs="0"/>' if paging else ""
+    return f"""
 <xsd:schema targetNamespace="{GLOBAL}" xmlns:n1="{GLOBAL}" elementFormDefault="unqualified">
  <xsd:simpleType name="CustomerID.Content"><xsd:restriction base="xsd:token"><xsd:maxLength value="10"/>
  </xsd:restriction></xsd:simpleType>
@@ -42,12 +52,12 @@ _GLOBAL_TYPES = f"""
  <xsd:complexType name="QueryProcessingConditions"><xsd:sequence>
   <xsd:element name="QueryHitsMaximumNumberValue" type="xsd:int" minOccurs="0"/>
   <xsd:element name="QueryHitsUnlimitedIndicator" type="xsd:boolean" minOccurs="0"/>
-  <xsd:element name="QueryLastReturnedObjectID" type="xsd:token" minOccurs="0"/>
+  {last_asked}
  </xsd:sequence></xsd:complexType>
  <xsd:complexType name="ResponseProcessingConditions"><xsd:sequence>
   <xsd:element name="ReturnedQueryHitsNumberValue" type="xsd:int"/>
   <xsd:element name="MoreHitsAvailableIndicator" type="xsd:boolean"/>
-  <xsd:element name="LastReturnedObjectID" type="xsd:token" minOccurs="0"/>
+  {last_given}
  </xsd:sequence></xsd:complexType>
  <xsd:complexType name="SystemAdministrativeData"><xsd:sequence>
   <xsd:element name="CreationDate" type="xsd:string" minOccurs="0"/>
@@ -57,6 +67,7 @@ _GLOBAL_TYPES = f"""
   <xsd:element name="MaximumLogItemSeverityCode" type="xsd:token" minOccurs="0"/>
  </xsd:sequence></xsd:complexType>
 </xsd:schema>"""
+
 
 _SERVICE_TYPES = f"""
 <xsd:schema targetNamespace="{APPL}" xmlns:n0="{APPL}" xmlns:n1="{GLOBAL}" elementFormDefault="unqualified">
@@ -85,26 +96,40 @@ _SERVICE_TYPES = f"""
   <xsd:element name="StreetName" type="xsd:string" minOccurs="0"/>
   <xsd:element name="HouseID" type="xsd:string" minOccurs="0"/>
  </xsd:sequence></xsd:complexType>
- <xsd:complexType name="AddressInformation"><xsd:sequence>
-  <xsd:element name="FirstLineName" type="xsd:string" minOccurs="0"/>
+ <xsd:complexType name="Address"><xsd:sequence>
   <xsd:element name="PostalAddress" type="n0:PostalAddress" minOccurs="0"/>
  </xsd:sequence></xsd:complexType>
+ <xsd:complexType name="AddressInformation"><xsd:sequence>
+  <xsd:element name="Address" type="n0:Address" minOccurs="0"/>
+ </xsd:sequence></xsd:complexType>
+ <xsd:complexType name="Name"><xsd:sequence>
+  <xsd:element name="FirstLineName" type="xsd:string" minOccurs="0"/>
+  <xsd:element name="SecondLineName" type="xsd:string" minOccurs="0"/>
+ </xsd:sequence></xsd:complexType>
+ <xsd:complexType name="Common"><xsd:sequence>
+  <xsd:element name="Name" type="n0:Name" minOccurs="0"/>
+  <xsd:element name="NaturalPersonIndicator" type="xsd:boolean" minOccurs="0"/>
+  <xsd:element name="BlockedIndicator" type="xsd:boolean" minOccurs="0"/>
+ </xsd:sequence></xsd:complexType>
+ <xsd:complexType name="BasicData"><xsd:sequence>
+  <xsd:element name="Common" type="n0:Common" minOccurs="0"/>
+ </xsd:sequence></xsd:complexType>
  <xsd:complexType name="CustomerSimpleByNameAndAddressResponseCustomer"><xsd:sequence>
-  <xsd:element name="InternalID" type="n1:CustomerID"/>
-  <xsd:element name="CategoryCode" type="xsd:token" minOccurs="0"/>
+  <xsd:element name="ID" type="n1:CustomerID"/>
+  <xsd:element name="BasicData" type="n0:BasicData" minOccurs="0"/>
   <xsd:element name="AddressInformation" type="n0:AddressInformation" minOccurs="0"/>
   <xsd:element name="SystemAdministrativeData" type="n1:SystemAdministrativeData" minOccurs="0"/>
  </xsd:sequence></xsd:complexType>
 </xsd:schema>"""
 
 
-def wsdl(location: str) -> str:
+def wsdl(location: str, *, paging: bool = False) -> str:
     """The service description, its soap:address at ``location``; types, messages, port type, binding."""
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <wsdl:definitions targetNamespace="{APPL}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
   xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
   xmlns:n0="{APPL}" xmlns:n1="{GLOBAL}">
- <wsdl:types>{_GLOBAL_TYPES}{_SERVICE_TYPES}</wsdl:types>
+ <wsdl:types>{_global_types(paging)}{_SERVICE_TYPES}</wsdl:types>
  <wsdl:message name="{QUERY}"><wsdl:part name="{QUERY}" element="n0:{QUERY}"/></wsdl:message>
  <wsdl:message name="{RESPONSE}"><wsdl:part name="{RESPONSE}" element="n0:{RESPONSE}"/></wsdl:message>
  <wsdl:portType name="{OPERATION}"><wsdl:operation name="{OPERATION}">
@@ -134,6 +159,8 @@ class SapCustomer:
     house: str = "1266"
     changed: str = "20261130140509.1234567"  # TIMESTAMPL, no zone
     created: str = "20241130"  # DATS
+    person: bool = True  # NaturalPersonIndicator: false for a company
+    blocked: bool = False  # BlockedIndicator: a central posting or order block
 
 
 @dataclass
@@ -146,6 +173,7 @@ class SapService:
     protect_wsdl: bool = True  # SAP's ?wsdl URL is behind the same logon as the calls
     require_wsse: bool = False  # also a WS-Security UsernameToken in the SOAP header
     wsse_password: str | None = None  # the token's password, when it differs from the logon's
+    paging: bool = False  # a newer service: the last returned id in the processing conditions
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)  # the parsed body of every call answered
     _server: ThreadingHTTPServer | None = None
@@ -202,9 +230,14 @@ class SapService:
         )
         after = conditions.get("QueryLastReturnedObjectID")
         hits = [c for c in hits if after is None or c.number > after]
-        limit = int(conditions.get("QueryHitsMaximumNumberValue") or len(hits) or 1)
+        unlimited = conditions.get("QueryHitsUnlimitedIndicator") == "true"
+        limit = (
+            (len(hits) or 1)
+            if unlimited
+            else int(conditions.get("QueryHitsMaximumNumberValue") or len(hits) or 1)
+        )
         page, more = hits[:limit], len(hits) > limit
-        return 200, _response(page, more)
+        return 200, _response(page, more, paging=self.paging)
 
 
 def _localname(node: Any) -> str:
@@ -231,18 +264,20 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 def _customer_xml(c: SapCustomer) -> str:
     return (
-        f'<Customer><InternalID schemeID="CustomerID" schemeAgencyID="ECC_100">{c.number}</InternalID>'
-        f"<CategoryCode>1</CategoryCode><AddressInformation><FirstLineName>{escape(c.name)}</FirstLineName>"
-        f"<PostalAddress><CountryCode>CN</CountryCode><RegionCode>31</RegionCode>"
+        f'<Customer><ID schemeID="CustomerID" schemeAgencyID="ECC_100">{c.number}</ID>'
+        f"<BasicData><Common><Name><FirstLineName>{escape(c.name)}</FirstLineName></Name>"
+        f"<NaturalPersonIndicator>{str(c.person).lower()}</NaturalPersonIndicator>"
+        f"<BlockedIndicator>{str(c.blocked).lower()}</BlockedIndicator></Common></BasicData>"
+        f"<AddressInformation><Address><PostalAddress><CountryCode>CN</CountryCode><RegionCode>31</RegionCode>"
         f"<CityName>{escape(c.city)}</CityName><StreetName>{escape(c.street)}</StreetName>"
-        f"<HouseID>{escape(c.house)}</HouseID></PostalAddress></AddressInformation>"
+        f"<HouseID>{escape(c.house)}</HouseID></PostalAddress></Address></AddressInformation>"
         f"<SystemAdministrativeData><CreationDate>{c.created}</CreationDate>"
         f"<LastChangeDateTime>{escape(c.changed)}</LastChangeDateTime></SystemAdministrativeData></Customer>"
     )
 
 
-def _response(page: list[SapCustomer], more: bool) -> bytes:
-    last = f"<LastReturnedObjectID>{page[-1].number}</LastReturnedObjectID>" if page else ""
+def _response(page: list[SapCustomer], more: bool, *, paging: bool) -> bytes:
+    last = f"<LastReturnedObjectID>{page[-1].number}</LastReturnedObjectID>" if page and paging else ""
     conditions = (
         f"<ProcessingConditions><ReturnedQueryHitsNumberValue>{len(page)}</ReturnedQueryHitsNumberValue>"
         f"<MoreHitsAvailableIndicator>{str(more).lower()}</MoreHitsAvailableIndicator>{last}</ProcessingConditions>"
@@ -298,7 +333,7 @@ def _handler_for(sap: SapService) -> type[BaseHTTPRequestHandler]:
             if not self.path.startswith(PATH) or "wsdl" not in self.path:
                 self._send(404, b"not found", "text/plain")
             elif not (sap.protect_wsdl and self._refused()):
-                self._send(200, wsdl(sap.location).encode())
+                self._send(200, wsdl(sap.location, paging=sap.paging).encode())
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

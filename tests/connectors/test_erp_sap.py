@@ -1,6 +1,6 @@
 """The ERP connector pointed, by configuration only, at a SAP ECC enterprise service (tests/connectors/
-sap_service.py): no change-time filter, paging by LastReturnedObjectID, ids with attributes, SAP time stamps
-without a zone, HTTP Basic / WS-Security logon — and a wrong password tried once, never until SAP locks the user;
+sap_service.py): no change-time filter, every hit in one answer (or, on a newer service, paging by
+LastReturnedObjectID), ids with attributes, SAP time stamps without a zone, HTTP Basic / WS-Security logon — and a wrong password tried once, never until SAP locks the user;
 declared in a sources file, its errors name its own settings there.
 """
 
@@ -32,7 +32,7 @@ from store import repository
 from tests.connectors.sap_service import OPERATION, SapCustomer, SapService
 
 SELECTION = {"CustomerSimpleSelectionByNameAndAddress.CustomerAddressName": "*"}
-FULL_EXTRACT = {"operation": OPERATION, "records_field": "Customer", "id_field": "InternalID",
+FULL_EXTRACT = {"operation": OPERATION, "records_field": "Customer", "id_field": "ID",
                 "changed_field": "SystemAdministrativeData.LastChangeDateTime", "changed_since_param": None,
                 "page_size_param": None, "page_token_param": None, "next_token_field": None,
                 "extra_params": SELECTION}  # fmt: skip
@@ -40,6 +40,10 @@ PAGED = {**FULL_EXTRACT, "page_size_param": "ProcessingConditions.QueryHitsMaxim
          "last_id_param": "ProcessingConditions.QueryLastReturnedObjectID",
          "last_id_field": "ProcessingConditions.LastReturnedObjectID",
          "more_field": "ProcessingConditions.MoreHitsAvailableIndicator"}  # fmt: skip
+# The settings connectors/README.md gives for the ECC service: no change time, no paging, every hit at once.
+ECC = {"operation": OPERATION, "records_field": "Customer", "id_field": "ID", "changed_field": None,
+       "changed_since_param": None, "page_size_param": None, "page_token_param": None, "next_token_field": None,
+       "extra_params": {**SELECTION, "ProcessingConditions.QueryHitsUnlimitedIndicator": True}}  # fmt: skip
 NUMBERS = [f"00001000{n:02d}" for n in range(1, 6)]
 EXAMPLES = Path(__file__).resolve().parents[2] / "mappings" / "examples"
 
@@ -49,13 +53,24 @@ def password() -> str:
     return secrets.token_urlsafe(16)
 
 
-@pytest.fixture
-def sap(password: str) -> Iterator[SapService]:
+def _service(password: str, *, paging: bool) -> Iterator[SapService]:
     service = SapService(customers=[SapCustomer(number, f"客户{n}") for n, number in enumerate(NUMBERS)],
-                         password=password)  # fmt: skip
+                         password=password, paging=paging)  # fmt: skip
     service.start()
     yield service
     service.stop()
+
+
+@pytest.fixture
+def sap(password: str) -> Iterator[SapService]:
+    """The ECC service as it is: no paging."""
+    yield from _service(password, paging=False)
+
+
+@pytest.fixture
+def paged_sap(password: str) -> Iterator[SapService]:
+    """A newer service whose processing conditions carry the last returned id."""
+    yield from _service(password, paging=True)
 
 
 def _connector(sap: SapService, stream: dict[str, Any], **settings: Any) -> ErpSoapConnector:
@@ -79,7 +94,7 @@ def test_a_full_extract_loads_every_customer_under_its_text_id_and_states_the_em
     pages = list(_connector(sap, FULL_EXTRACT).read("customers", None))
     assert len(pages) == 1
     assert [r.source_id for r in pages[0].records] == NUMBERS  # the text, leading zeros kept
-    assert pages[0].records[0].payload["InternalID"]["schemeID"] == "CustomerID"  # the raw answer is kept
+    assert pages[0].records[0].payload["ID"]["schemeID"] == "CustomerID"  # the raw answer is kept
     assert pages[0].state == {"changed_since": None, "full_extract": True,
                               "newest_change": "2026-11-30T14:05:09.123456+08:00"}  # fmt: skip
     assert sap.queries == [{"CustomerSimpleSelectionByNameAndAddress": {"CustomerAddressName": "*"}}]
@@ -101,7 +116,7 @@ def test_a_full_extract_run_saves_the_stated_watermark(sap: SapService, loader: 
 def test_a_record_whose_id_is_a_structure_without_text_is_quarantined_not_keyed_by_its_repr(
     sap: SapService,
 ) -> None:
-    stream = {**FULL_EXTRACT, "id_field": "AddressInformation.PostalAddress"}  # a structure, no text
+    stream = {**FULL_EXTRACT, "id_field": "AddressInformation.Address.PostalAddress"}  # a structure, no text
     page = next(iter(_connector(sap, stream).read("customers", None)))
     assert page.records == []
     assert [reason for reason, _ in page.unreadable] == ["missing_postaladdress"] * 5
@@ -110,10 +125,10 @@ def test_a_record_whose_id_is_a_structure_without_text_is_quarantined_not_keyed_
 # --- 2. paging by LastReturnedObjectID --------------------------------------------------------------------
 
 
-def test_paging_by_last_returned_object_id_reads_every_page_exactly_once(sap: SapService) -> None:
-    pages = list(_connector(sap, PAGED).read("customers", None))
+def test_paging_by_last_returned_object_id_reads_every_page_exactly_once(paged_sap: SapService) -> None:
+    pages = list(_connector(paged_sap, PAGED).read("customers", None))
     assert [[r.source_id for r in p.records] for p in pages] == [NUMBERS[:2], NUMBERS[2:4], NUMBERS[4:]]
-    asked = [q["ProcessingConditions"] for q in sap.queries]
+    asked = [q["ProcessingConditions"] for q in paged_sap.queries]
     assert asked == [{"QueryHitsMaximumNumberValue": "2"},
                      {"QueryHitsMaximumNumberValue": "2", "QueryLastReturnedObjectID": NUMBERS[1]},
                      {"QueryHitsMaximumNumberValue": "2", "QueryLastReturnedObjectID": NUMBERS[3]}]  # fmt: skip
@@ -121,16 +136,18 @@ def test_paging_by_last_returned_object_id_reads_every_page_exactly_once(sap: Sa
     assert pages[-1].state["full_extract"] is True
 
 
-def test_a_crash_mid_pass_resumes_after_the_last_returned_object(sap: SapService) -> None:
-    first = next(iter(_connector(sap, PAGED).read("customers", None)))
-    rest = _ids(_connector(sap, PAGED), first.state)
+def test_a_crash_mid_pass_resumes_after_the_last_returned_object(paged_sap: SapService) -> None:
+    first = next(iter(_connector(paged_sap, PAGED).read("customers", None)))
+    rest = _ids(_connector(paged_sap, PAGED), first.state)
     assert [r.source_id for r in first.records] + rest == NUMBERS
 
 
-def test_an_answer_pointing_back_where_it_was_asked_from_is_refused_not_read_forever(sap: SapService) -> None:
+def test_an_answer_pointing_back_where_it_was_asked_from_is_refused_not_read_forever(
+    paged_sap: SapService,
+) -> None:
     stuck = {**PAGED, "last_id_field": "Log.MaximumLogItemSeverityCode"}  # empty: no way on
     with pytest.raises(ErpRejected, match="gives no last returned id") as caught:
-        _ids(_connector(sap, stuck))
+        _ids(_connector(paged_sap, stuck))
     assert "AUTOHUB_ERP__STREAMS.customers.last_id_field" in str(caught.value)
 
 
@@ -186,18 +203,18 @@ def test_a_change_time_without_a_zone_and_no_zone_declared_is_a_config_error(sap
      ({"page_token_param": "PageToken", "next_token_field": "NextPageToken"}, "page_token_param", "'PageToken'")],
 )  # fmt: skip
 def test_a_parameter_the_operation_lacks_is_a_config_error_naming_the_setting(
-    sap: SapService, change: dict[str, Any], setting: str, named: str
+    paged_sap: SapService, change: dict[str, Any], setting: str, named: str
 ) -> None:
     stream = {**PAGED, **change}
     if "page_token_param" in change:
         stream = {**stream, "last_id_param": None, "more_field": None, "last_id_field": None}
     with pytest.raises(ConfigError) as caught:
-        _ids(_connector(sap, stream))
+        _ids(_connector(paged_sap, stream))
     message = str(caught.value)
     assert f"AUTOHUB_ERP__STREAMS.customers.{setting}" in message
     assert f"operation {OPERATION} has no parameter" in message
     assert named in message
-    assert sap.count("POST") == 0  # refused when the WSDL is read, before any call
+    assert paged_sap.count("POST") == 0  # refused when the WSDL is read, before any call
 
 
 def test_a_missing_required_selection_is_a_config_error_naming_extra_params(sap: SapService) -> None:
@@ -238,7 +255,7 @@ def test_half_a_paging_scheme_or_an_unknown_zone_is_refused_at_start(
 
 def test_a_wrong_password_on_the_wsdl_is_one_request_and_a_fatal_auth_error(sap: SapService) -> None:
     with pytest.raises(ErpAuthRefused) as caught:
-        _ids(_connector(sap, PAGED, password="wrong-" + sap.password, attempts=5))
+        _ids(_connector(sap, ECC, password="wrong-" + sap.password, attempts=5))
     assert sap.requests == [("GET", sap.wsdl_url.removeprefix(sap.origin), 401)]  # not 5, not 25
     assert str(caught.value).startswith(
         f"authentication refused by {sap.origin} (HTTP 401): check AUTOHUB_ERP__USERNAME and AUTOHUB_ERP__PASSWORD"
@@ -253,33 +270,33 @@ def test_a_wrong_password_on_a_call_is_one_request_and_a_fatal_auth_error(
     with pytest.raises(
         ErpAuthRefused, match=r"authentication refused by http://127\.0\.0\.1:\d+ \(HTTP 401\)"
     ):
-        run_sync(_connector(sap, PAGED, password="wrong", attempts=5), loader)
+        run_sync(_connector(sap, ECC, password="wrong", attempts=5), loader)
     assert (sap.count("GET"), sap.count("POST")) == (1, 1)
 
 
 def test_no_credentials_at_all_are_refused_once_too(sap: SapService) -> None:
     with pytest.raises(ErpAuthRefused, match="check AUTOHUB_ERP__USERNAME"):
-        _ids(_connector(sap, PAGED, username="", password=""))
+        _ids(_connector(sap, ECC, username="", password=""))
     assert len(sap.requests) == 1
 
 
 def test_a_ws_security_username_token_is_sent_and_its_refusal_is_not_retried(sap: SapService) -> None:
     sap.require_wsse = True
-    assert _ids(_connector(sap, PAGED, ws_security="username_token")) == NUMBERS
+    assert _ids(_connector(sap, ECC, ws_security="username_token")) == NUMBERS
     assert all(q["wsse"] == (sap.user, sap.password) for q in sap.queries)
     sap.requests.clear()
     sap.wsse_password, sap.protect_wsdl = "rotated", False  # the logon passes, the token does not
     with pytest.raises(ErpAuthRefused, match="SOAP fault wsse:FailedAuthentication"):
-        _ids(_connector(sap, PAGED, ws_security="username_token", attempts=5))
+        _ids(_connector(sap, ECC, ws_security="username_token", attempts=5))
     assert sap.count("POST") == 1
 
 
 def test_the_password_can_come_from_a_file(sap: SapService, tmp_path: Path) -> None:
     secret = tmp_path / "erp-password"
     secret.write_text(sap.password + "\n")
-    assert _ids(_connector(sap, PAGED, password="", password_file=secret)) == NUMBERS
+    assert _ids(_connector(sap, ECC, password="", password_file=secret)) == NUMBERS
     with pytest.raises(ConfigError, match="cannot read the ERP password file") as caught:
-        _ids(_connector(sap, PAGED, password="", password_file=tmp_path / "missing"))
+        _ids(_connector(sap, ECC, password="", password_file=tmp_path / "missing"))
     assert "AUTOHUB_ERP__PASSWORD_FILE" in str(caught.value)
 
 
@@ -292,12 +309,12 @@ def test_a_password_in_the_url_reaches_no_log_line_and_no_error(
     configure("DEBUG", "console")
     caplog.set_level(logging.DEBUG)  # zeep's, urllib3's and requests' own loggers too
     with_password = sap.wsdl_url.replace("http://", f"http://{sap.user}:{sap.password}@")
-    config = ErpSoapConfig(wsdl_url=with_password, streams={"customers": PAGED},
+    config = ErpSoapConfig(wsdl_url=with_password, streams={"customers": ECC},
                            source_timezone="Asia/Shanghai")  # fmt: skip
     assert _ids(ErpSoapConnector(config)) == NUMBERS  # the URL's credentials log on
     wrong = with_password.replace(sap.password, "wrong-" + sap.password[:6])
     with pytest.raises(ErpAuthRefused) as caught:
-        _ids(ErpSoapConnector(ErpSoapConfig(wsdl_url=wrong, streams={"customers": PAGED})))
+        _ids(ErpSoapConnector(ErpSoapConfig(wsdl_url=wrong, streams={"customers": ECC})))
     logged = capsys.readouterr()
     text = logged.out + logged.err + caplog.text
     assert "ERP WSDL loaded" in text  # the line that printed the URL with its password
@@ -330,12 +347,12 @@ def test_with_settings_and_the_example_mapping_only_sap_customers_load_under_the
     from store.migrate import upgrade
     from store.tables import CanonicalRecordRow
 
-    sap.customers.append(SapCustomer("0000200001", "杭州顺达物流有限公司", city="杭州"))
+    sap.customers.append(SapCustomer("0000200001", "杭州顺达物流有限公司", city="杭州", person=False))
     url = f"sqlite:///{tmp_path}/sap.db"
     upgrade(url)
     engine = create_store_engine(url)
     loader = Loader(session_factory(engine), MappingRegistry.load(EXAMPLES), pii_key=b"k")
-    report = run_sync(_connector(sap, PAGED, source="sap_ecc"), loader)
+    report = run_sync(_connector(sap, ECC, source="sap_ecc"), loader)
     assert (report.records_in, report.mapped, report.quarantined) == (6, 6, 0)
     with Session(engine) as session:
         parties = {key: body for key, body in session.execute(
@@ -373,7 +390,7 @@ def test_a_declared_sap_service_is_told_its_own_settings_not_the_shipped_erps(
         if wrong == "password_file"
         else {"password": {"env": "SAP_ECC_PASSWORD"}}
     )
-    stream = {**PAGED, "page_size_param": "PageSize"} if wrong == "page_size_param" else PAGED
+    stream = {**ECC, "page_size_param": "PageSize"} if wrong == "page_size_param" else ECC
     settings = {"wsdl_url": sap.wsdl_url, "username": sap.user, **logon, "source_timezone": "Asia/Shanghai",
                 "streams": {"customers": stream}, "attempts": 5}  # fmt: skip
     file = tmp_path / "sources.yaml"
@@ -396,7 +413,7 @@ def test_the_shipped_erp_is_still_told_its_variables(
     """The shipped erp, declared in core/sources.yaml without settings, is configured by AUTOHUB_ERP__…: its
     errors name those variables, through the same declaration path as any other source."""
     for name, value in {"WSDL_URL": sap.wsdl_url, "USERNAME": sap.user, "PASSWORD": "wrong-" + sap.password,
-                        "SOURCE_TIMEZONE": "Asia/Shanghai", "STREAMS": json.dumps({"customers": PAGED})}.items():  # fmt: skip
+                        "SOURCE_TIMEZONE": "Asia/Shanghai", "STREAMS": json.dumps({"customers": ECC})}.items():  # fmt: skip
         monkeypatch.setenv(f"AUTOHUB_ERP__{name}", value)
     assert hub_cli("db", "upgrade").exit_code == 0
     synced = hub_cli("sync", "erp")
