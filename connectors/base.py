@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from canonical_model.entities.source import SourceRecord
 from core.errors import DataError
@@ -26,6 +26,23 @@ class Page:
     # quarantined with the error, so a re-read of the same row is recognised and not quarantined again.
     refused: list[tuple[SourceRecord, DataError]] = field(default_factory=list)
     keeps_state: bool = False  # True: this page says nothing about the watermark (do not save ``state``)
+
+
+High = TypeVar("High")
+
+
+@dataclass
+class PageRead(Generic[High]):
+    """One answer as a pull type reads it, before it is yielded as a ``Page``: its records, what could not be
+    read or was refused, the newest change time so far (``high``, as the type keeps it), and for paging how
+    many records came and the last id."""
+
+    high: High
+    records: list[SourceRecord] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[SourceRecord, DataError]] = field(default_factory=list)
+    count: int = 0
+    last_id: str | None = None
 
 
 class Connector(ABC):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -51,7 +50,7 @@ from zeep.helpers import serialize_object
 from zeep.wsse.username import UsernameToken
 
 from canonical_model.entities.source import SourceRecord
-from connectors.base import Connector, Page
+from connectors.base import Connector, Page, PageRead
 from connectors.erp_config import (
     ErpAnswerTooLarge,
     ErpAuthRefused,
@@ -336,13 +335,13 @@ class ErpSoapConnector(Connector):
             return full_extract(high).dump()
         return after_pass(clock, datetime.fromisoformat(high) if high else None).dump()
 
-    def _records(self, stream: str, op: ErpOperation, body: Any, high: str | None) -> _PageRead:
+    def _records(self, stream: str, op: ErpOperation, body: Any, high: str | None) -> PageRead[str | None]:
         items = dig(body, op.records_field) if op.records_field else body
         if isinstance(items, dict):  # a single record where the WSDL allows one or many
             items = [items]
         # for answers whose records PageGuard did not find
         check_page(ErpCall(stream, op), len(items or []), self.origin)
-        page = _PageRead(high=high)
+        page = PageRead[str | None](high=high)
         high_at = datetime.fromisoformat(high) if high else None
         zone = self._zone(op)
         for item in items or []:
@@ -388,15 +387,3 @@ class ErpSoapConnector(Connector):
                               field=op.changed_field,
                               fix=f"declare the ERP's zone in {self.origin.setting('source_timezone')} (or the "
                               "stream's source_timezone), e.g. Asia/Shanghai") from exc  # fmt: skip
-
-
-@dataclass
-class _PageRead:
-    """One answer as the runner takes it, with what paging needs: how many records came and the last id."""
-
-    high: str | None
-    records: list[SourceRecord] = field(default_factory=list)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)
-    refused: list[tuple[SourceRecord, DataError]] = field(default_factory=list)
-    count: int = 0
-    last_id: str | None = None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ import httpx
 import structlog
 
 from canonical_model.entities.source import SourceRecord
-from connectors.base import Connector, Page
+from connectors.base import Connector, Page, PageRead
 from connectors.errors import AnswerTooLarge, AnswerUnreadable
 from connectors.incremental import Watermark, after_pass, full_extract
 from connectors.origin import SourceOrigin
@@ -39,14 +38,6 @@ from connectors.values import NaiveTime, UnreadableTime, dig, has_path, record_i
 from core.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class _PageRead:
-    high: datetime | None
-    records: list[SourceRecord] = field(default_factory=list)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)
-    refused: list[tuple[SourceRecord, DataError]] = field(default_factory=list)
 
 
 class HttpConnector(Connector):
@@ -114,8 +105,10 @@ class HttpConnector(Connector):
                                  fix="ask for smaller pages, or raise max_page_records")  # fmt: skip
         return items
 
-    def _page(self, stream: str, spec: StreamSpec, items: list[Any], high: datetime | None) -> _PageRead:
-        page = _PageRead(high=high)
+    def _page(
+        self, stream: str, spec: StreamSpec, items: list[Any], high: datetime | None
+    ) -> PageRead[datetime | None]:
+        page = PageRead[datetime | None](high=high)
         zone = ZoneInfo(spec.source_timezone) if spec.source_timezone else None
         for item in items:
             source_id = record_id(dig(item, spec.id_path)) if isinstance(item, dict) else None
