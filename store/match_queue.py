@@ -22,8 +22,8 @@ from typing import cast
 from sqlalchemy import Select, Table, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from store.batching import chunks, one_of, tuple_in
-from store.dialect import insert_for
+from store.batching import one_of, tuple_in
+from store.bulk import upserts
 from store.matching_input import EVIDENCE_ENTITIES
 from store.tables import CanonicalRecordRow, MatchQueueRow
 from store.types import aware_utc
@@ -80,14 +80,13 @@ def enqueue(session: Session, written: Mapping[int, str]) -> int:
         if entity_type in QUEUED_ENTITIES
     ]  # fmt: skip
     table = cast(Table, MatchQueueRow.__table__)
-    for chunk in chunks(rows):
-        stmt = insert_for(session, table)
+    for stmt, params in upserts(session, table, rows):
         stmt = stmt.on_conflict_do_update(
             index_elements=["record_id"],
             # written again: whoever may take it (a follower that claimed the older version deletes only that)
             set_={"version": table.c.version + 1, "attempts": 0, "last_error": None, "claimed_until": None},
         )
-        session.execute(stmt, list(chunk))
+        session.execute(stmt, params)
     if rows and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     return len(rows)

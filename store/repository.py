@@ -7,7 +7,7 @@ watermark is saved only after that commit (the dlt/Singer rule).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
 from store import match_queue, search_keys
-from store.batching import chunks
+from store.batching import chunks, one_of
+from store.bulk import append_rows, inserted_flag, upserts
 from store.dialect import insert_for
 from store.pii import protect_identifiers
 from store.tables import (
@@ -165,15 +166,13 @@ def insert_source_records(
         }
         for r in records
     ]  # fmt: skip
-    table = SourceRecordRow.__table__
-    for chunk in chunks(rows):
+    table = cast(Table, SourceRecordRow.__table__)
+    for stmt, params in upserts(session, table, rows):
         # executemany form: compiled once and cached; SQLAlchemy batches it as "insertmanyvalues" with RETURNING.
-        stmt = (
-            insert_for(session, table)
-            .on_conflict_do_nothing(index_elements=["source", "stream", "source_id", "payload_hash"])
-            .returning(table.c.id, table.c.source, table.c.stream, table.c.source_id, table.c.payload_hash)
-        )
-        for row in session.execute(stmt, list(chunk)):
+        stmt = stmt.on_conflict_do_nothing(
+            index_elements=["source", "stream", "source_id", "payload_hash"]
+        ).returning(table.c.id, table.c.source, table.c.stream, table.c.source_id, table.c.payload_hash)
+        for row in session.execute(stmt, params):
             ids[(row.source, row.stream, row.source_id, row.payload_hash)] = row.id
     result: list[int | None] = []
     for r in records:
@@ -209,8 +208,8 @@ def quarantined_versions(
 def set_outcome(session: Session, source_record_ids: Sequence[int], outcome: str) -> None:
     # On the table, not the ORM class: the ORM form first looks for loaded rows to synchronise, per statement.
     table = cast(Table, SourceRecordRow.__table__)
-    for chunk in chunks(list(source_record_ids)):
-        session.execute(update(table).where(table.c.id.in_(chunk)).values(outcome=outcome))
+    for where in one_of(session, table.c.id, source_record_ids):
+        session.execute(update(table).where(where).values(outcome=outcome))
 
 
 # --- canonical records ----------------------------------------------------------------------------------
@@ -256,20 +255,23 @@ def save_canonical(
         }  # fmt: skip
     table = cast(Table, CanonicalRecordRow.__table__)
     canonical_ids: dict[tuple[str, str], int] = {}
-    for chunk in chunks(list(latest.values())):
-        stmt = insert_for(session, table)
+    new_ids: set[int] = set()  # inserted, not replaced: no identifiers or search keys of theirs to remove
+    for stmt, params in upserts(session, table, list(latest.values())):
         stmt = stmt.on_conflict_do_update(
             index_elements=["source", "entity_type", "entity_key"],
             set_={name: stmt.excluded[name] for name in _REPLACED},
             # A stored version the source dated later than this one stays (both dated; else the newest load).
             where=_newer(table, stmt.excluded, in_load_order),
-        ).returning(table.c.id, table.c.entity_type, table.c.entity_key)
-        for row in session.execute(stmt, list(chunk)):
+        ).returning(table.c.id, table.c.entity_type, table.c.entity_key, inserted_flag(session))
+        for row in session.execute(stmt, params):
             canonical_ids[(row.entity_type, row.entity_key)] = row.id
+            if row.inserted:
+                new_ids.add(row.id)
     older += len(latest) - len(canonical_ids)  # refused by the WHERE: no row came back
     hashes = {key: hashes[key] for key in canonical_ids}
-    _reindex_identifiers(session, canonical_ids, hashes)
-    search_keys.reindex(session, {canonical_ids[key]: (key[0], latest[key]["body"]) for key in canonical_ids})
+    _reindex_identifiers(session, canonical_ids, hashes, new_ids)
+    search_keys.reindex(session, {canonical_ids[key]: (key[0], latest[key]["body"]) for key in canonical_ids},
+                        new=new_ids)  # fmt: skip
     # In this transaction: a record is never stored without being queued for matching (store/match_queue.py).
     match_queue.enqueue(session, {record_id: key[0] for key, record_id in canonical_ids.items()})
     return older
@@ -298,19 +300,22 @@ def _party_key(body: dict[str, Any]) -> str | None:
 
 
 def _reindex_identifiers(
-    session: Session, canonical_ids: dict[tuple[str, str], int], hashes: dict[tuple[str, str], list[Any]]
+    session: Session,
+    canonical_ids: dict[tuple[str, str], int],
+    hashes: dict[tuple[str, str], list[Any]],
+    new_ids: Collection[int],
 ) -> None:
     table = cast(Table, CanonicalIdentifierRow.__table__)
-    for ids in chunks(list(canonical_ids.values())):
-        session.execute(delete(table).where(table.c.canonical_record_id.in_(ids)))
+    replaced = [record_id for record_id in canonical_ids.values() if record_id not in new_ids]
+    for where in one_of(session, table.c.canonical_record_id, replaced):
+        session.execute(delete(table).where(where))
     rows = [
         {"canonical_record_id": canonical_ids[key], "id_type": h.id_type, "value_hash": h.value_hash,
          "masked": h.masked}
         for key, entries in hashes.items()
         for h in entries
     ]  # fmt: skip
-    for chunk in chunks(rows):
-        session.execute(insert_for(session, CanonicalIdentifierRow.__table__), list(chunk))
+    append_rows(session, table, rows)
 
 
 # --- quarantine -----------------------------------------------------------------------------------------
@@ -319,8 +324,7 @@ def _reindex_identifiers(
 def add_quarantine(session: Session, entries: Sequence[QuarantineEntry], run_id: int | None) -> None:
     now = _now()
     rows = [{**entry.__dict__, "sync_run_id": run_id, "created_at": now} for entry in entries]
-    for chunk in chunks(rows):
-        session.execute(insert_for(session, QuarantineRow.__table__), list(chunk))
+    append_rows(session, cast(Table, QuarantineRow.__table__), rows)
 
 
 # --- inbox (exactly-once for message input) --------------------------------------------------------------

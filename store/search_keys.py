@@ -9,7 +9,7 @@ keyed hash in ``canonical_identifier`` and never stored in clear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
@@ -21,8 +21,8 @@ from canonical_model.identifiers.errors import InvalidIdentifier
 from canonical_model.identifiers.masking import keyed_hash
 from canonical_model.names import normalise_name, romanised_pinyin_keys, to_simplified
 from store import customer_view as reads
-from store.batching import chunks
-from store.dialect import insert_for
+from store.batching import one_of
+from store.bulk import append_rows
 from store.tables import CanonicalIdentifierRow, SearchKeyRow
 
 KINDS = (
@@ -67,14 +67,16 @@ def keys_for(entity_type: str, body: Mapping[str, Any]) -> set[tuple[str, str]]:
     return {(kind, value[:320]) for kind, value in keys}
 
 
-def reindex(session: Session, records: Mapping[int, tuple[str, Mapping[str, Any]]]) -> None:
-    """Replace the keys of ``records`` (canonical id → (entity type, body))."""
+def reindex(
+    session: Session, records: Mapping[int, tuple[str, Mapping[str, Any]]], *, new: Collection[int] = ()
+) -> None:
+    """Replace the keys of ``records`` (canonical id → (entity type, body)); those in ``new`` were just
+    inserted and have none to remove (the delete is skipped: on a first load it is most of the writing)."""
     table = cast(Table, SearchKeyRow.__table__)
-    for ids in chunks(list(records)):
-        session.execute(delete(table).where(table.c.canonical_record_id.in_(ids)))
+    for where in one_of(session, table.c.canonical_record_id, (r for r in records if r not in new)):
+        session.execute(delete(table).where(where))
     rows = backfill_rows((record_id, entity_type, body) for record_id, (entity_type, body) in records.items())
-    for chunk in chunks(rows, 2_000):
-        session.execute(insert_for(session, table), list(chunk))
+    append_rows(session, table, rows)
 
 
 def normalise_query(kind: str, text: str) -> str:
