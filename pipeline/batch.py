@@ -181,8 +181,7 @@ class BatchWriter:
             session, report.source, canonical, mapping_version=mapper.version, pii_key=self.pii_key
         )
         repository.add_quarantine(session, quarantine, report.run_id)
-        for outcome, ids in outcomes.items():
-            repository.set_outcome(session, ids, outcome)
+        repository.set_outcomes(session, outcomes)
         return errors, part
 
 

@@ -134,8 +134,7 @@ class Replaying(BatchWriter):
             )  # fmt: skip
         for source, entries in quarantine.items():
             repository.add_quarantine(session, entries, reports[source].run_id)
-        for outcome, ids in outcomes.items():
-            repository.set_outcome(session, ids, outcome)
+        repository.set_outcomes(session, outcomes)
         return results, [(reports[source], part) for source, part in parts.items()]
 
 

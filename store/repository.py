@@ -7,12 +7,12 @@ watermark is saved only after that commit (the dlt/Singer rule).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from canonical_model.entities.source import SourceRecord
@@ -203,6 +203,26 @@ def quarantined_versions(
             if (key := (row.stream, row.source_id, row.payload_hash)) in wanted:
                 found[key] = (row.reason, row.message, row.field)
     return found
+
+
+_Outcome = TypeVar("_Outcome", bound=str)
+
+
+def set_outcomes(session: Session, outcomes: Mapping[_Outcome, Sequence[int]]) -> None:
+    """Set each raw record's outcome (outcome → raw ids). On PostgreSQL one ``UPDATE … FROM unnest(…)`` for all
+    of them, a statement whose text never changes; elsewhere one per outcome."""
+    pairs = [(row_id, outcome) for outcome, ids in outcomes.items() for row_id in ids]
+    if not pairs:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        for outcome, ids in outcomes.items():
+            set_outcome(session, ids, outcome)
+        return
+    session.execute(
+        text("UPDATE source_record SET outcome = v.outcome FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id, "
+             "unnest(CAST(:outcomes AS varchar[])) AS outcome) AS v WHERE source_record.id = v.id"),
+        {"ids": [row_id for row_id, _ in pairs], "outcomes": [outcome for _, outcome in pairs]},
+    )  # fmt: skip
 
 
 def set_outcome(session: Session, source_record_ids: Sequence[int], outcome: str) -> None:

@@ -21,6 +21,7 @@ from store.repository import (
     save_canonical,
     save_watermark,
     set_outcome,
+    set_outcomes,
     start_run,
 )
 from store.tables import (
@@ -230,3 +231,11 @@ def test_change_log_sequence_orders_the_feed(store_session: Session) -> None:
     rows = store_session.scalars(select(ChangeLogRow).order_by(ChangeLogRow.seq)).all()
     assert [r.payload["n"] for r in rows] == [0, 1, 2]
     assert rows[0].seq < rows[1].seq < rows[2].seq
+
+
+def test_outcomes_of_a_batch_are_set_in_one_go(store_session: Session) -> None:
+    ids = [i for i in insert_source_records(store_session, [_record(f"O{i}") for i in range(6)], None) if i]
+    set_outcomes(store_session, {"mapped": ids[:3], "partial": ids[3:4], "quarantined": ids[4:], "none": []})
+    store_session.commit()
+    stored = dict(store_session.execute(select(SourceRecordRow.id, SourceRecordRow.outcome)).all())
+    assert [stored[i] for i in ids] == ["mapped"] * 3 + ["partial"] + ["quarantined"] * 2
