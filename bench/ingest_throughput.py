@@ -1,9 +1,13 @@
 """Ingest throughput: generated five-source records → mappings → store, in records per second.
 
     .venv/bin/python bench/ingest_throughput.py --people 5000 [--database-url postgresql://postgres@127.0.0.1/bench]
+    .venv/bin/python bench/ingest_throughput.py --people 5000 --database-url … --workers 2
 
 Prints generation speed alone, then the full load (raw + mapping + canonical + quarantine), the p50/p99
-time per batch commit and the peak RSS. Figures go to bench/RESULTS.md with the command that made them.
+time per batch commit and the peak RSS. With ``--workers N`` (PostgreSQL), N loader processes each load one
+partition of the same generated extract (pipeline/partition.py) at once, and the wall time of all of them is
+compared with one loader on the same records, measured first in the same run. Figures go to
+bench/RESULTS.md with the command that made them.
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp folder")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="loader processes over partitions (PostgreSQL)"
+    )
     args = parser.parse_args()
+    if args.workers > 1:
+        if not args.database_url.startswith("postgresql"):
+            parser.error("--workers needs --database-url postgresql://… (SQLite has one writer at a time)")
+        _side_by_side(args)
+        return
 
     started = time.perf_counter()
     generated = sum(1 for _ in generate(args.people, args.seed))
@@ -69,6 +81,56 @@ def main() -> None:
     print(f"batch of {args.batch_size}: p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms")
     print(f"peak RSS: {peak_mb:,.0f} MB")
     print(f"python {sys.version.split()[0]}")
+
+
+def _partition(url: str, people: int, seed: int, batch_size: int, partition: str) -> tuple[int, int, float]:
+    """One loader process: its partition of the generated extract; (records, quarantined, seconds)."""
+    from pipeline.partition import Partition, only
+
+    engine = create_store_engine(url)
+    registry = MappingRegistry.load()
+    loader = Loader(session_factory(engine), registry, pii_key=b"bench-key", batch_size=batch_size)
+    records = (to_source_record(registry[g.source], g.stream, g.payload) for g in generate(people, seed))
+    started = time.perf_counter()
+    reports = loader.load(only(records, Partition.parse(partition)))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return sum(r.records_in for r in reports.values()), sum(r.quarantined for r in reports.values()), seconds
+
+
+def _fresh(url: str) -> None:
+    """Empty the bench database's tables (the schema stays), so both runs start from the same store."""
+    from sqlalchemy import text
+
+    from store.tables import Base
+
+    upgrade(url)
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def _side_by_side(args: argparse.Namespace) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    figures: dict[int, float] = {}
+    for workers in (1, args.workers):
+        _fresh(args.database_url)
+        started = time.perf_counter()
+        with context.Pool(workers) as pool:
+            parts = pool.starmap(_partition, [(args.database_url, args.people, args.seed, args.batch_size,
+                                               f"{n}/{workers}") for n in range(1, workers + 1)])  # fmt: skip
+        wall = time.perf_counter() - started
+        loaded = sum(p[0] for p in parts)
+        figures[workers] = loaded / wall
+        print(f"{workers} loader(s): {loaded:,} records ({sum(p[1] for p in parts):,} quarantined) in {wall:.1f} s "
+              f"= {loaded / wall:,.0f} records/s (process start and generation included)")  # fmt: skip
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{args.workers} loaders / 1 loader: {figures[args.workers] / figures[1]:.2f}×")
+    print(f"peak RSS of one loader process: {peak_mb:,.0f} MB")
 
 
 if __name__ == "__main__":

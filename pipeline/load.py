@@ -61,9 +61,11 @@ class Loader(RunKeeping, InboxLoading, Replaying):
             by_source: dict[str, list[SourceRecord]] = {}
             for record in part:
                 by_source.setdefault(record.source, []).append(record)
+            # Sources in one order in every loader: each source's canonical writes are serialised across
+            # loaders (store.repository.save_canonical), and taking them in one order cannot deadlock.
             return [
-                (reports[s], self._store_batch(session, reports[s], group)[1])
-                for s, group in by_source.items()
+                (reports[s], self._store_batch(session, reports[s], by_source[s])[1])
+                for s in sorted(by_source)
             ]
 
         try:

@@ -19,6 +19,9 @@ waited) can still meet another in a cycle, which PostgreSQL detects and breaks b
 follower takes it as a transient error and matches that batch again. Transaction-scoped locks
 (``pg_advisory_xact_lock``) go with the commit or rollback: a killed follower holds none.
 
+Loaders side by side (pipeline/partition.py) take one more: the writing of one source's canonical records
+(``lock_canonical_writes``), so that two batches sharing entity keys never lock them in crossing orders.
+
 SQLite allows one writer at a time and has no such locks: there, one follower per store (docs/scaling.md).
 """
 
@@ -57,6 +60,11 @@ def lock_blocking_values(session: Session, values: Iterable[tuple[Any, ...]]) ->
 def lock_golden(session: Session, entity_type: str, golden_ids: Iterable[str]) -> None:
     """Lock these golden records' membership until the transaction ends."""
     _lock(session, {lock_number("golden", entity_type, g) for g in golden_ids})
+
+
+def lock_canonical_writes(session: Session, source: str) -> None:
+    """Lock the writing of ``source``'s canonical records until the transaction ends (parallel loaders)."""
+    _lock(session, {lock_number("canonical", source)})
 
 
 def _lock(session: Session, numbers: set[int]) -> None:

@@ -20,6 +20,7 @@ from store import match_queue, search_keys
 from store.batching import chunks, one_of
 from store.bulk import append_rows, inserted_flag, upserts
 from store.dialect import insert_for
+from store.match_locks import lock_canonical_writes
 from store.pii import protect_identifiers
 from store.tables import (
     CanonicalIdentifierRow,
@@ -256,6 +257,9 @@ def save_canonical(
     a mapping fix must not replace the version a later record already gave. For a fresh load the two are the
     same (its raw records are the newest), which is why it does not ask for it.
     """
+    # Loaders side by side (pipeline/partition.py) may write one source's entities at once: one at a time per
+    # source, or two batches sharing keys in different orders could deadlock. Held until the commit.
+    lock_canonical_writes(session, source)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     hashes: dict[tuple[str, str], list[Any]] = {}
     now = _now()
