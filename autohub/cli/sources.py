@@ -88,6 +88,7 @@ def load(
     stream: Annotated[str | None, typer.Option(help="the mapping's stream (default: the only one, or the one the file name contains)")] = None,
     encoding: Annotated[str, typer.Option(help="text files' encoding, e.g. gbk for older dealer tools")] = "utf-8",
     sheet: Annotated[str | None, typer.Option(help="Excel: the sheet (default: the first)")] = None,
+    partition: Annotated[str | None, typer.Option(help="K/N: load only partition K of N — run N loaders side by side (PostgreSQL); every row goes to exactly one")] = None,
 ) -> None:  # fmt: skip
     """Load extract files through a source's mapping (one sync run per file) and print the reconciliation.
 
@@ -99,8 +100,11 @@ def load(
     from connectors.file_lines import FileReadLimits, UnreadableFile
     from jobs.file_load import load_file
     from jobs.store_access import store_loader
+    from pipeline.partition import Partition
 
     settings = get_settings()
+    with hub_errors(f"load {source}"):
+        part = Partition.parse(partition) if partition else None
     table = Table(
         "file", "stream", "rows in", "unchanged", "mapped", "partly mapped", "quarantined", "top reasons"
     )
@@ -124,7 +128,7 @@ def load(
 
             try:
                 done = load_file(loader, source, path, stream=stream, encoding=encoding, sheet=sheet,
-                                 limits=limits, on_rows=advance, on_open=expect)  # fmt: skip
+                                 limits=limits, on_rows=advance, on_open=expect, partition=part)  # fmt: skip
             except UnreadableFile as exc:  # this file refused whole; the others are still loaded
                 refused.append(f"[red]{escape(path.name)} refused[/red]: {escape(str(exc))}")
                 continue
@@ -133,7 +137,8 @@ def load(
             table.add_row(path.name, done.stream, f"{r.records_in:,}", f"{r.unchanged:,}", f"{r.mapped:,}",
                           f"{r.partial:,}", f"{r.quarantined:,}", reasons)  # fmt: skip
             if done.lines.physical:
-                tallies.append(f"{path.name}: {done.lines.describe()}")
+                tallies.append(f"{path.name}: {done.lines.describe()}"
+                               + (f"; {done.elsewhere:,} left to the other partitions" if part else ""))  # fmt: skip
     console.print(table)
     console.print("\n".join(escape(t) for t in tallies))
     console.print("Quarantined rows: autohub quarantine counts / GET /v1/quarantine; then autohub match run.")

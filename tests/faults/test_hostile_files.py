@@ -196,3 +196,28 @@ def test_a_dropped_file_in_two_encodings_is_set_aside_before_a_page_is_stored(
     assert _stored(loader) == (set(), [])
     reason = (folder / "rejected" / "mixed.csv.reason.txt").read_text(encoding="utf-8")
     assert "[mixed.csv:4] line 4 is not utf-8" in reason
+
+
+def test_loaders_on_partitions_of_one_file_load_each_row_once_and_quarantine_a_broken_row_once(
+    tmp_path: Path, loader: Loader
+) -> None:
+    """``autohub load --partition K/N``: N loaders read the same file; each row is loaded by exactly one of them,
+    a row that cannot be read is quarantined by the first only, and every loader reconciles every line."""
+    from pipeline.partition import Partition
+
+    good = _lines(*(_customer(n) for n in range(1, 41)))
+    broken = good[7].replace(",张伟,", ',"张伟 broken,', 1)
+    path = tmp_path / "part.csv"
+    path.write_text("".join([*good[:7], broken, *good[7:]]), encoding="utf-8")
+    first = load_file(loader, "finance", path, partition=Partition(1, 2))
+    second = load_file(loader, "finance", path, partition=Partition(2, 2))
+    keys, quarantine = _stored(loader)
+    assert keys == {f"F{n:04d}" for n in range(1, 41)}
+    assert [reason for reason, _, _ in quarantine] == ["unreadable_row"]
+    assert first.report.records_in + second.report.records_in == 41
+    assert 0 < first.report.records_in < 41
+    assert (first.elsewhere, second.elsewhere) == (second.report.records_in, first.report.records_in)
+    assert first.lines.balanced
+    assert second.lines.balanced
+    assert first.report.balanced
+    assert second.report.balanced
