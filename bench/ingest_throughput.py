@@ -99,17 +99,12 @@ def _partition(url: str, people: int, seed: int, batch_size: int, partition: str
 
 
 def _fresh(url: str) -> None:
-    """Empty the bench database's tables (the schema stays), so both runs start from the same store."""
-    from sqlalchemy import text
-
-    from store.tables import Base
+    """The bench database as a new store (its schema down to nothing and up again), so both runs start alike."""
+    from store.migrate import downgrade
 
     upgrade(url)
-    engine = create_store_engine(url)
-    with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    downgrade(url, "base")
+    upgrade(url)
 
 
 def _side_by_side(args: argparse.Namespace) -> None:

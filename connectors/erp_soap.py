@@ -79,10 +79,10 @@ from connectors.erp_transport import (
     raise_http,
 )
 from connectors.erp_values import change_time, id_text
-from connectors.incremental import Watermark, after_pass, full_extract
+from connectors.incremental import Watermark, after_whole_pass
 from connectors.origin import SourceOrigin
 from connectors.retry import call_with_retry, retrying
-from connectors.sync_clock import SyncClock, current_clock
+from connectors.sync_clock import current_clock
 from connectors.values import NaiveTime, UnreadableTime, dig
 from core.errors import ConfigError, DataError, SourceUnavailable
 
@@ -324,16 +324,12 @@ class ErpSoapConnector(Connector):
                 )
                 position = following
                 continue
-            yield Page(page.records, self._final_state(op, high, clock), page.unreadable, page.refused)
+            # the watermark never passes the run's start (sync_clock.py: a fast ERP clock)
+            state = after_whole_pass(
+                clock, datetime.fromisoformat(high) if high else None, by_change_time=not op.full_extract
+            )
+            yield Page(page.records, state, page.unreadable, page.refused)
             return
-
-    @staticmethod
-    def _final_state(op: ErpOperation, high: str | None, clock: SyncClock) -> dict[str, Any]:
-        """The watermark after a complete pass, never past the run's start (sync_clock.py: a fast ERP clock);
-        for a full extract empty on purpose, and said so in it."""
-        if op.full_extract:
-            return full_extract(high).dump()
-        return after_pass(clock, datetime.fromisoformat(high) if high else None).dump()
 
     def _records(self, stream: str, op: ErpOperation, body: Any, high: str | None) -> PageRead[str | None]:
         items = dig(body, op.records_field) if op.records_field else body

@@ -128,3 +128,11 @@ def after_pass(
 def full_extract(newest_change: str | None) -> Watermark:
     """The state after a full extract: no watermark on purpose, and the newest change time seen, for people."""
     return Watermark(full_extract=True, newest_change=newest_change)
+
+
+def after_whole_pass(clock: SyncClock, high: datetime | None, *, by_change_time: bool) -> dict[str, Any]:
+    """The saved state after a complete pass whose newest change time was ``high``: the watermark for a stream
+    read by change time (``after_pass``), the stated empty one for a full extract (``full_extract``)."""
+    if not by_change_time:
+        return full_extract(high.isoformat() if high else None).dump()
+    return after_pass(clock, high).dump()

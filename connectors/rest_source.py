@@ -27,13 +27,13 @@ import structlog
 from canonical_model.entities.source import SourceRecord
 from connectors.base import Connector, Page, PageRead
 from connectors.errors import AnswerTooLarge, AnswerUnreadable
-from connectors.incremental import Watermark, after_pass, full_extract
+from connectors.incremental import Watermark, after_whole_pass
 from connectors.origin import SourceOrigin
 from connectors.rest_config import HttpSourceConfig, StreamSpec
 from connectors.rest_paging import Pager
 from connectors.rest_transport import RestTransport
 from connectors.rest_values import format_time, parse_time
-from connectors.sync_clock import SyncClock, current_clock
+from connectors.sync_clock import current_clock
 from connectors.values import NaiveTime, UnreadableTime, dig, has_path, record_id
 from core.errors import ConfigError, DataError
 
@@ -79,17 +79,11 @@ class HttpConnector(Connector):
             high = page.high
             following = pager.next(answer, len(items), request)
             if following is None:
-                yield Page(page.records, self._final_state(spec, high, clock), page.unreadable, page.refused)
+                state = after_whole_pass(clock, high, by_change_time=spec.incremental is not None)
+                yield Page(page.records, state, page.unreadable, page.refused)
                 return
             yield Page(page.records, {}, page.unreadable, page.refused, keeps_state=True)
             request = following
-
-    @staticmethod
-    def _final_state(spec: StreamSpec, high: datetime | None, clock: SyncClock) -> dict[str, Any]:
-        """The watermark after a whole pass, never past the run's start (sync_clock.py: a fast partner clock)."""
-        if spec.incremental is None:  # empty on purpose, and said so
-            return full_extract(high.isoformat() if high else None).dump()
-        return after_pass(clock, high).dump()
 
     def _items(self, stream: str, spec: StreamSpec, body: Any) -> list[Any]:
         items = dig(body, spec.records_path)

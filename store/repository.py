@@ -169,7 +169,7 @@ def insert_source_records(
     ]  # fmt: skip
     table = cast(Table, SourceRecordRow.__table__)
     for stmt, params in upserts(session, table, rows):
-        # executemany form: compiled once and cached; SQLAlchemy batches it as "insertmanyvalues" with RETURNING.
+        # staged by COPY on PostgreSQL, an executemany elsewhere (store/bulk.py); RETURNING gives the new rows.
         stmt = stmt.on_conflict_do_nothing(
             index_elements=["source", "stream", "source_id", "payload_hash"]
         ).returning(table.c.id, table.c.source, table.c.stream, table.c.source_id, table.c.payload_hash)
